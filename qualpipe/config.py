@@ -1,0 +1,144 @@
+"""Project configuration: the `qualpipe.toml` file, its defaults and its template."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from qualpipe.errors import UserError
+
+CONFIG_NAME = "qualpipe.toml"
+ROLES = ("interviewer", "parent", "child", "volunteer", "professional", "unknown")
+LOGBOOK_FIELDS = ("entry_id", "case_id", "date", "author", "text")
+
+TEMPLATE = """\
+# qualpipe project configuration. Every value below is the default; uncomment to change.
+
+[store]
+# The SQLite store: a path relative to this file, or a URL "sqlite:///relative.db" / "sqlite:////absolute.db".
+# path = "qualpipe.db"
+
+[nlp]
+# A trained Danish spaCy pipeline to use when it is installed (e.g. "da_core_news_sm" or a DaCy model).
+# Empty: spaCy's blank Danish with a rule-based sentencizer and the lookup lemmatizer (spacy-lookups-data).
+# pipeline = ""
+# Languages that language detection chooses between (ISO 639-1).
+# languages = ["da", "en", "sv", "nb", "de"]
+
+[cleaning]
+# Timestamps such as [00:03:12] are removed from the normalised text (the original is always kept).
+# remove_timestamps = true
+# Remove filler words (øh, øhm, hmm ...) from the normalised text.
+# remove_fillers = false
+# Your own filler list; empty uses qualpipe/data/fillers.da.txt.
+# fillers = []
+
+[ingest]
+# A regular expression searched in each file name; the named group `case` gives the case id and
+# `date` (YYYY-MM-DD) the interview date. Example: "(?P<case>M\\\\d+)_(?P<date>\\\\d{4}-\\\\d{2}-\\\\d{2})"
+# filename_pattern = ""
+
+[logbook.columns]
+# The column (or JSON field) that holds each logbook field, for exports that name them differently.
+# entry_id = "entry_id"
+# case_id = "case_id"
+# date = "date"
+# author = "author"
+# text = "text"
+
+[speakers]
+# Speaker labels mapped to a role (interviewer, parent, child, volunteer, professional).
+# Labels are matched case-insensitively; these add to the built-in Danish role words.
+# "R" = "parent"
+# "Anne" = "volunteer"
+"""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    store_path: Path
+    pipeline: str = ""
+    languages: tuple[str, ...] = ("da", "en", "sv", "nb", "de")
+    remove_timestamps: bool = True
+    remove_fillers: bool = False
+    fillers: tuple[str, ...] = ()
+    filename_pattern: str = ""
+    columns: dict[str, str] = field(default_factory=lambda: {f: f for f in LOGBOOK_FIELDS})
+    speakers: dict[str, str] = field(default_factory=dict)
+
+    def with_overrides(
+        self,
+        *,
+        columns: dict[str, str] | None = None,
+        speakers: dict[str, str] | None = None,
+        filename_pattern: str | None = None,
+    ) -> "Config":
+        return replace(
+            self,
+            columns={**self.columns, **(columns or {})},
+            speakers={**self.speakers, **(speakers or {})},
+            filename_pattern=self.filename_pattern if filename_pattern is None else filename_pattern,
+        )
+
+    @property
+    def filename_regex(self) -> re.Pattern[str] | None:
+        return re.compile(self.filename_pattern) if self.filename_pattern else None
+
+
+def store_path_from(value: str, root: Path) -> Path:
+    """Resolve a store path or a sqlite URL relative to the project root."""
+    if value.startswith("sqlite:///"):
+        value = value[len("sqlite:///"):]
+    elif "://" in value:
+        raise UserError(f"{CONFIG_NAME}: store '{value}' is not supported yet; use a path or sqlite:/// URL")
+    path = Path(value)
+    return path if path.is_absolute() else root / path
+
+
+def load_config(root: Path) -> Config:
+    """Read `root/qualpipe.toml`; a missing file is an error that says to run `qualpipe init`."""
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise UserError(f"{path}: no qualpipe project here; run 'qualpipe init {root}' first")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid TOML ({exc}); fix the file or re-create it with 'qualpipe init'")
+    return config_from_dict(data, root, path)
+
+
+def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config:
+    where = path or root / CONFIG_NAME
+    store = data.get("store", {})
+    nlp = data.get("nlp", {})
+    cleaning = data.get("cleaning", {})
+    ingest = data.get("ingest", {})
+    columns = data.get("logbook", {}).get("columns", {})
+    speakers = data.get("speakers", {})
+    unknown = set(columns) - set(LOGBOOK_FIELDS)
+    if unknown:
+        raise UserError(f"{where}: [logbook.columns] has unknown field(s) {sorted(unknown)}; use {list(LOGBOOK_FIELDS)}")
+    bad_roles = {k: v for k, v in speakers.items() if v not in ROLES}
+    if bad_roles:
+        raise UserError(f"{where}: [speakers] maps to unknown role(s) {bad_roles}; use one of {list(ROLES)}")
+    pattern = ingest.get("filename_pattern", "")
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise UserError(f"{where}: [ingest] filename_pattern is not a valid regular expression ({exc})")
+    return Config(
+        root=root,
+        store_path=store_path_from(store.get("path", "qualpipe.db"), root),
+        pipeline=nlp.get("pipeline", ""),
+        languages=tuple(nlp.get("languages", Config.languages)),
+        remove_timestamps=bool(cleaning.get("remove_timestamps", True)),
+        remove_fillers=bool(cleaning.get("remove_fillers", False)),
+        fillers=tuple(cleaning.get("fillers", ())),
+        filename_pattern=pattern,
+        columns={**{f: f for f in LOGBOOK_FIELDS}, **columns},
+        speakers=dict(speakers),
+    )

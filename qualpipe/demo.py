@@ -1,0 +1,41 @@
+"""The README demo: a project on the shipped sample corpus, ingested and summarised."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import typer
+
+from qualpipe.errors import UserError
+
+
+def run_demo(corpus: Path, directory: Path) -> bool:
+    """Create (or reuse) the demo project, ingest the sample corpus, print the summary."""
+    from qualpipe.cli import print_status
+    from qualpipe.output import Format
+    from qualpipe.progress import progress_bar
+    from qualpipe.project import Project
+
+    interviews, logbooks = corpus / "interviews", corpus / "logbooks"
+    if not interviews.is_dir() or not logbooks.is_dir():
+        raise UserError(f"{corpus}: no sample corpus here (expected interviews/ and logbooks/); run from the repository root")
+    directory.mkdir(parents=True, exist_ok=True)
+    # The corpus ships the project settings an evaluator would write for it (file-name pattern, speakers).
+    corpus_config = corpus / "qualpipe.toml"
+    if corpus_config.is_file() and not (directory / "qualpipe.toml").exists():
+        shutil.copyfile(corpus_config, directory / "qualpipe.toml")
+    ok = True
+    with Project.init(directory) as project:
+        for kind, folder in (("interview", interviews), ("logbook", logbooks)):
+            with progress_bar(f"Ingesting {kind}s") as update:
+                report = project.ingest([folder], kind, progress=update)
+            for message in report.errors:
+                typer.echo(f"error: {message}", err=True)
+            ok = ok and report.ok
+            typer.echo(
+                f"{kind}s: {report.files} file(s), {report.added} document(s) added, "
+                f"{report.unchanged} unchanged, {report.skipped_files} file(s) already ingested"
+            )
+        print_status(project.status(), Format.table)
+    return ok

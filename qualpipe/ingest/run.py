@@ -1,0 +1,269 @@
+"""Ingestion: files and folders in, documents, turns and segments stored, one transaction per file."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from qualpipe.config import Config
+from qualpipe.errors import InputError
+from qualpipe.ingest.decode import read_text_file
+from qualpipe.ingest.logbooks import READERS as LOGBOOK_READERS
+from qualpipe.ingest.logbooks import parse_date, read_logbook
+from qualpipe.ingest.transcripts import Turn, parse_plain_transcript, parse_srt, parse_vtt, read_docx_text
+from qualpipe.store import Store, utc_now
+from qualpipe.text.language import detect_language
+from qualpipe.text.nlp import load_nlp
+from qualpipe.text.normalize import filler_pattern
+from qualpipe.text.roles import RoleResolver
+from qualpipe.text.segment import Cleaning, segment_turns
+
+log = logging.getLogger(__name__)
+
+INTERVIEW_SUFFIXES = (".txt", ".docx", ".vtt", ".srt")
+LOGBOOK_SUFFIXES = tuple(LOGBOOK_READERS)
+KINDS = ("interview", "logbook")
+
+
+@dataclass(frozen=True)
+class DocumentDraft:
+    doc_key: str
+    kind: str
+    case_id: str | None
+    date: str | None
+    author: str | None
+    source_path: str
+    source_format: str
+    encoding: str | None
+    text: str
+    turns: tuple[Turn, ...]
+
+    @property
+    def content_hash(self) -> str:
+        parts = (self.kind, self.case_id or "", self.date or "", self.author or "", self.text)
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class IngestReport:
+    """What one ingest call did, per file; `errors` are one-line messages safe to show."""
+
+    files: int = 0
+    skipped_files: int = 0
+    added: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    segments: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def discover(paths: Iterable[Path], report: IngestReport) -> list[Path]:
+    """Files named or found (recursively, hidden ones skipped) under the given paths, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.exists():
+            found.append(path)
+        else:
+            report.errors.append(f"{path}: no such file or folder; check the path")
+    return found
+
+
+def _filename_fields(path: Path, config: Config) -> dict[str, str]:
+    pattern = config.filename_regex
+    match = pattern.search(path.name) if pattern else None
+    return {k: v for k, v in match.groupdict().items() if v} if match else {}
+
+
+class Ingester:
+    """Parses files of one kind and stores them; built once per `ingest` call."""
+
+    def __init__(self, store: Store, config: Config, kind: str, *, case_id: str | None = None):
+        if kind not in KINDS:
+            raise ValueError(kind)
+        self.store = store
+        self.config = config
+        self.kind = kind
+        self.case_id = case_id
+        self.roles = RoleResolver(config.speakers)
+        self.nlp = load_nlp(config.pipeline)
+        fillers = None
+        if config.remove_fillers:
+            words = config.fillers or _default_fillers()
+            fillers = filler_pattern(words)
+        self.cleaning = Cleaning(config.remove_timestamps, fillers)
+
+    def ingest(self, paths: Sequence[Path], progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """`progress(done, total)` is called after every file."""
+        report = IngestReport()
+        files = discover(paths, report)
+        for path in files:
+            report.files += 1
+            try:
+                self._ingest_file(path, report)
+            except InputError as exc:
+                report.errors.append(str(exc))
+                log.info("ingest failed for one file (%s)", type(exc).__name__)
+            if progress:
+                progress(report.files, len(files))
+        return report
+
+    def _ingest_file(self, path: Path, report: IngestReport) -> None:
+        suffix = path.suffix.lower()
+        accepted = INTERVIEW_SUFFIXES if self.kind == "interview" else LOGBOOK_SUFFIXES
+        if suffix not in accepted:
+            other = "logbook" if suffix in LOGBOOK_SUFFIXES else "interview" if suffix in INTERVIEW_SUFFIXES else None
+            hint = f"use --kind {other}" if other else f"qualpipe reads {', '.join(accepted)} as {self.kind}s"
+            raise InputError(path, f"unknown or wrong file type '{suffix or '(none)'}' for --kind {self.kind}; {hint}")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(path, f"cannot be read ({exc.strerror}); check that it exists and you may read it")
+        file_key = str(path.resolve())
+        sha = hashlib.sha256(data).hexdigest()
+        if self.store.file_hash(file_key) == sha:
+            report.skipped_files += 1
+            return
+        if self.kind == "interview":
+            drafts, row_errors = [self._interview_draft(path, suffix)], []
+        else:
+            drafts, row_errors = self._logbook_drafts(path)
+        report.errors += [str(e) for e in row_errors]
+        prepared = [(d, *self._segments(d)) for d in drafts]
+        with self.store.transaction():
+            for draft, segments, language in prepared:
+                self._store_document(draft, segments, language, report)
+            if not row_errors:
+                # Only a fully ingested file is skipped next time; a file with bad rows is re-read
+                # (its good rows are then unchanged) so that its errors are reported again.
+                self.store.conn.execute(
+                    "INSERT INTO files (path, sha256, kind, ingested_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(path) DO UPDATE SET sha256 = excluded.sha256, ingested_at = excluded.ingested_at",
+                    (file_key, sha, self.kind, utc_now()),
+                )
+
+    def _interview_draft(self, path: Path, suffix: str) -> DocumentDraft:
+        if suffix == ".docx":
+            text, encoding = read_docx_text(path), None
+        else:
+            text, encoding = read_text_file(path)
+        if suffix == ".vtt":
+            turns = parse_vtt(text, path, self.roles)
+        elif suffix == ".srt":
+            turns = parse_srt(text, path, self.roles)
+        else:
+            turns = parse_plain_transcript(text, self.roles)
+        if not turns:
+            raise InputError(path, "holds no transcript text; check that it is the right file")
+        fields = _filename_fields(path, self.config)
+        case_id = self.case_id or fields.get("case")
+        date = None
+        if "date" in fields:
+            try:
+                date = parse_date(fields["date"])
+            except ValueError:
+                raise InputError(path, "the date in the file name is not a date; fix the name or [ingest] filename_pattern")
+        return DocumentDraft(
+            doc_key=f"interview:{path.resolve()}",
+            kind="interview",
+            case_id=case_id,
+            date=date,
+            author=None,
+            source_path=str(path),
+            source_format=suffix.lstrip("."),
+            encoding=encoding,
+            text=text,
+            turns=tuple(turns),
+        )
+
+    def _logbook_drafts(self, path: Path) -> tuple[list[DocumentDraft], list[InputError]]:
+        rows, errors = read_logbook(path, self.config.columns)
+        drafts = []
+        for row in rows:
+            role = self.roles.configured(row.author) if row.author else None
+            turn = Turn(row.author, role or "volunteer", 0, len(row.text))
+            drafts.append(
+                DocumentDraft(
+                    doc_key=f"logbook:{row.entry_id}",
+                    kind="logbook",
+                    case_id=self.case_id or row.case_id,
+                    date=row.date,
+                    author=row.author,
+                    source_path=f"{path}#row={row.row}",
+                    source_format=path.suffix.lower().lstrip("."),
+                    encoding=None,
+                    text=row.text,
+                    turns=(turn,),
+                )
+            )
+        return drafts, errors
+
+    def _segments(self, draft: DocumentDraft):
+        drafts = segment_turns(draft.text, draft.turns, self.nlp, self.cleaning)
+        whole = " ".join(s.norm_text for s in drafts)[:3000]
+        doc_language = detect_language(whole, self.config.languages)
+        languages = [detect_language(s.norm_text, self.config.languages, doc_language) for s in drafts]
+        return list(zip(drafts, languages)), doc_language
+
+    def _store_document(self, draft: DocumentDraft, segments, language: str | None, report: IngestReport) -> None:
+        conn = self.store.conn
+        content_hash = draft.content_hash
+        current = self.store.current_document(draft.doc_key)
+        if current is not None and current["content_hash"] == content_hash:
+            report.unchanged += 1
+            return
+        if current is None and draft.kind == "interview" and self.store.has_current_content(content_hash, draft.kind):
+            # The same transcript under another path (a moved or copied file): not a second interview.
+            report.unchanged += 1
+            return
+        now = utc_now()
+        if draft.case_id:
+            conn.execute("INSERT OR IGNORE INTO cases (case_id, first_seen) VALUES (?, ?)", (draft.case_id, now))
+        version = 1
+        if current is not None:
+            version = current["version"] + 1
+            conn.execute("UPDATE documents SET superseded_at = ? WHERE id = ?", (now, current["id"]))
+            report.new_versions += 1
+        else:
+            report.added += 1
+        document_id = conn.execute(
+            "INSERT INTO documents (doc_key, version, kind, case_id, date, author, source_path, source_format,"
+            " encoding, content_hash, text, language, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (draft.doc_key, version, draft.kind, draft.case_id, draft.date, draft.author, draft.source_path,
+             draft.source_format, draft.encoding, content_hash, draft.text, language, now),
+        ).lastrowid
+        turn_ids = []
+        for index, turn in enumerate(draft.turns):
+            turn_ids.append(conn.execute(
+                "INSERT INTO turns (document_id, idx, speaker, role, start, end) VALUES (?,?,?,?,?,?)",
+                (document_id, index, turn.speaker, turn.role, turn.start, turn.end),
+            ).lastrowid)
+        conn.executemany(
+            "INSERT INTO segments (document_id, turn_id, idx, start, end, text, norm_text, speaker, role,"
+            " case_id, date, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (document_id, turn_ids[seg.turn_index], index, seg.start, seg.end, seg.text, seg.norm_text,
+                 draft.turns[seg.turn_index].speaker, draft.turns[seg.turn_index].role, draft.case_id,
+                 draft.date, lang)
+                for index, (seg, lang) in enumerate(segments)
+            ],
+        )
+        report.segments += len(segments)
+
+
+def _default_fillers() -> list[str]:
+    text = resources.files("qualpipe.data").joinpath("fillers.da.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+

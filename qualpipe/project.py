@@ -1,0 +1,150 @@
+"""The Python API: a qualpipe project on disk, its store, and the operations the CLI exposes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from qualpipe.config import CONFIG_NAME, TEMPLATE, Config, load_config
+from qualpipe.errors import UserError
+from qualpipe.store import Store
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    document_id: int
+    doc_key: str
+    kind: str
+    case_id: str | None
+    date: str | None
+    speaker: str | None
+    role: str
+    language: str | None
+    start: int
+    end: int
+    text: str
+    norm_text: str
+
+
+@dataclass(frozen=True)
+class Status:
+    cases: int
+    documents: dict[str, int]
+    superseded_versions: int
+    segments_by_role: dict[str, int]
+    segments_by_language: dict[str, int]
+    segments_by_kind: dict[str, int]
+
+    @property
+    def segments(self) -> int:
+        return sum(self.segments_by_kind.values())
+
+
+class Project:
+    """A project folder holding `qualpipe.toml` and (by default) the SQLite store.
+
+    >>> project = Project.init("my-evaluation")            # doctest: +SKIP
+    >>> project.ingest(["interviews/"], kind="interview")  # doctest: +SKIP
+    """
+
+    def __init__(self, root: str | Path = "."):
+        self.root = Path(root)
+        self.config: Config = load_config(self.root)
+        self._store: Store | None = None
+
+    @classmethod
+    def init(cls, root: str | Path = ".") -> "Project":
+        """Create the project folder, a commented `qualpipe.toml` (kept if present) and the store."""
+        root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise UserError(f"{root}: exists and is not a folder; choose another project folder")
+        root.mkdir(parents=True, exist_ok=True)
+        config_path = root / CONFIG_NAME
+        if not config_path.exists():
+            config_path.write_text(TEMPLATE, encoding="utf-8")
+        project = cls(root)
+        project.store  # creates the store file (0600) and its schema
+        return project
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.config.store_path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        kind: str,
+        *,
+        case_id: str | None = None,
+        columns: dict[str, str] | None = None,
+        speakers: dict[str, str] | None = None,
+        filename_pattern: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ):
+        """Ingest files and folders; returns an IngestReport. Bad files are reported, not raised."""
+        from qualpipe.ingest.run import KINDS, Ingester
+
+        if kind not in KINDS:
+            raise UserError(f"--kind {kind}: unknown kind; use one of {', '.join(KINDS)}")
+        config = self.config.with_overrides(columns=columns, speakers=speakers, filename_pattern=filename_pattern)
+        ingester = Ingester(self.store, config, kind, case_id=case_id)
+        return ingester.ingest([Path(p) for p in paths], progress=progress)
+
+    def status(self) -> Status:
+        q = self.store.query
+        documents = {r["kind"]: r["n"] for r in q(
+            "SELECT kind, COUNT(*) AS n FROM documents WHERE superseded_at IS NULL GROUP BY kind")}
+        return Status(
+            cases=q("SELECT COUNT(*) FROM cases")[0][0],
+            documents=documents,
+            superseded_versions=q("SELECT COUNT(*) FROM documents WHERE superseded_at IS NOT NULL")[0][0],
+            segments_by_role=_counts(q("SELECT role AS k, COUNT(*) AS n FROM current_segments GROUP BY role ORDER BY n DESC")),
+            segments_by_language=_counts(q(
+                "SELECT COALESCE(language, '?') AS k, COUNT(*) AS n FROM current_segments GROUP BY k ORDER BY n DESC")),
+            segments_by_kind=_counts(q("SELECT kind AS k, COUNT(*) AS n FROM current_segments GROUP BY kind")),
+        )
+
+    def segments(self, *, case_id: str | None = None, kind: str | None = None, include_superseded: bool = False) -> list[Segment]:
+        """Segments of current document versions (or all versions), in document and sentence order."""
+        table = "current_segments" if not include_superseded else (
+            "(SELECT s.*, d.kind, d.doc_key, d.version, d.source_path FROM segments s "
+            "JOIN documents d ON d.id = s.document_id)")
+        where, params = [], []
+        if case_id:
+            where.append("case_id = ?")
+            params.append(case_id)
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        sql = f"SELECT * FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += " ORDER BY case_id, date, document_id, idx"
+        return [
+            Segment(r["id"], r["document_id"], r["doc_key"], r["kind"], r["case_id"], r["date"], r["speaker"],
+                    r["role"], r["language"], r["start"], r["end"], r["text"], r["norm_text"])
+            for r in self.store.query(sql, tuple(params))
+        ]
+
+    def document_text(self, document_id: int) -> str:
+        rows = self.store.query("SELECT text FROM documents WHERE id = ?", (document_id,))
+        if not rows:
+            raise UserError(f"document {document_id}: not in the store")
+        return rows[0]["text"]
+
+
+def _counts(rows) -> dict[str, int]:
+    return {r["k"]: r["n"] for r in rows}

@@ -1,0 +1,150 @@
+"""The project store: one plain SQLite file a user can open in any tool."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cases (
+    case_id     TEXT PRIMARY KEY,
+    first_seen  TEXT NOT NULL
+);
+-- Files whose every part was ingested; an unchanged file (same path, same hash) is skipped.
+CREATE TABLE IF NOT EXISTS files (
+    path        TEXT PRIMARY KEY,
+    sha256      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+-- One row per version of a document: an interview transcript or a logbook entry.
+-- A changed source becomes a new version; the old one is kept with superseded_at set.
+CREATE TABLE IF NOT EXISTS documents (
+    id            INTEGER PRIMARY KEY,
+    doc_key       TEXT NOT NULL,
+    version       INTEGER NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('interview', 'logbook')),
+    case_id       TEXT REFERENCES cases(case_id),
+    date          TEXT,
+    author        TEXT,
+    source_path   TEXT NOT NULL,
+    source_format TEXT NOT NULL,
+    encoding      TEXT,
+    content_hash  TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    language      TEXT,
+    ingested_at   TEXT NOT NULL,
+    superseded_at TEXT,
+    UNIQUE (doc_key, version)
+);
+CREATE INDEX IF NOT EXISTS documents_current ON documents (doc_key) WHERE superseded_at IS NULL;
+CREATE INDEX IF NOT EXISTS documents_hash ON documents (content_hash);
+CREATE TABLE IF NOT EXISTS turns (
+    id          INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    idx         INTEGER NOT NULL,
+    speaker     TEXT,
+    role        TEXT NOT NULL,
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    UNIQUE (document_id, idx)
+);
+-- Sentences. documents.text[start:end] == text; norm_text is the cleaned form used downstream.
+CREATE TABLE IF NOT EXISTS segments (
+    id          INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    turn_id     INTEGER NOT NULL REFERENCES turns(id),
+    idx         INTEGER NOT NULL,
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    norm_text   TEXT NOT NULL,
+    speaker     TEXT,
+    role        TEXT NOT NULL,
+    case_id     TEXT,
+    date        TEXT,
+    language    TEXT,
+    UNIQUE (document_id, idx)
+);
+CREATE INDEX IF NOT EXISTS segments_case ON segments (case_id);
+CREATE VIEW IF NOT EXISTS current_segments AS
+    SELECT s.*, d.kind AS kind, d.doc_key AS doc_key, d.version AS version, d.source_path AS source_path
+    FROM segments s JOIN documents d ON d.id = s.document_id
+    WHERE d.superseded_at IS NULL;
+"""
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def create_private_file(path: Path) -> None:
+    """Create `path` readable and writable by its owner only; it will hold data about children."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+class Store:
+    """Connection to the SQLite store; SQLite gives journal files the database file's mode."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        if not self.path.exists():
+            create_private_file(self.path)
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA busy_timeout = 5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            from qualpipe.errors import UserError
+
+            raise UserError(f"{self.path}: made by a newer qualpipe (schema {version}); upgrade qualpipe")
+        if version < SCHEMA_VERSION:
+            self.conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of work: everything in it is stored, or (on any error, Ctrl-C too) nothing."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def file_hash(self, path: str) -> str | None:
+        row = self.conn.execute("SELECT sha256 FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def current_document(self, doc_key: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT id, version, content_hash FROM documents WHERE doc_key = ? AND superseded_at IS NULL",
+            (doc_key,),
+        ).fetchone()
+
+    def has_current_content(self, content_hash: str, kind: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM documents WHERE content_hash = ? AND kind = ? AND superseded_at IS NULL LIMIT 1",
+            (content_hash, kind),
+        ).fetchone() is not None
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, params).fetchall()

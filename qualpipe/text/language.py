@@ -1,0 +1,42 @@
+"""Language of a segment (lingua), falling back to its document's language for short text."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+# Below this many words a guess is no better than the document's own language.
+MIN_WORDS = 4
+# A segment leaves its document's language only when that language is clearly less likely:
+# Danish, Norwegian and Swedish share most short everyday sentences.
+STICKY_RATIO = 0.5
+
+
+@lru_cache(maxsize=4)
+def _detector(codes: tuple[str, ...]):
+    isos = [getattr(IsoCode639_1, code.upper()) for code in codes]
+    return LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_minimum_relative_distance(0.05).build()
+
+
+def detect_language(text: str, codes: tuple[str, ...], fallback: str | None = None) -> str | None:
+    """ISO 639-1 code of `text`, or `fallback` when the text is too short or unclear."""
+    if len(text.split()) < MIN_WORDS:
+        return fallback
+    detector = _detector(codes)
+    if fallback is None:
+        language = detector.detect_language_of(text)
+        return language.iso_code_639_1.name.lower() if language is not None else None
+    confidences = detector.compute_language_confidence_values(text)
+    if not confidences:
+        return fallback
+    best = confidences[0]
+    code = best.language.iso_code_639_1.name.lower()
+    if code == fallback:
+        return code
+    fallback_value = next((c.value for c in confidences if c.language.iso_code_639_1.name.lower() == fallback), 0.0)
+    return fallback if fallback_value >= STICKY_RATIO * best.value else code
+
+
+def detect_languages(texts: list[str], codes: tuple[str, ...], fallback: str | None) -> list[str | None]:
+    return [detect_language(t, codes, fallback) for t in texts]

@@ -1,0 +1,66 @@
+"""The spaCy pipeline: blank Danish with sentencizer and lookup lemmas, or a trained one when configured."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+from qualpipe.errors import UserError
+
+# Closed-class words whose entries in the lookup table are wrong for running text ("med" -> "mede").
+_LEMMA_FIXES = "lemma_fixes.da.tsv"
+
+
+@lru_cache(maxsize=4)
+def load_nlp(pipeline: str = "") -> Language:
+    """Load the configured pipeline once per process."""
+    if pipeline:
+        try:
+            return spacy.load(pipeline, exclude=["ner"])
+        except OSError:
+            raise UserError(
+                f"qualpipe.toml: spaCy pipeline '{pipeline}' is not installed; "
+                f"install it (e.g. pip install {pipeline}) or set [nlp] pipeline = \"\""
+            ) from None
+    nlp = spacy.blank("da")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("qualpipe_lemmatizer")
+    return nlp
+
+
+@Language.factory("qualpipe_lemmatizer")
+def _make_lemmatizer(nlp: Language, name: str) -> "LookupLemmatizer":
+    return LookupLemmatizer()
+
+
+class LookupLemmatizer:
+    """spaCy's Danish lookup table, asked for the lower-cased form when the written form is absent.
+
+    The table is case-sensitive: a sentence-initial "Børnene" would otherwise stay unlemmatised.
+    """
+
+    def __init__(self) -> None:
+        from importlib import resources
+
+        from spacy.lookups import load_lookups
+
+        self.table = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+        fixes = resources.files("qualpipe.data").joinpath(_LEMMA_FIXES).read_text(encoding="utf-8")
+        self.fixes = dict(
+            line.split("\t", 1) for line in fixes.splitlines() if line.strip() and not line.startswith("#")
+        )
+
+    def lemma(self, form: str) -> str:
+        lower = form.lower()
+        if lower in self.fixes:
+            return self.fixes[lower]
+        if form in self.table:
+            return self.table[form]
+        return self.table.get(lower, lower)
+
+    def __call__(self, doc):
+        for token in doc:
+            token.lemma_ = self.lemma(token.text)
+        return doc

@@ -1,0 +1,150 @@
+"""Non-destructive cleaning: normalised text that maps back to offsets in the original."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+# [00:03:12], (00:03), 00:03:12.500, 1:02:03 — the forms transcription tools and typists write.
+TIMESTAMP_RE = re.compile(
+    r"[\[(]?\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?\b[\])]?"
+)
+# WebVTT voice/class/italic tags and inline cue timestamps: <v Mor>, </v>, <i>, <00:00:01.000>.
+MARKUP_RE = re.compile(r"</?(?:v|c|i|b|u|lang|ruby|rt)(?:[ .][^>]*)?>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{3}>")
+WHITESPACE_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace original[start:end] with `replacement`."""
+
+    start: int
+    end: int
+    replacement: str = ""
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """A cleaned string plus, for every character, the original span it came from.
+
+    Character i of `text` came from original[starts[i]:ends[i]]: one character for text
+    that was kept, the whole replaced run for a replacement (an NFC composition, a
+    whitespace run folded to one space).
+    """
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open span of the normalised text to a half-open span of the original."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"span {start}:{end} is empty or outside text of length {len(self.text)}")
+        return self.starts[start], self.ends[end - 1]
+
+
+def apply_edits(original: str, edits: Iterable[Edit], base: int = 0) -> NormalizedText:
+    """Apply non-overlapping edits to `original`; offsets in the result are `base`-shifted.
+
+    Overlapping edits are resolved in favour of the earliest (then longest) one.
+    """
+    chosen: list[Edit] = []
+    last_end = 0
+    for edit in sorted(edits, key=lambda e: (e.start, -(e.end - e.start))):
+        if edit.start < last_end or edit.start == edit.end:
+            continue
+        chosen.append(edit)
+        last_end = edit.end
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for edit in chosen + [Edit(len(original), len(original))]:
+        for i in range(pos, edit.start):
+            out.append(original[i])
+            starts.append(base + i)
+            ends.append(base + i + 1)
+        for ch in edit.replacement:
+            out.append(ch)
+            starts.append(base + edit.start)
+            ends.append(base + edit.end)
+        pos = edit.end
+    return NormalizedText("".join(out), tuple(starts), tuple(ends))
+
+
+def compose(first: NormalizedText, second: NormalizedText) -> NormalizedText:
+    """Chain two normalisations: `second` was computed on `first.text` with base 0."""
+    starts = tuple(first.starts[s] for s in second.starts)
+    ends = tuple(first.ends[e - 1] for e in second.ends)
+    return NormalizedText(second.text, starts, ends)
+
+
+def nfc_edits(text: str) -> list[Edit]:
+    """Edits that turn decomposed sequences (a + combining ring) into NFC characters."""
+    if unicodedata.is_normalized("NFC", text):
+        return []
+    edits: list[Edit] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        chunk = text[i:j]
+        composed = unicodedata.normalize("NFC", chunk)
+        if composed != chunk:
+            edits.append(Edit(i, j, composed))
+        i = j
+    return edits
+
+
+def pattern_edits(text: str, pattern: re.Pattern[str], replacement: str = "") -> list[Edit]:
+    return [Edit(m.start(), m.end(), replacement) for m in pattern.finditer(text)]
+
+
+def filler_pattern(fillers: Sequence[str]) -> re.Pattern[str] | None:
+    """A pattern that removes filler words and the comma/space that belongs to them."""
+    words = sorted({f.strip() for f in fillers if f.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)(?:\s*[,.…]+)?", re.IGNORECASE)
+
+
+def whitespace_edits(text: str) -> list[Edit]:
+    """Collapse every whitespace run to one space and drop it at the ends."""
+    edits: list[Edit] = []
+    for m in WHITESPACE_RE.finditer(text):
+        at_edge = m.start() == 0 or m.end() == len(text)
+        if at_edge:
+            edits.append(Edit(m.start(), m.end(), ""))
+        elif m.group() != " ":
+            edits.append(Edit(m.start(), m.end(), " "))
+    return edits
+
+
+def normalize_span(
+    source: str,
+    start: int,
+    end: int,
+    *,
+    remove_timestamps: bool = True,
+    remove_markup: bool = True,
+    fillers: re.Pattern[str] | None = None,
+) -> NormalizedText:
+    """Clean source[start:end]; `origin` offsets point into `source` itself."""
+    piece = source[start:end]
+    result = apply_edits(piece, nfc_edits(piece), base=start)
+    removals: list[Edit] = []
+    if remove_markup:
+        removals += pattern_edits(result.text, MARKUP_RE)
+    if remove_timestamps:
+        removals += pattern_edits(result.text, TIMESTAMP_RE)
+    if fillers is not None:
+        removals += pattern_edits(result.text, fillers)
+    if removals:
+        result = compose(result, apply_edits(result.text, removals))
+    result = compose(result, apply_edits(result.text, whitespace_edits(result.text)))
+    return result
