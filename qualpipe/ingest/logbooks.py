@@ -84,7 +84,8 @@ def _rows_xlsx(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     workbook.close()
 
 
-def _rows_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
+    """Lines as records; a line that is not a JSON object is yielded as its error, and reading goes on."""
     text, _ = decode_text(path.read_bytes(), path)
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -92,9 +93,11 @@ def _rows_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(path, f"is not valid JSON ({exc.msg}); fix the line or remove it", line=number)
+            yield number, InputError(path, f"is not valid JSON ({exc.msg}); fix the line or remove it", line=number)
+            continue
         if not isinstance(record, dict):
-            raise InputError(path, "is not a JSON object; each line must be one entry {...}", line=number)
+            yield number, InputError(path, "is not a JSON object; each line must be one entry {...}", line=number)
+            continue
         yield number, record
 
 
@@ -112,6 +115,9 @@ def read_logbook(path: Path, columns: dict[str, str]) -> tuple[list[LogbookRow],
     seen_ids: dict[str, int] = {}
     where = "line" if path.suffix.lower() == ".jsonl" else "row"
     for index, (number, record) in enumerate(reader(path)):
+        if isinstance(record, InputError):
+            errors.append(record)
+            continue
         located = {"line": number} if where == "line" else {"row": number}
         if index == 0 and where == "row":
             _require_columns(path, record, columns)

@@ -213,7 +213,8 @@ class Ingester:
     def _segments(self, draft: DocumentDraft):
         drafts = segment_turns(draft.text, draft.turns, self.nlp, self.cleaning)
         whole = " ".join(s.norm_text for s in drafts)[:3000]
-        doc_language = detect_language(whole, self.config.languages)
+        # The project's first language is the prior a document must clearly move away from.
+        doc_language = detect_language(whole, self.config.languages, self.config.languages[0])
         languages = [detect_language(s.norm_text, self.config.languages, doc_language) for s in drafts]
         return list(zip(drafts, languages)), doc_language
 

@@ -26,8 +26,28 @@ def load_nlp(pipeline: str = "") -> Language:
             ) from None
     nlp = spacy.blank("da")
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("qualpipe_opening_punct")
     nlp.add_pipe("qualpipe_lemmatizer")
     return nlp
+
+
+# Quotation marks, brackets and dialogue dashes that open the next sentence.
+OPENERS = frozenset('"“„«»([–—-')
+
+
+@Language.component("qualpipe_opening_punct")
+def move_opening_punct(doc):
+    """The sentencizer gives `. "Vi` and `? - Hvad` the opening mark to the sentence before.
+
+    An opening mark preceded by a space and standing right before the next sentence's
+    first word starts that sentence instead.
+    """
+    for token in doc[1:-1]:
+        nxt = doc[token.i + 1]
+        if token.text in OPENERS and nxt.is_sent_start and not token.is_sent_start and doc[token.i - 1].whitespace_:
+            token.is_sent_start = True
+            nxt.is_sent_start = False
+    return doc
 
 
 @Language.factory("qualpipe_lemmatizer")

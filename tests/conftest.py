@@ -1,0 +1,51 @@
+"""Shared fixtures: real project folders with real SQLite stores, the shipped sample corpus."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+# urllib3 (imported by spaCy's helpers) creates an unconnected socket at import to probe IPv6
+# support; importing it here, before pytest-socket blocks sockets, keeps that probe from
+# looking like a network attempt. Every test then runs with sockets blocked.
+import urllib3  # noqa: F401
+from typer.testing import CliRunner
+
+from qualpipe.cli import app
+from qualpipe.project import Project
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpora"
+BROKEN = Path(__file__).resolve().parent / "data" / "broken"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    with Project.init(tmp_path / "project") as p:
+        yield p
+
+
+@pytest.fixture
+def corpus_project(tmp_path: Path) -> Project:
+    """A project configured as the sample corpus ships it (file-name pattern, speaker map)."""
+    root = tmp_path / "corpus-project"
+    root.mkdir()
+    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+    with Project.init(root) as p:
+        yield p
+
+
+@pytest.fixture
+def cli(tmp_path: Path):
+    """Run the CLI against a project folder in tmp_path; returns (invoke, project_dir)."""
+    runner = CliRunner()
+    project_dir = tmp_path / "cli-project"
+
+    def invoke(*args: str):
+        return runner.invoke(app, ["--project", str(project_dir), *args], catch_exceptions=False)
+
+    return invoke, project_dir
