@@ -149,6 +149,189 @@ def segments(
 
 @app.command()
 @user_errors
+def models(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
+    """Embedding models qualpipe knows: name, backend, where the weights live, whether they are there."""
+    from qualpipe.config import load_config
+    from qualpipe.embed.registry import load_registry
+
+    try:
+        registry_file = load_config(state.project_dir).model_registry
+    except UserError:
+        registry_file = Path("models/registry.yaml")
+    entries = load_registry([registry_file] if registry_file else [])
+    rows = [{"name": e.name, "backend": e.backend, "available": "yes" if e.available() else "no",
+             "location": e.location(), "defined_in": e.origin, "description": e.description} for e in entries.values()]
+    write_rows(rows, ["name", "backend", "available", "location", "defined_in", "description"], fmt)
+
+
+@app.command()
+@user_errors
+def embed(model: Optional[str] = typer.Option(None, "--model", help="A model name or folder (default: [embedding] model).")) -> None:
+    """Embed every current segment not yet embedded with the model (cached in the store)."""
+    from qualpipe.embed.cache import cached_encode
+    from qualpipe.progress import progress_bar
+
+    with open_project() as project:
+        embedder = project.embedder(model)
+        texts = [s.norm_text for s in project.segments()]
+        with progress_bar("Embedding") as update:
+            _, new = cached_encode(project.store, embedder, texts, batch_size=project.config.embedding_batch_size, progress=update)
+    typer.echo(f"{len(texts)} segment(s), {new} newly embedded text(s) with {embedder.model_id}")
+
+
+code_app = typer.Typer(help="Code segments against the codebook (zero-shot, or learned from human codes).")
+app.add_typer(code_app, name="code")
+
+
+@code_app.callback(invoke_without_command=True)
+@user_errors
+def code(
+    ctx: typer.Context,
+    learn: bool = typer.Option(False, "--learn", help="Fit per-code models on imported human codes; prints cross-validated agreement."),
+    input_path: Optional[Path] = typer.Option(None, "--input", help="Batch mode: JSONL lines with id and text (no project needed)."),
+    output_path: Optional[Path] = typer.Option(None, "--output", help="Batch mode: where to write the coded JSONL."),
+    model: Optional[str] = typer.Option(None, "--model", help="Batch mode: embedding model (default e5-small)."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Batch mode: a YAML or .qdc codebook."),
+) -> None:
+    """Code the project's segments, or a JSONL batch with --input/--output."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if input_path or output_path:
+        if not (input_path and output_path):
+            raise UserError("batch mode needs both --input IN.jsonl and --output OUT.jsonl")
+        raise typer.Exit(code_batch_command(input_path, output_path, model, codebook))
+    from qualpipe.coding.run import code_project
+
+    with open_project() as project:
+        report = code_project(project, learn=learn)
+    if learn:
+        print_agreement(report.cv_agreement, f"Cross-validated agreement on {report.training_segments} human-coded segments (5-fold)")
+    typer.echo(f"{report.segments} segment(s) coded ({report.method}, {report.model_id}): {report.codings} coding(s) stored")
+
+
+def code_batch_command(input_path: Path, output_path: Path, model: str | None, codebook_path: Path | None) -> int:
+    from qualpipe.coding.batch import code_batch
+    from qualpipe.coding.codebook import load_codebook
+    from qualpipe.coding.engine import CodingEngine
+    from qualpipe.config import Config
+    from qualpipe.embed import load_embedder
+    from qualpipe.embed.registry import load_registry, resolve_model
+    from qualpipe.progress import progress_bar
+    from qualpipe.text.nlp import load_nlp
+
+    if not input_path.is_file():
+        raise UserError(f"{input_path}: no such file; check the --input path")
+    defaults = Config(root=Path("."), store_path=Path("unused.db"))
+    registry = load_registry([Path("models/registry.yaml")])
+    embedder = load_embedder(resolve_model(model or defaults.embedding_model, registry))
+    nlp = load_nlp("")
+    engine = CodingEngine(load_codebook(codebook_path), embedder, nlp, threshold=defaults.coding_threshold)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    with input_path.open(encoding="utf-8-sig") as stream, output_path.open("w", encoding="utf-8") as out, \
+            progress_bar("Coding") as update:
+        errors = code_batch(engine, nlp, input_path, out, stream, lambda m: typer.echo(f"error: {m}", err=True), update)
+    return 1 if errors else 0
+
+
+def print_agreement(rows, title: str) -> None:
+    from qualpipe.coding.metrics import macro_f1
+
+    data = [{"code": r.code, "support": r.support, "predicted": r.predicted, "precision": f"{r.precision:.2f}",
+             "recall": f"{r.recall:.2f}", "f1": f"{r.f1:.2f}", "kappa": f"{r.kappa:.2f}"} for r in rows]
+    data.append({"code": "macro-F1", "f1": f"{macro_f1(rows):.3f}"})
+    write_rows(data, ["code", "support", "predicted", "precision", "recall", "f1", "kappa"], Format.table, title=title)
+
+
+@code_app.command("evaluate")
+@user_errors
+def code_evaluate(gold: Path = typer.Option(..., "--gold", help="Human codes: CSV (segment_id, code) or JSONL (id, codes).")) -> None:
+    """Per-code precision, recall, F1 and Cohen's kappa of the stored machine codes against human codes."""
+    from qualpipe.coding.run import evaluate_against
+    from qualpipe.exchange.human_codes import read_human_codes
+
+    labels, errors = read_human_codes(gold, "gold")
+    for message in errors:
+        typer.echo(f"error: {message}", err=True)
+    merged: dict[int, set[str]] = {}
+    for (segment, _coder), codes in labels.items():
+        merged.setdefault(segment, set()).update(codes)
+    with open_project() as project:
+        rows = evaluate_against(project, merged)
+    print_agreement(rows, f"Machine codes against {gold.name} ({len(merged)} segments)")
+
+
+@app.command()
+@user_errors
+def review(
+    limit: int = typer.Option(20, "--limit", help="How many segments to list."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+) -> None:
+    """The review queue: uncoded segments whose codes are most uncertain, first. Code them and import."""
+    from qualpipe.coding.run import review_queue
+
+    with open_project() as project:
+        items = review_queue(project, limit)
+    write_rows(items, ["segment_id", "case_id", "role", "code", "score", "uncertainty", "text"], fmt)
+
+
+@app.command("import")
+@user_errors
+def import_(
+    path: Path = typer.Argument(..., help="A .qdpx project, or human codes as .csv/.jsonl."),
+    coder: str = typer.Option("evaluator", "--coder", help="Coder name for CSV/JSONL rows without one."),
+) -> None:
+    """Import human codings (from a QDA program's .qdpx, or a CSV/JSONL file) for --learn and evaluation."""
+    from qualpipe.exchange.human_codes import import_human_codes
+    from qualpipe.exchange.qdpx import import_qdpx
+
+    if not path.is_file():
+        raise UserError(f"{path}: no such file; check the path")
+    with open_project() as project:
+        if path.suffix.lower() == ".qdpx":
+            report = import_qdpx(project, path)
+            for name in report.unmatched_sources:
+                typer.echo(f"error: {path}: source '{name}' matches no document in this project; ingest it first", err=True)
+            if report.unknown_codes:
+                typer.echo(f"warning: codes not in the codebook kept under their own names: {sorted(report.unknown_codes)}", err=True)
+            typer.echo(f"{report.matched_sources}/{report.sources} source(s) matched; {report.human_codings} new human coding(s); "
+                       f"{report.machine_codings_skipped} qualpipe coding(s) skipped")
+            failed = bool(report.unmatched_sources)
+        else:
+            report = import_human_codes(project, path, coder)
+            for message in report.errors:
+                typer.echo(f"error: {message}", err=True)
+            typer.echo(f"{report.codings} new human coding(s), {report.reviewed} newly reviewed segment(s)")
+            failed = bool(report.errors)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def export(
+    fmt: str = typer.Option("qdpx", "--format", "-f", help="qdpx (REFI-QDA), csv or xlsx."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: export.<format> in the project)."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="qdpx: only interview or logbook documents."),
+) -> None:
+    """Export codings: a REFI-QDA project for NVivo/ATLAS.ti/MAXQDA/QualCoder, or a CSV/XLSX table."""
+    from qualpipe.exchange.qdpx import export_qdpx
+    from qualpipe.exchange.tables import export_csv, export_xlsx
+
+    if fmt not in ("qdpx", "csv", "xlsx"):
+        raise UserError(f"--format {fmt}: use qdpx, csv or xlsx")
+    with open_project() as project:
+        path = output or project.root / f"export.{fmt}"
+        if fmt == "qdpx":
+            report = export_qdpx(project, path, kind=kind)
+            typer.echo(f"{path}: {report.sources} source(s), {report.cases} case(s), {report.selections} selection(s), "
+                       f"{report.codings} coding(s)")
+        else:
+            count = (export_csv if fmt == "csv" else export_xlsx)(project, path)
+            typer.echo(f"{path}: {count} coded segment row(s)")
+
+
+@app.command()
+@user_errors
 def demo(
     corpus: Path = typer.Option(Path("corpora"), "--corpus", help="The sample corpus folder."),
     directory: Path = typer.Option(Path("demo-project"), "--dir", help="Where to create the demo project."),

@@ -48,6 +48,21 @@ TEMPLATE = """\
 # author = "author"
 # text = "text"
 
+[embedding]
+# A model name from `qualpipe models` (built-in or models/registry.yaml) or a sentence-transformers folder.
+# model = "e5-small"
+# batch_size = 64
+# Extra model registry, relative to this file.
+# registry = "models/registry.yaml"
+
+[coding]
+# A YAML codebook or a REFI-QDA codebook (.qdc); empty uses qualpipe's Danish default.
+# codebook = ""
+# A code is assigned when its score is at least this.
+# threshold = 0.5
+# Interviewer questions are not coded unless this is true.
+# code_interviewer = false
+
 [speakers]
 # Speaker labels mapped to a role (interviewer, parent, child, volunteer, professional).
 # Labels are matched case-insensitively; these add to the built-in Danish role words.
@@ -68,6 +83,12 @@ class Config:
     filename_pattern: str = ""
     columns: dict[str, str] = field(default_factory=lambda: {f: f for f in LOGBOOK_FIELDS})
     speakers: dict[str, str] = field(default_factory=dict)
+    embedding_model: str = "e5-small"
+    embedding_batch_size: int = 64
+    model_registry: Path | None = None
+    codebook: Path | None = None
+    coding_threshold: float = 0.5
+    code_interviewer: bool = False
 
     def with_overrides(
         self,
@@ -118,6 +139,8 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
     ingest = data.get("ingest", {})
     columns = data.get("logbook", {}).get("columns", {})
     speakers = data.get("speakers", {})
+    embedding = data.get("embedding", {})
+    coding = data.get("coding", {})
     unknown = set(columns) - set(LOGBOOK_FIELDS)
     if unknown:
         raise UserError(f"{where}: [logbook.columns] has unknown field(s) {sorted(unknown)}; use {list(LOGBOOK_FIELDS)}")
@@ -141,4 +164,10 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         filename_pattern=pattern,
         columns={**{f: f for f in LOGBOOK_FIELDS}, **columns},
         speakers=dict(speakers),
+        embedding_model=str(embedding.get("model", "e5-small")),
+        embedding_batch_size=int(embedding.get("batch_size", 64)),
+        model_registry=root / embedding.get("registry", "models/registry.yaml"),
+        codebook=root / coding["codebook"] if coding.get("codebook") else None,
+        coding_threshold=float(coding.get("threshold", 0.5)),
+        code_interviewer=bool(coding.get("code_interviewer", False)),
     )

@@ -38,4 +38,29 @@ def run_demo(corpus: Path, directory: Path) -> bool:
                 f"{report.unchanged} unchanged, {report.skipped_files} file(s) already ingested"
             )
         print_status(project.status(), Format.table)
+        ok = code_and_exchange(project) and ok
     return ok
+
+
+def code_and_exchange(project) -> bool:
+    """Code the segments zero-shot, export a REFI-QDA project and read it back."""
+    from qualpipe.coding.run import code_project
+    from qualpipe.exchange.qdpx import export_qdpx, import_qdpx
+    from qualpipe.output import Format, write_rows
+
+    report = code_project(project)
+    typer.echo(f"coded {report.segments} segment(s) zero-shot with {report.model_id}: {report.codings} coding(s)")
+    rows = project.store.query(
+        "SELECT c.code AS code, d.kind AS kind, COUNT(*) AS n FROM codings c JOIN segments s ON s.id = c.segment_id "
+        "JOIN documents d ON d.id = s.document_id WHERE c.source = 'machine' GROUP BY c.code, d.kind")
+    counts: dict[str, dict] = {}
+    for r in rows:
+        counts.setdefault(r["code"], {"code": r["code"], "interview": 0, "logbook": 0})[r["kind"]] = r["n"]
+    write_rows([counts.get(c, {"code": c, "interview": 0, "logbook": 0}) for c in project.codebook().ids],
+               ["code", "interview", "logbook"], Format.table, title="machine codes per theme")
+    path = project.root / "export.qdpx"
+    exported = export_qdpx(project, path)
+    back = import_qdpx(project, path)
+    typer.echo(f"{path}: {exported.sources} source(s), {exported.codings} coding(s); re-import matched "
+               f"{back.matched_sources}/{back.sources} source(s) and {back.machine_codings_skipped} coding(s)")
+    return back.matched_sources == back.sources

@@ -139,6 +139,35 @@ class Project:
             for r in self.store.query(sql, tuple(params))
         ]
 
+    # -- embeddings and coding -------------------------------------------------------------
+
+    def model_registry(self):
+        from qualpipe.embed.registry import load_registry
+
+        files = [self.config.model_registry] if self.config.model_registry else []
+        return load_registry(files)
+
+    def embedder(self, model: str | None = None):
+        from qualpipe.embed import load_embedder
+        from qualpipe.embed.registry import resolve_model
+
+        return load_embedder(resolve_model(model or self.config.embedding_model, self.model_registry()))
+
+    def codebook(self):
+        from qualpipe.coding.codebook import load_codebook
+
+        return load_codebook(self.config.codebook)
+
+    def coding_engine(self, model: str | None = None):
+        from qualpipe.coding.engine import CodingEngine
+        from qualpipe.embed.cache import cached_encode
+        from qualpipe.text.nlp import load_nlp
+
+        embedder = self.embedder(model)
+        encode = lambda texts: cached_encode(self.store, embedder, texts, batch_size=self.config.embedding_batch_size)[0]
+        return CodingEngine(self.codebook(), embedder, load_nlp(self.config.pipeline), encode=encode,
+                            threshold=self.config.coding_threshold)
+
     def document_text(self, document_id: int) -> str:
         rows = self.store.query("SELECT text FROM documents WHERE id = ?", (document_id,))
         if not rows:

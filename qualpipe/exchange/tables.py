@@ -1,0 +1,60 @@
+"""Coded segments as CSV or XLSX: one row per coding, for spreadsheets and statistics tools."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+COLUMNS = ["case_id", "document", "kind", "role", "date", "code", "score", "source", "coder", "segment_id", "start", "end", "text"]
+WIDTHS = {"case_id": 10, "document": 34, "kind": 10, "role": 13, "date": 12, "code": 24, "score": 8, "source": 9,
+          "coder": 14, "segment_id": 11, "start": 8, "end": 8, "text": 90}
+
+
+def coded_rows(project) -> list[dict]:
+    rows = project.store.query(
+        "SELECT s.case_id, d.source_path AS document, d.kind, s.role, s.date, c.code, c.score, c.source, c.coder, "
+        "s.id AS segment_id, c.start, c.end, d.text AS doc_text FROM codings c "
+        "JOIN segments s ON s.id = c.segment_id JOIN documents d ON d.id = s.document_id "
+        "WHERE d.superseded_at IS NULL ORDER BY s.case_id, s.date, s.document_id, s.idx, c.source, c.score DESC, c.code")
+    out = []
+    for r in rows:
+        record = {k: r[k] for k in COLUMNS if k != "text"}
+        record["text"] = r["doc_text"][r["start"]:r["end"]]
+        if record["score"] is not None:
+            record["score"] = round(record["score"], 4)
+        out.append(record)
+    return out
+
+
+def export_csv(project, path: Path) -> int:
+    rows = coded_rows(project)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+def export_xlsx(project, path: Path) -> int:
+    """A sheet with a frozen header row, filters on every column and widths that fit the content."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    rows = coded_rows(project)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Kodninger"
+    sheet.append(COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([row[c] for c in COLUMNS])
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[column]
+    for cell in sheet[get_column_letter(len(COLUMNS))][1:]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    book.save(path)
+    return len(rows)
