@@ -49,3 +49,19 @@ def cli(tmp_path: Path):
         return runner.invoke(app, ["--project", str(project_dir), *args], catch_exceptions=False)
 
     return invoke, project_dir
+
+
+@pytest.fixture(scope="session")
+def coded_corpus(tmp_path_factory) -> Project:
+    """The whole sample corpus ingested and coded zero-shot once for the session (real model, real store)."""
+    from qualpipe.coding.run import code_project
+
+    root = tmp_path_factory.mktemp("coded") / "project"
+    root.mkdir()
+    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+    project = Project.init(root)
+    project.ingest([CORPUS / "interviews"], "interview")
+    project.ingest([CORPUS / "logbooks"], "logbook")
+    code_project(project)
+    yield project
+    project.close()

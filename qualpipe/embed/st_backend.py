@@ -43,7 +43,8 @@ class SentenceTransformerEmbedder:
                 f"embedding model '{name_or_path}': not found locally ({type(exc).__name__}); "
                 "place it under models/ (see models/README.md) — qualpipe never downloads models"
             ) from None
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.prefixes = prefixes or ("e5" if "e5" in path.name.lower() else None)
         ident = _fingerprint(path) if path.exists() else name_or_path
         self.model_id = f"st:{path.name or name_or_path}:{ident}" + (":e5prefix" if self.prefixes else "")

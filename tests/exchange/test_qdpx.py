@@ -1,0 +1,92 @@
+"""REFI-QDA export validated against the project schema, positions checked, and import round-trips."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import xmlschema
+from openpyxl import load_workbook
+
+from conftest import CORPUS
+from qualpipe.exchange.human_codes import import_human_codes
+from qualpipe.exchange.qdpx import export_qdpx, import_qdpx
+from qualpipe.exchange.tables import export_csv, export_xlsx
+from qualpipe.project import Project
+
+SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "refi-qda" / "Project-mrt2019.xsd"
+NS = {"q": "urn:QDA-XML:project:1.0"}
+
+
+def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_corpus, tmp_path):
+    path = tmp_path / "out.qdpx"
+    report = export_qdpx(coded_corpus, path)
+    assert report.sources == 187 and report.cases == 20 and report.codings > 50
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        xml = archive.read("project.qde")
+        texts = {n: archive.read(n).decode("utf-8") for n in names if n != "project.qde"}
+    schema_file = SCHEMA if SCHEMA.is_file() else None
+    if schema_file:
+        xmlschema.XMLSchema(str(schema_file)).validate(xml.decode("utf-8"))
+    assert all(n.startswith("sources/") and n.endswith(".txt") for n in texts)
+    assert all("\r" not in t for t in texts.values())
+    root = ET.fromstring(xml)
+    assert [child.tag.split("}")[1] for child in root] == ["Users", "CodeBook", "Variables", "Cases", "Sources"]
+    assert root.find("q:Users/q:User", NS).get("name") == "qualpipe"
+    segments = {s.text for s in coded_corpus.segments()}
+    checked = 0
+    for source in root.iterfind("q:Sources/q:TextSource", NS):
+        text = texts[source.get("plainTextPath").replace("internal://", "sources/")]
+        for selection in source.iterfind("q:PlainTextSelection", NS):
+            start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
+            assert text[start:end] in segments
+            checked += 1
+    assert checked == report.selections
+    case = root.find("q:Cases/q:Case", NS)
+    assert case.find("q:SourceRef", NS) is not None
+
+
+def test_export_is_identical_when_run_twice(coded_corpus, tmp_path):
+    export_qdpx(coded_corpus, tmp_path / "a.qdpx")
+    export_qdpx(coded_corpus, tmp_path / "b.qdpx")
+    assert (tmp_path / "a.qdpx").read_bytes() == (tmp_path / "b.qdpx").read_bytes()
+
+
+def test_human_codes_round_trip_through_a_qdpx_into_a_fresh_project(tmp_path):
+    def fresh(name):
+        root = tmp_path / name
+        root.mkdir()
+        shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+        project = Project.init(root)
+        project.ingest([CORPUS / "interviews"], "interview")
+        return project
+
+    first = fresh("first")
+    segment = next(s for s in first.segments() if "aldrig aflyst" in s.text)
+    codes = tmp_path / "codes.csv"
+    codes.write_text(f"segment_id,code,coder\n{segment.id},stabilitet,Evaluator A\n{segment.id},relation,Evaluator A\n", encoding="utf-8")
+    assert import_human_codes(first, codes).codings == 2
+    export_qdpx(first, tmp_path / "round.qdpx")
+
+    second = fresh("second")
+    report = import_qdpx(second, tmp_path / "round.qdpx")
+    assert report.matched_sources == report.sources == 7 and report.human_codings == 2
+    rows = second.store.query(
+        "SELECT s.text, c.code, c.coder FROM codings c JOIN segments s ON s.id = c.segment_id ORDER BY c.code")
+    assert [tuple(r) for r in rows] == [(segment.text, "relation", "Evaluator A"), (segment.text, "stabilitet", "Evaluator A")]
+    assert import_qdpx(second, tmp_path / "round.qdpx").human_codings == 0
+    first.close()
+    second.close()
+
+
+def test_csv_and_xlsx_exports_have_one_row_per_coding(coded_corpus, tmp_path):
+    count = export_csv(coded_corpus, tmp_path / "codes.csv")
+    header = (tmp_path / "codes.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("case_id,document,kind,role,date,code,score") and count > 50
+    assert export_xlsx(coded_corpus, tmp_path / "codes.xlsx") == count
+    sheet = load_workbook(tmp_path / "codes.xlsx").active
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:M")
+    assert sheet.column_dimensions["M"].width == 90 and sheet.max_row == count + 1
