@@ -332,6 +332,93 @@ def export(
 
 @app.command()
 @user_errors
+def flag(
+    input_path: Optional[Path] = typer.Option(None, "--input", help="Batch mode: JSONL lines with id, text, optional case_id and date."),
+    output_path: Optional[Path] = typer.Option(None, "--output", help="Batch mode: where to write the flagged JSONL."),
+) -> None:
+    """Flag concerns in logbook entries not flagged before, or in a JSONL batch with --input/--output."""
+    if input_path or output_path:
+        if not (input_path and output_path):
+            raise UserError("batch mode needs both --input IN.jsonl and --output OUT.jsonl")
+        raise typer.Exit(flag_batch_command(input_path, output_path))
+    with open_project() as project:
+        report = project.flag_new_entries()
+    typer.echo(f"{report.entries} new entr(y/ies) flagged: {report.alerts} alert(s); {report.raised} raised by case rules")
+
+
+def flag_batch_command(input_path: Path, output_path: Path) -> int:
+    from qualpipe.embed import load_embedder
+    from qualpipe.embed.registry import load_registry, resolve_model
+    from qualpipe.flagging.batch import flag_batch
+    from qualpipe.flagging.flagger import ConcernFlagger
+    from qualpipe.text.nlp import load_nlp
+
+    if not input_path.is_file():
+        raise UserError(f"{input_path}: no such file; check the --input path")
+    embedder = load_embedder(resolve_model("e5-small", load_registry([])))
+    flagger = ConcernFlagger(load_nlp(""), embedder)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    with input_path.open(encoding="utf-8-sig") as stream, output_path.open("w", encoding="utf-8") as out:
+        errors = flag_batch(flagger, input_path, stream, out, lambda m: typer.echo(f"error: {m}", err=True))
+    return 1 if errors else 0
+
+
+alerts_app = typer.Typer(help="The coordinator's weekly digest of logbook concerns, and acknowledging alerts.")
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.callback(invoke_without_command=True)
+@user_errors
+def alerts(
+    ctx: typer.Context,
+    week: Optional[str] = typer.Option(None, "--week", help="ISO week, e.g. 2024-W10 (default: the last complete week)."),
+    fmt: str = typer.Option("terminal", "--format", "-f", help="terminal, markdown, html, json or eml."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of standard output."),
+    to: str = typer.Option("koordinator@example.org", "--to", help="eml: recipient."),
+    sender: str = typer.Option("qualpipe@example.org", "--from", help="eml: sender."),
+) -> None:
+    """Build the weekly digest: cases by severity, the sentences that say why, quiet cases in one line."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from qualpipe.flagging import render
+
+    formats = {"terminal", "markdown", "html", "json", "eml"}
+    if fmt not in formats:
+        raise UserError(f"--format {fmt}: use one of {', '.join(sorted(formats))}")
+    with open_project() as project:
+        digest = project.weekly_digest(week)
+    if fmt == "terminal" and output is None:
+        render.print_terminal(digest)
+        return
+    body = {"markdown": render.to_markdown, "html": render.to_html, "json": render.to_json,
+            "terminal": render.to_markdown}.get(fmt)
+    data = render.to_eml(digest, to=to, sender=sender) if fmt == "eml" else body(digest).encode("utf-8")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        typer.echo(f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention)")
+
+
+@alerts_app.command("ack")
+@user_errors
+def alerts_ack(
+    ids: List[int] = typer.Argument(..., help="Alert ids as the digest shows them (#12)."),
+    by: str = typer.Option("coordinator", "--by", help="Who handled it."),
+) -> None:
+    """Acknowledge handled alerts: they stay in the store and leave later digests."""
+    from qualpipe.flagging.alerts import acknowledge
+
+    with open_project() as project:
+        missing = acknowledge(project, ids, by)
+    if missing:
+        raise UserError(f"alert(s) {missing} not found; use the ids shown in 'qualpipe alerts'")
+    typer.echo(f"{len(ids)} alert(s) acknowledged")
+
+
+@app.command()
+@user_errors
 def demo(
     corpus: Path = typer.Option(Path("corpora"), "--corpus", help="The sample corpus folder."),
     directory: Path = typer.Option(Path("demo-project"), "--dir", help="Where to create the demo project."),

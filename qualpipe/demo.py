@@ -39,7 +39,23 @@ def run_demo(corpus: Path, directory: Path) -> bool:
             )
         print_status(project.status(), Format.table)
         ok = code_and_exchange(project) and ok
+        show_digest(project, DEMO_WEEK)
     return ok
+
+
+# The sample logbooks run from 2024-W02 to 2024-W12; W06 holds a disclosure and a run of cancellations.
+DEMO_WEEK = "2024-W06"
+
+
+def show_digest(project, week: str) -> None:
+    """Print the coordinator's digest of one week of the sample logbooks and write its HTML beside it."""
+    from qualpipe.flagging import render
+
+    digest = project.weekly_digest(week)
+    render.print_terminal(digest)
+    path = project.root / f"digest-{week}.html"
+    path.write_text(render.to_html(digest), encoding="utf-8")
+    typer.echo(f"{path}: the same digest as a self-contained HTML page")
 
 
 def code_and_exchange(project) -> bool:

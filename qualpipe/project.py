@@ -158,15 +158,38 @@ class Project:
 
         return load_codebook(self.config.codebook)
 
+    def cached_embedder(self, model: str | None = None):
+        from qualpipe.embed.cache import CachedEmbedder
+
+        return CachedEmbedder(self.store, self.embedder(model), self.config.embedding_batch_size)
+
     def coding_engine(self, model: str | None = None):
         from qualpipe.coding.engine import CodingEngine
-        from qualpipe.embed.cache import cached_encode
         from qualpipe.text.nlp import load_nlp
 
-        embedder = self.embedder(model)
-        encode = lambda texts: cached_encode(self.store, embedder, texts, batch_size=self.config.embedding_batch_size)[0]
-        return CodingEngine(self.codebook(), embedder, load_nlp(self.config.pipeline), encode=encode,
+        return CodingEngine(self.codebook(), self.cached_embedder(model), load_nlp(self.config.pipeline),
                             threshold=self.config.coding_threshold)
+
+    def flagger(self):
+        from qualpipe.flagging.flagger import ConcernFlagger
+        from qualpipe.text.nlp import load_nlp
+
+        return ConcernFlagger(load_nlp(self.config.pipeline), self.cached_embedder())
+
+    def flag_new_entries(self):
+        """Flag logbook entries not flagged before (incremental); returns a FlagReport."""
+        from qualpipe.flagging.alerts import flag_new_entries
+
+        return flag_new_entries(self, self.flagger())
+
+    def weekly_digest(self, week: str | None = None):
+        """Flag new entries, then build the digest of `week` (default: the last complete ISO week)."""
+        from qualpipe.flagging.alerts import last_complete_week, weekly_digest
+        from qualpipe.flagging.lexicon import load_lexicon
+
+        self.flag_new_entries()
+        labels = {c.id: c.label for c in load_lexicon().categories.values()}
+        return weekly_digest(self, week or last_complete_week(), labels)
 
     def document_text(self, document_id: int) -> str:
         rows = self.store.query("SELECT text FROM documents WHERE id = ?", (document_id,))

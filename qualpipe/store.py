@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -105,6 +105,36 @@ CREATE TABLE IF NOT EXISTS reviews (
     coder       TEXT NOT NULL,
     reviewed_at TEXT NOT NULL,
     PRIMARY KEY (segment_id, coder)
+);
+-- Concern alerts on logbook entries; severity may be raised by case rules from base_severity.
+-- first_digest: the ISO week of the first digest that showed it (late entries show once).
+CREATE TABLE IF NOT EXISTS alerts (
+    id            INTEGER PRIMARY KEY,
+    document_id   INTEGER NOT NULL REFERENCES documents(id),
+    case_id       TEXT,
+    entry_date    TEXT,
+    week          TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    base_severity TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    evidence      TEXT NOT NULL,
+    start         INTEGER NOT NULL,
+    end           INTEGER NOT NULL,
+    fired_by      TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    first_digest  TEXT,
+    acked_at      TEXT,
+    acked_by      TEXT,
+    UNIQUE (document_id, category)
+);
+CREATE INDEX IF NOT EXISTS alerts_week ON alerts (week);
+CREATE TABLE IF NOT EXISTS flagged_documents (
+    document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+    flagged_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS digests (
+    week     TEXT PRIMARY KEY,
+    built_at TEXT NOT NULL
 );
 CREATE VIEW IF NOT EXISTS current_segments AS
     SELECT s.*, d.kind AS kind, d.doc_key AS doc_key, d.version AS version, d.source_path AS source_path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -21,21 +21,19 @@ class ScoredCode:
 
 
 class CodingEngine:
-    """Embeds, matches cues and scores; `encode` may be a cached encoder (see embed.cache)."""
+    """Embeds, matches cues and scores; the embedder may be a CachedEmbedder (see embed.cache)."""
 
-    def __init__(self, codebook: Codebook, embedder: Embedder, nlp, *,
-                 encode: Callable[[Sequence[str]], np.ndarray] | None = None, threshold: float = 0.5):
+    def __init__(self, codebook: Codebook, embedder: Embedder, nlp, *, threshold: float = 0.5):
         self.codebook = codebook
         self.embedder = embedder
         self.threshold = threshold
         self.cues = CueMatcher(codebook, nlp)
         self.zero_shot = ZeroShotCoder(codebook, embedder, threshold=threshold).fit()
-        self._encode = encode or (lambda texts: embedder.encode(texts, kind="passage"))
         self.learned: LearnedCoder | None = None
 
     def features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per sentence: embeddings and cue hits."""
-        return self._encode(list(texts)), self.cues.hits(texts)
+        return self.embedder.encode(list(texts), kind="passage"), self.cues.hits(texts)
 
     def learning_features(self, X: np.ndarray, cues: np.ndarray) -> np.ndarray:
         z = (self.zero_shot.similarity(X) - self.zero_shot.background_mean_) / self.zero_shot.background_std_

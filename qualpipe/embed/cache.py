@@ -49,3 +49,19 @@ def cached_encode(
         found.update(zip(missing_keys, fresh))
     matrix = np.stack([found[k] for k in keys]) if keys else np.empty((0, embedder.dim), dtype=np.float32)
     return matrix.astype(np.float32), len(missing_keys)
+
+
+class CachedEmbedder:
+    """An Embedder that answers from the store's cache and embeds (and stores) only what is new."""
+
+    def __init__(self, store: Store, embedder: Embedder, batch_size: int = 64):
+        self.store = store
+        self.inner = embedder
+        self.model_id = embedder.model_id
+        self.dim = embedder.dim
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str], *, kind: str = "passage", batch_size: int | None = None,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        return cached_encode(self.store, self.inner, texts, kind=kind, batch_size=batch_size or self.batch_size,
+                             progress=progress)[0]
