@@ -144,7 +144,8 @@ CREATE VIEW IF NOT EXISTS current_segments AS
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    """UTC time as ISO text with a fixed width, so stored times compare correctly as strings."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
 def create_private_file(path: Path) -> None:

@@ -65,3 +65,19 @@ def coded_corpus(tmp_path_factory) -> Project:
     code_project(project)
     yield project
     project.close()
+
+
+@pytest.fixture(scope="session")
+def flagger():
+    """The real concern flagger: spaCy, the Danish lexicon and context rules, e5 exemplars."""
+    from qualpipe.embed import load_embedder
+    from qualpipe.embed.registry import load_registry, resolve_model
+    from qualpipe.flagging.flagger import ConcernFlagger
+    from qualpipe.text.nlp import load_nlp
+
+    return ConcernFlagger(load_nlp(""), load_embedder(resolve_model("e5-small", load_registry([]))))
+
+
+def concerns_of(flagger, text: str) -> dict[str, str]:
+    """{category: severity} for one entry."""
+    return {f.category: f.severity for f in flagger.flag_entries([text])[0]}

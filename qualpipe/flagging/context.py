@@ -40,6 +40,7 @@ class ContextRules:
         self.terminators = set(rules["terminators"])
         self.negation_window = rules["negation"]["window"]
         self.hypothetical_window = rules["hypothetical"]["window"]
+        self.hypothetical_not_for = set(rules["hypothetical"].get("not_for", []))
         self.other_window = rules["other_person"]["window"]
         self.other_applies = set(rules["other_person"]["applies_to"])
         self.first_person_applies = set(rules["first_person"]["applies_to"])
@@ -81,7 +82,8 @@ class ContextRules:
                     and self._clear_between(doc, t.end, start) and not (start <= t.start < end):
                 return f"negation: {t.phrase}"
         for t in inside:
-            if t.rule == "hypothetical" and t.end <= start and start - t.end <= self.hypothetical_window:
+            if t.rule == "hypothetical" and t.end <= start and start - t.end <= self.hypothetical_window \
+                    and category not in self.hypothetical_not_for:
                 return f"hypothetical: {t.phrase}"
         for t in inside:
             if t.rule == f"innocent:{category}":
@@ -116,7 +118,10 @@ class ContextRules:
     def sentence_blocked(self, sentence: Span, triggers: list[Trigger], category: str) -> str | None:
         """Sentence-level rules for the embedding detector, which has no phrase position."""
         inside = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
-        for rule in ("hypothetical", f"innocent:{category}", "resolution"):
+        rules = [f"innocent:{category}", "resolution"]
+        if category not in self.hypothetical_not_for:
+            rules.insert(0, "hypothetical")
+        for rule in rules:
             hit = next((t for t in inside if t.rule == rule), None)
             if hit:
                 return f"{rule.split(':')[0]}: {hit.phrase}"

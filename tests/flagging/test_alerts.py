@@ -1,0 +1,103 @@
+"""The weekly digest from the store: ordering, idempotence, acknowledgement, late entries, formats."""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+
+from typer.testing import CliRunner
+
+from conftest import CORPUS
+from qualpipe.cli import app
+from qualpipe.flagging import render
+from qualpipe.project import Project
+
+
+def logbook_project(tmp_path) -> Project:
+    root = tmp_path / "p"
+    root.mkdir()
+    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+    project = Project.init(root)
+    project.ingest([CORPUS / "logbooks"], "logbook")
+    return project
+
+
+def test_digest_orders_cases_by_severity_with_evidence_and_notify_reminder(tmp_path):
+    project = logbook_project(tmp_path)
+    digest = project.weekly_digest("2024-W06")
+    order = [c.severity for c in digest.cases]
+    assert order == sorted(order, key=["urgent", "high", "watch"].index)
+    assert digest.cases[0].severity == "urgent" and digest.notify_reminder
+    m03 = next(c for c in digest.cases if c.case_id == "M03")
+    assert m03.severity == "high" and m03.cancellations_8_weeks == 2 and m03.cancellation_trend == "rising"
+    for case in digest.cases:
+        for alert in case.alerts:
+            assert alert.text[alert.start:alert.end] == alert.evidence
+    assert "M01" in digest.quiet_cases
+    markdown = render.to_markdown(digest)
+    assert "Underretningspligt" in markdown and "**Sara fortalte, at stedfar slår hende, når han er fuld.**" in markdown
+    project.close()
+
+
+def test_rerunning_a_week_is_idempotent_and_acknowledged_alerts_leave(tmp_path):
+    project = logbook_project(tmp_path)
+    first = render.to_json(project.weekly_digest("2024-W06"))
+    second = render.to_json(project.weekly_digest("2024-W06"))
+    assert first == second
+    alerts_before = project.store.query("SELECT COUNT(*) FROM alerts")[0][0]
+    target = json.loads(first)["cases"][0]["alerts"][0]["id"]
+    result = CliRunner().invoke(app, ["--project", str(project.root), "alerts", "ack", str(target), "--by", "Lene"])
+    assert result.exit_code == 0, result.output
+    after = project.weekly_digest("2024-W06")
+    assert target not in [a.id for c in after.cases for a in c.alerts] and after.acknowledged_hidden == 1
+    assert project.store.query("SELECT COUNT(*) FROM alerts")[0][0] == alerts_before
+    assert project.store.query("SELECT acked_by FROM alerts WHERE id = ?", (target,))[0][0] == "Lene"
+    project.close()
+
+
+def test_an_entry_ingested_late_appears_once_in_the_next_digest_marked_late(tmp_path):
+    project = logbook_project(tmp_path)
+    project.weekly_digest("2024-W06")
+    late = tmp_path / "late.jsonl"
+    late.write_text(json.dumps({"entry_id": "M04-late", "case_id": "M04", "date": "2024-02-06",
+                                "author": "Karsten", "text": "Sofie fortalte, at hun ikke har lyst til at leve mere."},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    project.ingest([late], "logbook")
+    week7 = project.weekly_digest("2024-W07")
+    lates = [a for c in week7.cases for a in c.alerts if a.late]
+    assert [(a.case_id, a.category, a.severity) for a in lates] == [("M04", "selvskade", "urgent")]
+    week8 = project.weekly_digest("2024-W08")
+    assert not [a for c in week8.cases for a in c.alerts if a.late]
+    again = project.weekly_digest("2024-W07")
+    assert [a.id for c in again.cases for a in c.alerts if a.late] == [lates[0].id]
+    project.close()
+
+
+def test_flagging_is_incremental(tmp_path):
+    project = logbook_project(tmp_path)
+    first = project.flag_new_entries()
+    assert first.entries == 180 and first.alerts > 30
+    assert project.flag_new_entries().entries == 0
+    project.close()
+
+
+def test_every_format_is_written(tmp_path):
+    project = logbook_project(tmp_path)
+    runner = CliRunner()
+    base = ["--project", str(project.root), "alerts", "--week", "2024-W06"]
+    for fmt in ("markdown", "html", "json", "eml"):
+        out = tmp_path / f"digest.{fmt}"
+        result = runner.invoke(app, [*base, "--format", fmt, "--output", str(out)])
+        assert result.exit_code == 0, result.output
+    html = (tmp_path / "digest.html").read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<mark>" in html and "<style>" in html and "http" not in html.lower().replace("http-equiv", "")
+    message = email.message_from_bytes((tmp_path / "digest.eml").read_bytes())
+    assert "HASTER" in message["Subject"] and message.is_multipart()
+    assert [p.get_content_type() for p in message.walk()][1:] == ["text/plain", "text/html"]
+    assert json.loads((tmp_path / "digest.json").read_text(encoding="utf-8"))["week"] == "2024-W06"
+    terminal = runner.invoke(app, base)
+    assert terminal.exit_code == 0 and "URGENT" in terminal.output and "M11" in terminal.output
+    bad = runner.invoke(app, ["--project", str(project.root), "alerts", "--week", "2024-10"])
+    assert bad.exit_code == 2 and "ISO week" in bad.output
+    project.close()
