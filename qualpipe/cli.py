@@ -219,17 +219,23 @@ def code_batch_command(input_path: Path, output_path: Path, model: str | None, c
     from qualpipe.progress import progress_bar
     from qualpipe.text.nlp import load_nlp
 
-    if not input_path.is_file():
-        raise UserError(f"{input_path}: no such file; check the --input path")
     defaults = Config(root=Path("."), store_path=Path("unused.db"))
     registry = load_registry([Path("models/registry.yaml")])
     embedder = load_embedder(resolve_model(model or defaults.embedding_model, registry))
     nlp = load_nlp("")
     engine = CodingEngine(load_codebook(codebook_path), embedder, nlp, threshold=defaults.coding_threshold)
+    with progress_bar("Coding") as update:
+        return run_batch(input_path, output_path,
+                         lambda stream, out, on_error: code_batch(engine, nlp, input_path, out, stream, on_error, update))
+
+
+def run_batch(input_path: Path, output_path: Path, process: Callable) -> int:
+    """Open a JSONL batch and its output, run `process(stream, out, on_error)`; exit code 1 on bad lines."""
+    if not input_path.is_file():
+        raise UserError(f"{input_path}: no such file; check the --input path")
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    with input_path.open(encoding="utf-8-sig") as stream, output_path.open("w", encoding="utf-8") as out, \
-            progress_bar("Coding") as update:
-        errors = code_batch(engine, nlp, input_path, out, stream, lambda m: typer.echo(f"error: {m}", err=True), update)
+    with input_path.open(encoding="utf-8-sig") as stream, output_path.open("w", encoding="utf-8") as out:
+        errors = process(stream, out, lambda message: typer.echo(f"error: {message}", err=True))
     return 1 if errors else 0
 
 
@@ -353,14 +359,9 @@ def flag_batch_command(input_path: Path, output_path: Path) -> int:
     from qualpipe.flagging.flagger import ConcernFlagger
     from qualpipe.text.nlp import load_nlp
 
-    if not input_path.is_file():
-        raise UserError(f"{input_path}: no such file; check the --input path")
-    embedder = load_embedder(resolve_model("e5-small", load_registry([])))
-    flagger = ConcernFlagger(load_nlp(""), embedder)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with input_path.open(encoding="utf-8-sig") as stream, output_path.open("w", encoding="utf-8") as out:
-        errors = flag_batch(flagger, input_path, stream, out, lambda m: typer.echo(f"error: {m}", err=True))
-    return 1 if errors else 0
+    flagger = ConcernFlagger(load_nlp(""), load_embedder(resolve_model("e5-small", load_registry([]))))
+    return run_batch(input_path, output_path,
+                     lambda stream, out, on_error: flag_batch(flagger, input_path, stream, out, on_error))
 
 
 alerts_app = typer.Typer(help="The coordinator's weekly digest of logbook concerns, and acknowledging alerts.")

@@ -143,6 +143,17 @@ CREATE VIEW IF NOT EXISTS current_segments AS
 """
 
 
+CODING_COLUMNS = ("segment_id", "code", "score", "source", "coder", "method", "start", "end", "created_at")
+
+
+def insert_codings(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+    """Insert codings (tuples in CODING_COLUMNS order), skipping ones already stored; returns how many were new."""
+    before = conn.total_changes
+    conn.executemany(
+        f"INSERT OR IGNORE INTO codings ({', '.join(CODING_COLUMNS)}) VALUES ({', '.join('?' * len(CODING_COLUMNS))})", rows)
+    return conn.total_changes - before
+
+
 def utc_now() -> str:
     """UTC time as ISO text with a fixed width, so stored times compare correctly as strings."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")

@@ -11,7 +11,7 @@ from qualpipe.coding.engine import CodingEngine
 from qualpipe.coding.learn import LearnedCoder, cross_validated_predictions
 from qualpipe.coding.metrics import CodeAgreement, agreement, macro_f1
 from qualpipe.errors import UserError
-from qualpipe.store import utc_now
+from qualpipe.store import insert_codings, utc_now
 
 MACHINE = "qualpipe"
 MIN_LEARNING_SEGMENTS = 10
@@ -84,9 +84,7 @@ def code_project(project, *, learn: bool = False, progress: Callable[[int, int],
         rows += [(segment.id, c.code, c.score, "machine", MACHINE, method, segment.start, segment.end, now) for c in assigned]
     with project.store.transaction() as conn:
         conn.executemany("DELETE FROM codings WHERE source = 'machine' AND segment_id = ?", [(s.id,) for s in segments])
-        conn.executemany(
-            "INSERT INTO codings (segment_id, code, score, source, coder, method, start, end, created_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        insert_codings(conn, rows)
     report.codings = len(rows)
     if progress:
         progress(len(segments), len(segments))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualpipe.errors import InputError
-from qualpipe.store import utc_now
+from qualpipe.store import insert_codings, utc_now
 
 
 @dataclass
@@ -77,11 +77,7 @@ def import_human_codes(project, path: Path, coder: str = "evaluator") -> HumanCo
         reviews.append((segment, who, now))
     report.errors = list(dict.fromkeys(report.errors))
     with project.store.transaction() as conn:
-        before = conn.total_changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO codings (segment_id, code, score, source, coder, method, start, end, created_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        report.codings = conn.total_changes - before
+        report.codings = insert_codings(conn, rows)
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO reviews (segment_id, coder, reviewed_at) VALUES (?,?,?)", reviews)
         report.reviewed = conn.total_changes - before

@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from qualpipe.errors import UserError
-from qualpipe.store import utc_now
+from qualpipe.store import insert_codings, utc_now
 
 NS = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.UUID("6f1c2a52-8e0b-4c39-9c3a-5b0f8f4b7a10")
@@ -260,11 +260,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
                     rows.append((segment_id, code, None, "human", user, "qdpx", start, end, now))
                 reviewed.add((document, user))
     with project.store.transaction() as conn:
-        before = conn.total_changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO codings (segment_id, code, score, source, coder, method, start, end, created_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        report.human_codings = conn.total_changes - before
+        report.human_codings = insert_codings(conn, rows)
         for document, user in reviewed:
             conn.execute(
                 "INSERT OR IGNORE INTO reviews (segment_id, coder, reviewed_at) "
