@@ -420,6 +420,31 @@ def alerts_ack(
 
 @app.command()
 @user_errors
+def pseudonymise(
+    paths: List[Path] = typer.Argument(..., help=".txt, .vtt, .srt or .jsonl files (field text)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for the pseudonymised copies."),
+    style: str = typer.Option("tag", "--style", help="tag ([NAVN-1]) or name (a substitute first name)."),
+    key: Optional[Path] = typer.Option(None, "--key", help="Also write the re-identification key here (kept apart; 0600)."),
+    institution: List[str] = typer.Option([], "--institution", help="An institution name to replace (repeatable)."),
+) -> None:
+    """Write pseudonymised copies of plain files: names, CPR, phones, e-mails, addresses, institutions."""
+    from qualpipe.privacy.pseudonymise import Pseudonymiser, pseudonymise_files
+
+    pseudonymiser = Pseudonymiser(style=style, institutions=tuple(institution))
+    written, errors = pseudonymise_files(paths, output, pseudonymiser)
+    for message in errors:
+        typer.echo(f"error: {message}", err=True)
+    if key is not None:
+        if key.resolve().parent == output.resolve():
+            raise UserError(f"--key {key}: keep the key apart from the pseudonymised files; choose another folder")
+        pseudonymiser.write_key(key)
+    typer.echo(f"{len(written)} file(s) written to {output}; {len(errors)} error(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
 def demo(
     corpus: Path = typer.Option(Path("corpora"), "--corpus", help="The sample corpus folder."),
     directory: Path = typer.Option(Path("demo-project"), "--dir", help="Where to create the demo project."),

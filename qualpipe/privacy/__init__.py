@@ -1,0 +1,1 @@
+"""Personal data: detection in Danish text and consistent pseudonymisation."""

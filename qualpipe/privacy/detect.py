@@ -1,0 +1,145 @@
+"""Personal data in Danish text: person names, CPR numbers, phones, e-mails, addresses, postcodes, institutions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable
+
+KINDS = ("PERSON", "CPR", "PHONE", "EMAIL", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION")
+
+CPR_RE = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})[-\s]?(\d{4})(?![\d-])")
+PHONE_RE = re.compile(r"(?<![\d+])(?:\+45[\s-]?|0045[\s-]?)?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{4}[\s-]\d{4})(?![\d])")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_STREET = (r"(?:(?:Gl\.|Ny|Store|Lille|Nørre|Sønder|Øster|Vester|[A-ZÆØÅ][a-zæøåéü]+) )?"
+           r"[A-ZÆØÅ][a-zæøåéü]*(?:gade|vej|allé|alle|plads|stræde|boulevard|vænge|have|park|torv|bakke|sti|gyde|toften|engen|højen|parken)")
+ADDRESS_RE = re.compile(rf"\b{_STREET}\s+\d{{1,4}}\s?[A-Za-z]?\b(?:,?\s*(?:st\.?|\d{{1,2}}\.?)\s*(?:sal|th|tv|mf)?\.?)?")
+POSTCODE_RE = re.compile(r"\b(?:DK-?)?[1-9]\d{3}\s+[A-ZÆØÅ][a-zæøå]+(?:\s(?:[A-ZÆØÅ][a-zæøå]+|[NSVØCK]))?\b")
+INSTITUTION_RE = re.compile(
+    r"\b(?:[A-ZÆØÅ][a-zæøå]+[ -]?)+(?:[Ss]kole|[Ss]kolen|[Bb]ørnehave|[Bb]ørnehaven|[Vv]uggestue|[Vv]uggestuen|"
+    r"[Ff]ritidshjem|[Ff]ritidsklub|[Kk]lub|[Kk]lubben|[Ee]fterskole|[Gg]ymnasium|SFO|[Ii]nstitution|[Bb]ørnehus|"
+    r"[Bb]ørnehuset|[Dd]agtilbud)\b")
+# Words before a name: "hun hedder Sofie", "min søn Emil".
+NAME_CUES = re.compile(r"\b(?:hedder|hed|kaldes|navnet|min søn|min datter|hans søn|hendes søn|hans datter|hendes datter|"
+                       r"lillebror|lillesøster|storebror|storesøster|kæreste|veninde|ven|mor|far)\s+$", re.IGNORECASE)
+_TOKEN_RE = re.compile(r"(?:[A-ZÆØÅ]\.\s?)+(?=\s*[A-ZÆØÅ])|[A-ZÆØÅ][a-zæøåéüäöA-ZÆØÅ'-]+")
+
+
+@dataclass(frozen=True)
+class Entity:
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+@lru_cache(maxsize=1)
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    text = resources.files("qualpipe.data").joinpath("names.da.tsv").read_text(encoding="utf-8")
+    first, last = set(), set()
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, kind = line.split("\t")
+        (first if kind == "first" else last).add(name)
+    return frozenset(first), frozenset(last)
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Lower-case Danish words (spaCy's stop words and lemma table) and role words (mor, far,
+    venskabsfamilien): a capitalised one is no name by itself, and role words always stay."""
+    from spacy.lang.da.stop_words import STOP_WORDS
+    from spacy.lookups import load_lookups
+
+    from qualpipe.text.roles import builtin_role_words
+
+    table = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+    words = {k for k in table.keys() if isinstance(k, str) and k.islower()}
+    return frozenset(words | set(STOP_WORDS) | set(builtin_role_words()))
+
+
+def valid_cpr_date(day: str, month: str, year: str) -> bool:
+    for century in (1900, 2000):
+        try:
+            dt.date(century + int(year), int(month), int(day))
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def _regex_entities(text: str, institutions: Iterable[str]) -> list[Entity]:
+    found = []
+    for m in CPR_RE.finditer(text):
+        if valid_cpr_date(m.group(1), m.group(2), m.group(3)):
+            found.append(Entity(m.start(), m.end(), "CPR", m.group()))
+    for kind, pattern in (("EMAIL", EMAIL_RE), ("PHONE", PHONE_RE), ("ADDRESS", ADDRESS_RE),
+                          ("POSTCODE_TOWN", POSTCODE_RE), ("INSTITUTION", INSTITUTION_RE)):
+        found += [Entity(m.start(), m.end(), kind, m.group()) for m in pattern.finditer(text)]
+    for name in institutions:
+        for m in re.finditer(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
+            found.append(Entity(m.start(), m.end(), "INSTITUTION", m.group()))
+    return found
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before[-1] in ".!?:\n\"“-" or text[:start].endswith("\n")
+
+
+def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
+    first, last = name_lists()
+    known = first | last | extra_names
+    words = common_words()
+    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
+    found: list[Entity] = []
+    i = 0
+    while i < len(tokens):
+        start, end, word = tokens[i]
+        if word.isupper() and word.isalpha() and len(word) > 2:
+            word = word.title()  # "JENS" is Jens; an unknown all-caps word is an acronym, not a name
+            if word not in known and word.rstrip("s") not in known:
+                i += 1
+                continue
+        if any(ch.isupper() for ch in word[1:]) and "-" in word and word not in known:
+            i += 1  # "CPR-nummer", "FN-operationen": compounds with an acronym, not names
+            continue
+        initials = word.endswith(".") or word.endswith(". ")
+        bare = word[:-1] if word.endswith("s") and word[:-1] in known else word  # "Emmas" -> "Emma"
+        cued = bool(NAME_CUES.search(text[max(0, start - 25):start]))
+        is_common = bare.lower() in words
+        initial = _sentence_initial(text, start)
+        name_like = initials or (bare in known and not (is_common and initial)) or (cued and not is_common)
+        # A capitalised word that is no Danish word at all is most likely a name, also first in a sentence.
+        if not name_like and not is_common and len(bare) > 2:
+            name_like = True
+        if not name_like:
+            i += 1
+            continue
+        j = i
+        # Extend over initials, surnames or capitalised unknown words: "Anne Marie Hansen", "H. C. Andersen".
+        while j + 1 < len(tokens) and text[tokens[j][1]:tokens[j + 1][0]] in (" ", "") and (
+                tokens[j + 1][2].endswith((".", ". ")) or tokens[j + 1][2] in known or tokens[j + 1][2].lower() not in words):
+            j += 1
+        if initials and j == i:
+            i += 1
+            continue
+        found.append(Entity(start, tokens[j][1], "PERSON", text[start:tokens[j][1]]))
+        i = j + 1
+    return found
+
+
+def find_personal_data(text: str, *, institutions: Iterable[str] = (), extra_names: Iterable[str] = ()) -> list[Entity]:
+    """Non-overlapping entities, earliest (then longest) first; structured kinds beat names."""
+    candidates = _regex_entities(text, institutions)
+    candidates += _name_entities(text, frozenset(extra_names))
+    priority = {kind: rank for rank, kind in enumerate(("CPR", "EMAIL", "PHONE", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION", "PERSON"))}
+    chosen: list[Entity] = []
+    for entity in sorted(candidates, key=lambda e: (priority[e.kind], e.start, -(e.end - e.start))):
+        if all(entity.end <= c.start or entity.start >= c.end for c in chosen):
+            chosen.append(entity)
+    return sorted(chosen, key=lambda e: e.start)

@@ -1,0 +1,112 @@
+"""Consistent replacement of personal data, with offsets that map back to the original text."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from qualpipe.errors import InputError, UserError
+from qualpipe.privacy.detect import Entity, find_personal_data, name_lists
+from qualpipe.text.normalize import Edit, NormalizedText, apply_edits
+
+TAGS = {"PERSON": "NAVN", "CPR": "CPR", "PHONE": "TLF", "EMAIL": "EMAIL", "ADDRESS": "ADRESSE",
+        "POSTCODE_TOWN": "POSTNR-BY", "INSTITUTION": "INSTITUTION"}
+# Substitute names for style="name": common Danish first names, used in order of first appearance.
+SUBSTITUTES = ("Alex", "Kim", "Robin", "Sam", "Charlie", "Noa", "Vic", "Eli", "Billie", "Luca", "Mika", "Toni")
+
+
+@dataclass
+class Pseudonymised:
+    text: str
+    mapping: NormalizedText  # pseudonymised character i came from original[starts[i]:ends[i]]
+    entities: list[Entity]
+
+
+@dataclass
+class Pseudonymiser:
+    """Same person, same pseudonym, within a scope (a case, or a file): `[NAVN-1]`, or a substitute name."""
+
+    style: str = "tag"
+    institutions: tuple[str, ...] = ()
+    extra_names: tuple[str, ...] = ()
+    key: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> {normalised surface: pseudonym}
+    originals: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> {pseudonym: surface as first seen}
+
+    def __post_init__(self) -> None:
+        if self.style not in ("tag", "name"):
+            raise UserError(f"pseudonym style '{self.style}': use 'tag' or 'name'")
+
+    def _label(self, scope: str, entity: Entity) -> str:
+        first, last = name_lists()
+        surface = entity.text
+        if entity.kind == "PERSON" and surface.endswith("s") and (surface[:-1] in first or surface[:-1] in last):
+            surface = surface[:-1]
+        key = f"{entity.kind}:{' '.join(surface.lower().split())}"
+        table = self.key.setdefault(scope, {})
+        if key not in table:
+            # Every kind is numbered, so the key can map each pseudonym back to one original.
+            n = sum(1 for k in table if k.startswith(f"{entity.kind}:")) + 1
+            if entity.kind == "PERSON" and self.style == "name":
+                table[key] = SUBSTITUTES[(n - 1) % len(SUBSTITUTES)] + (f"{(n - 1) // len(SUBSTITUTES) + 1}" if n > len(SUBSTITUTES) else "")
+            else:
+                table[key] = f"[{TAGS[entity.kind]}-{n}]"
+            self.originals.setdefault(scope, {}).setdefault(table[key], surface)
+        label = table[key]
+        return label + ("s" if surface != entity.text else "")
+
+    def pseudonymise(self, text: str, scope: str = "") -> Pseudonymised:
+        entities = find_personal_data(text, institutions=self.institutions, extra_names=self.extra_names)
+        edits = [Edit(e.start, e.end, self._label(scope, e)) for e in entities]
+        mapping = apply_edits(text, edits)
+        return Pseudonymised(mapping.text, mapping, entities)
+
+    def write_key(self, path: Path) -> None:
+        """The re-identification key: pseudonym -> original, per scope, readable by its owner only."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(self.originals, handle, ensure_ascii=False, indent=1)
+        os.chmod(path, 0o600)
+
+
+PLAIN_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
+
+
+def pseudonymise_files(paths: Iterable[Path], output: Path, pseudonymiser: Pseudonymiser) -> tuple[list[Path], list[str]]:
+    """Pseudonymised copies of .txt, .vtt, .srt and .jsonl (field `text`) files in `output`; no project needed."""
+    from qualpipe.ingest.decode import read_text_file
+
+    written, errors = [], []
+    output.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        try:
+            if path.suffix.lower() not in PLAIN_SUFFIXES:
+                raise InputError(path, f"unknown file type '{path.suffix}'; pseudonymise reads {', '.join(PLAIN_SUFFIXES)}")
+            if output.resolve() == path.parent.resolve():
+                raise InputError(path, "the output folder is the file's own folder; choose another --output so originals stay")
+            text, _ = read_text_file(path)
+            if path.suffix.lower() == ".jsonl":
+                lines = []
+                for number, line in enumerate(text.split("\n"), start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InputError(path, f"is not valid JSON ({exc.msg}); fix the line", line=number)
+                    if isinstance(record, dict) and isinstance(record.get("text"), str):
+                        scope = f"{path.name}:{record.get('case_id', '')}"
+                        record["text"] = pseudonymiser.pseudonymise(record["text"], scope).text
+                    lines.append(json.dumps(record, ensure_ascii=False))
+                result = "\n".join(lines) + "\n"
+            else:
+                result = pseudonymiser.pseudonymise(text, path.name).text
+            target = output / path.name
+            target.write_text(result, encoding="utf-8")
+            written.append(target)
+        except InputError as exc:
+            errors.append(str(exc))
+    return written, errors

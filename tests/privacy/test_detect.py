@@ -1,0 +1,46 @@
+"""Personal data found in Danish text: CPR, phones, e-mails, addresses, postcodes, institutions, names."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualpipe.privacy.detect import find_personal_data
+
+
+def kinds(text: str) -> list[tuple[str, str]]:
+    return [(e.kind, e.text) for e in find_personal_data(text, institutions=("Solsikken",))]
+
+
+@pytest.mark.parametrize("cpr", ["030615-1237", "0306151237", "030615 1237", "311299-4321", "010100-0001"])
+def test_cpr_numbers_with_and_without_separator(cpr):
+    assert ("CPR", cpr) in kinds(f"Hans CPR er {cpr}, skriv det på skemaet.")
+
+
+@pytest.mark.parametrize("not_cpr", ["320115-1234", "011315-1234", "123456-78901"])
+def test_numbers_with_an_impossible_date_are_not_cpr(not_cpr):
+    assert not [k for k, _ in kinds(f"Sagsnummer {not_cpr} er oprettet.") if k == "CPR"]
+
+
+@pytest.mark.parametrize("phone", ["22 33 44 55", "22334455", "+45 22 33 44 55", "2233 4455", "+4522334455"])
+def test_danish_phone_numbers(phone):
+    assert ("PHONE", phone) in kinds(f"Ring til mor på {phone} i aften.")
+
+
+def test_email_address_postcode_and_institutions():
+    found = kinds("Skriv til familien.hansen@example.dk. De bor på Nørrebrogade 12, 2. th., 2200 København N. "
+                  "Hun går i Rådmandsgade Skole og før i børnehaven Solsikken.")
+    assert ("EMAIL", "familien.hansen@example.dk") in found
+    assert ("ADDRESS", "Nørrebrogade 12, 2. th.") in found
+    assert ("POSTCODE_TOWN", "2200 København N") in found
+    assert ("INSTITUTION", "Rådmandsgade Skole") in found and ("INSTITUTION", "Solsikken") in found
+
+
+def test_names_from_the_list_from_cues_and_possessives_but_not_role_words():
+    found = kinds("Mor sagde, at Emma og Jonas Pedersen legede. Hendes lillebror hedder Zorblax. Emmas cykel er ny.")
+    assert ("PERSON", "Emma") in found and ("PERSON", "Jonas Pedersen") in found
+    assert ("PERSON", "Zorblax") in found and ("PERSON", "Emmas") in found
+    assert not [t for k, t in found if t in ("Mor", "Hendes")]
+
+
+def test_names_with_initials_are_one_span():
+    assert ("PERSON", "H. C. Andersen") in kinds("Vi læste H. C. Andersen i aften.")
