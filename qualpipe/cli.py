@@ -318,6 +318,7 @@ def export(
     fmt: str = typer.Option("qdpx", "--format", "-f", help="qdpx (REFI-QDA), csv or xlsx."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: export.<format> in the project)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="qdpx: only interview or logbook documents."),
+    show_identities: bool = typer.Option(False, "--show-identities", help="Export names and other personal data (default: pseudonymised)."),
 ) -> None:
     """Export codings: a REFI-QDA project for NVivo/ATLAS.ti/MAXQDA/QualCoder, or a CSV/XLSX table."""
     from qualpipe.exchange.qdpx import export_qdpx
@@ -327,12 +328,13 @@ def export(
         raise UserError(f"--format {fmt}: use qdpx, csv or xlsx")
     with open_project() as project:
         path = output or project.root / f"export.{fmt}"
+        pseudonyms = project.pseudonyms(show_identities)
         if fmt == "qdpx":
-            report = export_qdpx(project, path, kind=kind)
+            report = export_qdpx(project, path, kind=kind, pseudonyms=pseudonyms)
             typer.echo(f"{path}: {report.sources} source(s), {report.cases} case(s), {report.selections} selection(s), "
                        f"{report.codings} coding(s)")
         else:
-            count = (export_csv if fmt == "csv" else export_xlsx)(project, path)
+            count = (export_csv if fmt == "csv" else export_xlsx)(project, path, pseudonyms)
             typer.echo(f"{path}: {count} coded segment row(s)")
 
 
@@ -377,6 +379,7 @@ def alerts(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of standard output."),
     to: str = typer.Option("koordinator@example.org", "--to", help="eml: recipient."),
     sender: str = typer.Option("qualpipe@example.org", "--from", help="eml: sender."),
+    show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
 ) -> None:
     """Build the weekly digest: cases by severity, the sentences that say why, quiet cases in one line."""
     if ctx.invoked_subcommand is not None:
@@ -387,7 +390,7 @@ def alerts(
     if fmt not in formats:
         raise UserError(f"--format {fmt}: use one of {', '.join(sorted(formats))}")
     with open_project() as project:
-        digest = project.weekly_digest(week)
+        digest = project.weekly_digest(week, show_identities=show_identities)
     if fmt == "terminal" and output is None:
         render.print_terminal(digest)
         return

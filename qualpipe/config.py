@@ -63,6 +63,13 @@ TEMPLATE = """\
 # Interviewer questions are not coded unless this is true.
 # code_interviewer = false
 
+[privacy]
+# Digests and exports show pseudonymised text unless a command is given --show-identities.
+# Pseudonyms: "tag" ([NAVN-1], [CPR-1] ...) or "name" (a substitute first name).
+# pseudonym_style = "tag"
+# Institution names (schools, kindergartens) to replace besides those found by pattern.
+# institutions = []
+
 [speakers]
 # Speaker labels mapped to a role (interviewer, parent, child, volunteer, professional).
 # Labels are matched case-insensitively; these add to the built-in Danish role words.
@@ -89,6 +96,8 @@ class Config:
     codebook: Path | None = None
     coding_threshold: float = 0.5
     code_interviewer: bool = False
+    pseudonym_style: str = "tag"
+    institutions: tuple[str, ...] = ()
 
     def with_overrides(
         self,
@@ -141,6 +150,7 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
     speakers = data.get("speakers", {})
     embedding = data.get("embedding", {})
     coding = data.get("coding", {})
+    privacy = data.get("privacy", {})
     unknown = set(columns) - set(LOGBOOK_FIELDS)
     if unknown:
         raise UserError(f"{where}: [logbook.columns] has unknown field(s) {sorted(unknown)}; use {list(LOGBOOK_FIELDS)}")
@@ -170,4 +180,6 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         codebook=root / coding["codebook"] if coding.get("codebook") else None,
         coding_threshold=float(coding.get("threshold", 0.5)),
         code_interviewer=bool(coding.get("code_interviewer", False)),
+        pseudonym_style=str(privacy.get("pseudonym_style", "tag")),
+        institutions=tuple(str(i) for i in privacy.get("institutions", [])),
     )

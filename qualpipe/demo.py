@@ -75,7 +75,7 @@ def code_and_exchange(project) -> bool:
     write_rows([counts.get(c, {"code": c, "interview": 0, "logbook": 0}) for c in project.codebook().ids],
                ["code", "interview", "logbook"], Format.table, title="machine codes per theme")
     path = project.root / "export.qdpx"
-    exported = export_qdpx(project, path)
+    exported = export_qdpx(project, path, pseudonyms=project.pseudonyms())
     back = import_qdpx(project, path)
     typer.echo(f"{path}: {exported.sources} source(s), {exported.codings} coding(s); re-import matched "
                f"{back.matched_sources}/{back.sources} source(s) and {back.machine_codings_skipped} coding(s)")

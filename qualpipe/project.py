@@ -182,14 +182,22 @@ class Project:
 
         return flag_new_entries(self, self.flagger())
 
-    def weekly_digest(self, week: str | None = None):
-        """Flag new entries, then build the digest of `week` (default: the last complete ISO week)."""
+    def pseudonyms(self, show_identities: bool = False):
+        """Pseudonymised views of documents for outputs; None when identities are to be shown."""
+        from qualpipe.privacy.outputs import CasePseudonyms
+
+        return None if show_identities else CasePseudonyms(self)
+
+    def weekly_digest(self, week: str | None = None, *, show_identities: bool = False):
+        """Flag new entries, then build the digest of `week` (default: the last complete ISO week).
+
+        The digest's text is pseudonymised unless `show_identities`."""
         from qualpipe.flagging.alerts import last_complete_week, weekly_digest
         from qualpipe.flagging.lexicon import load_lexicon
 
         self.flag_new_entries()
         labels = {c.id: c.label for c in load_lexicon().categories.values()}
-        return weekly_digest(self, week or last_complete_week(), labels)
+        return weekly_digest(self, week or last_complete_week(), labels, self.pseudonyms(show_identities))
 
     def document_text(self, document_id: int) -> str:
         rows = self.store.query("SELECT text FROM documents WHERE id = ?", (document_id,))

@@ -70,8 +70,12 @@ class ExportReport:
     cases: int = 0
 
 
-def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine: bool = True) -> ExportReport:
-    """Write the project's current documents, codebook, codings and cases as a .qdpx file."""
+def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine: bool = True,
+                pseudonyms=None) -> ExportReport:
+    """Write the project's current documents, codebook, codings and cases as a .qdpx file.
+
+    With `pseudonyms` (a CasePseudonyms) the sources are pseudonymised and every selection is moved
+    to the same words in the pseudonymised text."""
     store = project.store
     codebook = project.codebook()
     documents = store.query(
@@ -143,8 +147,14 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
                        plainTextPath=f"internal://{source}.txt", creatingUser=user_guid[MACHINE_USER],
                        creationDateTime=_datetime(d["ingested_at"]))
         selections: dict[tuple[int, int], list] = defaultdict(list)
+        text = d["text"]
         for c in by_document.get(d["id"], []):
-            selections[(c["start"], c["end"])].append(c)
+            start, end = c["start"], c["end"]
+            if pseudonyms is not None:
+                text, start, end = pseudonyms.span(d["id"], start, end)
+            selections[(start, end)].append(c)
+        if pseudonyms is not None:
+            text = pseudonyms.document(d["id"]).text
         for (start, end), group in sorted(selections.items()):
             selection = _sub(element, "PlainTextSelection", guid=guid("selection", source, start, end),
                              name=f"{start}-{end}", startPosition=str(start), endPosition=str(end),
@@ -165,7 +175,7 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
                 value = _sub(element, "VariableValue")
                 _sub(value, "VariableRef", targetGUID=variable_guid[name])
                 ET.SubElement(value, _q(value_tag)).text = value_text
-        files[f"sources/{source}.txt"] = d["text"]
+        files[f"sources/{source}.txt"] = text
         report.sources += 1
 
     ET.register_namespace("", NS)
@@ -234,6 +244,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
             report.unknown_codes.add(element.get("name", ""))
         codes[element.get("guid")] = found.id if found else (code_id or element.get("name", ""))
     documents = _documents_by_guid_and_text(project)
+    pseudonyms = None
     rows, reviewed = [], set()
     now = utc_now()
     for source in root.iter(_q("TextSource")):
@@ -244,9 +255,22 @@ def import_qdpx(project, path: Path) -> ImportReport:
         if document is None:
             report.unmatched_sources.append(source.get("name") or source_id)
             continue
+        to_original = None
+        if text is not None and text != project.document_text(document):
+            # Our own pseudonymised export: positions refer to the pseudonymised text.
+            from qualpipe.privacy.outputs import CasePseudonyms
+
+            pseudonyms = pseudonyms or CasePseudonyms(project)
+            view = pseudonyms.document(document)
+            if view.text != text:
+                report.unmatched_sources.append(source.get("name") or source_id)
+                continue
+            to_original = view.mapping.to_original
         report.matched_sources += 1
         for selection in source.iter(_q("PlainTextSelection")):
             start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
+            if to_original is not None and start < end:
+                start, end = to_original(start, end)
             for coding in selection.iter(_q("Coding")):
                 user = users.get(coding.get("creatingUser") or selection.get("creatingUser"), "evaluator")
                 code_ref = coding.find(_q("CodeRef"))

@@ -10,24 +10,29 @@ WIDTHS = {"case_id": 10, "document": 34, "kind": 10, "role": 13, "date": 12, "co
           "coder": 14, "segment_id": 11, "start": 8, "end": 8, "text": 90}
 
 
-def coded_rows(project) -> list[dict]:
+def coded_rows(project, pseudonyms=None) -> list[dict]:
+    """One row per coding of a current document; text pseudonymised when `pseudonyms` is given."""
     rows = project.store.query(
         "SELECT s.case_id, d.source_path AS document, d.kind, s.role, s.date, c.code, c.score, c.source, c.coder, "
-        "s.id AS segment_id, c.start, c.end, d.text AS doc_text FROM codings c "
+        "s.id AS segment_id, c.start, c.end, d.text AS doc_text, d.id AS document_id FROM codings c "
         "JOIN segments s ON s.id = c.segment_id JOIN documents d ON d.id = s.document_id "
         "WHERE d.superseded_at IS NULL ORDER BY s.case_id, s.date, s.document_id, s.idx, c.source, c.score DESC, c.code")
     out = []
     for r in rows:
         record = {k: r[k] for k in COLUMNS if k != "text"}
-        record["text"] = r["doc_text"][r["start"]:r["end"]]
+        if pseudonyms is not None:
+            text, start, end = pseudonyms.span(r["document_id"], r["start"], r["end"])
+            record["text"] = text[start:end]
+        else:
+            record["text"] = r["doc_text"][r["start"]:r["end"]]
         if record["score"] is not None:
             record["score"] = round(record["score"], 4)
         out.append(record)
     return out
 
 
-def export_csv(project, path: Path) -> int:
-    rows = coded_rows(project)
+def export_csv(project, path: Path, pseudonyms=None) -> int:
+    rows = coded_rows(project, pseudonyms)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
@@ -35,13 +40,13 @@ def export_csv(project, path: Path) -> int:
     return len(rows)
 
 
-def export_xlsx(project, path: Path) -> int:
+def export_xlsx(project, path: Path, pseudonyms=None) -> int:
     """A sheet with a frozen header row, filters on every column and widths that fit the content."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    rows = coded_rows(project)
+    rows = coded_rows(project, pseudonyms)
     book = Workbook()
     sheet = book.active
     sheet.title = "Kodninger"

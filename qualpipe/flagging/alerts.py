@@ -127,8 +127,10 @@ class Digest:
     acknowledged_hidden: int = 0
 
 
-def weekly_digest(project, week: str, labels: dict[str, str]) -> Digest:
-    """The digest of `week`: unacknowledged alerts of entries dated that week, plus late entries."""
+def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None) -> Digest:
+    """The digest of `week`: unacknowledged alerts of entries dated that week, plus late entries.
+
+    With `pseudonyms` (a CasePseudonyms), entry text and evidence are shown pseudonymised."""
     monday, sunday = week_bounds(week)
     store = project.store
     rows = store.query(
@@ -142,9 +144,12 @@ def weekly_digest(project, week: str, labels: dict[str, str]) -> Digest:
     digest = Digest(week, monday.isoformat(), sunday.isoformat(), acknowledged_hidden=acked)
     by_case: dict[str, list[AlertView]] = {}
     for r in rows:
+        text, start, end = r["text"], r["start"], r["end"]
+        if pseudonyms is not None:
+            text, start, end = pseudonyms.span(r["document_id"], start, end)
         by_case.setdefault(r["case_id"] or "?", []).append(AlertView(
             r["id"], r["case_id"] or "?", r["entry_date"] or "", r["category"], labels.get(r["category"], r["category"]),
-            r["severity"], r["evidence"], r["start"], r["end"], r["fired_by"], r["text"], late=r["week"] < week))
+            r["severity"], text[start:end], start, end, r["fired_by"], text, late=r["week"] < week))
     for case_id, alerts in by_case.items():
         alerts.sort(key=lambda a: (-severity_rank(a.severity), a.entry_date, a.id))
         counts = _cancellations(store, case_id, sunday)

@@ -25,7 +25,7 @@ INSTITUTION_RE = re.compile(
 # Words before a name: "hun hedder Sofie", "min søn Emil".
 NAME_CUES = re.compile(r"\b(?:hedder|hed|kaldes|navnet|min søn|min datter|hans søn|hendes søn|hans datter|hendes datter|"
                        r"lillebror|lillesøster|storebror|storesøster|kæreste|veninde|ven|mor|far)\s+$", re.IGNORECASE)
-_TOKEN_RE = re.compile(r"(?:[A-ZÆØÅ]\.\s?)+(?=\s*[A-ZÆØÅ])|[A-ZÆØÅ][a-zæøåéüäöA-ZÆØÅ'-]+")
+_TOKEN_RE = re.compile(r"(?:[A-ZÆØÅ]\.\s?)+(?=\s*[A-ZÆØÅ])|[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['-][^\W\d_]+)*")
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,41 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(first), frozenset(last)
 
 
+class DanishWords:
+    """Membership in spaCy's Danish lemma table (forms and lemmas), its stop words, and qualpipe's role
+    words (mor, far, venskabsfamilien): a capitalised Danish word is no name by itself, and role words stay."""
+
+    def __init__(self) -> None:
+        from spacy.lang.da.stop_words import STOP_WORDS
+        from spacy.lookups import load_lookups
+
+        from qualpipe.text.roles import builtin_role_words
+
+        self.table = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+        self.extra = frozenset(STOP_WORDS) | frozenset(builtin_role_words())
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.extra or word in self.table
+
+
 @lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """Lower-case Danish words (spaCy's stop words and lemma table) and role words (mor, far,
-    venskabsfamilien): a capitalised one is no name by itself, and role words always stay."""
-    from spacy.lang.da.stop_words import STOP_WORDS
-    from spacy.lookups import load_lookups
+def common_words() -> DanishWords:
+    return DanishWords()
 
-    from qualpipe.text.roles import builtin_role_words
 
-    table = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
-    words = {k for k in table.keys() if isinstance(k, str) and k.islower()}
-    return frozenset(words | set(STOP_WORDS) | set(builtin_role_words()))
+_SUFFIXES = ("erne", "ene", "ens", "ets", "et", "en", "er", "es", "ne", "e", "s")
+
+
+def is_danish_word(lower: str, words: DanishWords) -> bool:
+    """In the word list, or an inflected form of a listed word ("besøget", "drengene")."""
+    if lower in words:
+        return True
+    for suffix in _SUFFIXES:
+        if lower.endswith(suffix) and len(lower) - len(suffix) >= 3:
+            stem = lower[: -len(suffix)]
+            if stem in words or stem + "e" in words:
+                return True
+    return False
 
 
 def valid_cpr_date(day: str, month: str, year: str) -> bool:
@@ -105,15 +128,20 @@ def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
             if word not in known and word.rstrip("s") not in known:
                 i += 1
                 continue
-        if any(ch.isupper() for ch in word[1:]) and "-" in word and word not in known:
+        if "-" in word and word.split("-")[0].isupper() and word not in known:
             i += 1  # "CPR-nummer", "FN-operationen": compounds with an acronym, not names
             continue
         initials = word.endswith(".") or word.endswith(". ")
         bare = word[:-1] if word.endswith("s") and word[:-1] in known else word  # "Emmas" -> "Emma"
         cued = bool(NAME_CUES.search(text[max(0, start - 25):start]))
-        is_common = bare.lower() in words
+        is_common = is_danish_word(bare.lower(), words)
         initial = _sentence_initial(text, start)
-        name_like = initials or (bare in known and not (is_common and initial)) or (cued and not is_common)
+        # A listed name is a name unless it opens a sentence and is also a Danish function or role word
+        # ("Hans" = his, "Mor") with no surname after it ("Hans Jensen"). Recall comes first here.
+        followed_by_surname = i + 1 < len(tokens) and tokens[i + 1][2].rstrip("s") in last and \
+            text[end:tokens[i + 1][0]] == " "
+        blocked = initial and bare.lower() in words.extra and not followed_by_surname
+        name_like = initials or (bare in known and not blocked) or (cued and not is_common)
         # A capitalised word that is no Danish word at all is most likely a name, also first in a sentence.
         if not name_like and not is_common and len(bare) > 2:
             name_like = True
@@ -121,9 +149,8 @@ def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
             i += 1
             continue
         j = i
-        # Extend over initials, surnames or capitalised unknown words: "Anne Marie Hansen", "H. C. Andersen".
-        while j + 1 < len(tokens) and text[tokens[j][1]:tokens[j + 1][0]] in (" ", "") and (
-                tokens[j + 1][2].endswith((".", ". ")) or tokens[j + 1][2] in known or tokens[j + 1][2].lower() not in words):
+        # A capitalised word right after a name belongs to it: "Anne Marie Hansen", "H. C. Andersen", "Victor Borge".
+        while j + 1 < len(tokens) and text[tokens[j][1]:tokens[j + 1][0]] in (" ", ""):
             j += 1
         if initials and j == i:
             i += 1

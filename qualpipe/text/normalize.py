@@ -44,6 +44,12 @@ class NormalizedText:
             raise ValueError(f"span {start}:{end} is empty or outside text of length {len(self.text)}")
         return self.starts[start], self.ends[end - 1]
 
+    def from_original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of this text that covers original[start:end] (a replacement is taken whole)."""
+        first = next((i for i, e in enumerate(self.ends) if e > start), len(self.text))
+        last = next((i for i in range(len(self.starts) - 1, -1, -1) if self.starts[i] < end), -1)
+        return (first, last + 1) if last >= first else (first, first)
+
 
 def apply_edits(original: str, edits: Iterable[Edit], base: int = 0) -> NormalizedText:
     """Apply non-overlapping edits to `original`; offsets in the result are `base`-shifted.

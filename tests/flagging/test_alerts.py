@@ -36,7 +36,10 @@ def test_digest_orders_cases_by_severity_with_evidence_and_notify_reminder(tmp_p
             assert alert.text[alert.start:alert.end] == alert.evidence
     assert "M01" in digest.quiet_cases
     markdown = render.to_markdown(digest)
-    assert "Underretningspligt" in markdown and "**Sara fortalte, at stedfar slår hende, når han er fuld.**" in markdown
+    assert "Underretningspligt" in markdown and "**[NAVN-1] fortalte, at stedfar slår hende, når han er fuld.**" in markdown
+    assert "Sara" not in markdown  # pseudonymised by default
+    shown = render.to_markdown(project.weekly_digest("2024-W06", show_identities=True))
+    assert "**Sara fortalte, at stedfar slår hende, når han er fuld.**" in shown
     project.close()
 
 
