@@ -69,6 +69,11 @@ TEMPLATE = """\
 # pseudonym_style = "tag"
 # Institution names (schools, kindergartens) to replace besides those found by pattern.
 # institutions = []
+# Store only pseudonymised text: names and other personal data are replaced before anything is stored.
+# pseudonymise_at_ingest = false
+# The re-identification key that keeps pseudonyms consistent between ingest runs. Keep it apart from
+# the store (another disk or folder); it is never exported. Relative to this file.
+# key = "private/qualpipe-key.json"
 
 [speakers]
 # Speaker labels mapped to a role (interviewer, parent, child, volunteer, professional).
@@ -98,6 +103,8 @@ class Config:
     code_interviewer: bool = False
     pseudonym_style: str = "tag"
     institutions: tuple[str, ...] = ()
+    pseudonymise_at_ingest: bool = False
+    key_path: Path | None = None
 
     def with_overrides(
         self,
@@ -182,4 +189,6 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         code_interviewer=bool(coding.get("code_interviewer", False)),
         pseudonym_style=str(privacy.get("pseudonym_style", "tag")),
         institutions=tuple(str(i) for i in privacy.get("institutions", [])),
+        pseudonymise_at_ingest=bool(privacy.get("pseudonymise_at_ingest", False)),
+        key_path=root / privacy.get("key", "private/qualpipe-key.json"),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -104,6 +104,12 @@ class Ingester:
             words = config.fillers or _default_fillers()
             fillers = filler_pattern(words)
         self.cleaning = Cleaning(config.remove_timestamps, fillers)
+        self.pseudonymiser = None
+        if config.pseudonymise_at_ingest:
+            from qualpipe.privacy.pseudonymise import Pseudonymiser
+
+            self.pseudonymiser = Pseudonymiser.from_key(config.key_path, style=config.pseudonym_style,
+                                                        institutions=config.institutions)
 
     def ingest(self, paths: Sequence[Path], progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """`progress(done, total)` is called after every file."""
@@ -118,6 +124,8 @@ class Ingester:
                 log.info("ingest failed for one file (%s)", type(exc).__name__)
             if progress:
                 progress(report.files, len(files))
+        if self.pseudonymiser is not None:
+            self.pseudonymiser.write_key(self.config.key_path)
         return report
 
     def _ingest_file(self, path: Path, report: IngestReport) -> None:
@@ -169,6 +177,8 @@ class Ingester:
             raise InputError(path, "holds no transcript text; check that it is the right file")
         fields = _filename_fields(path, self.config)
         case_id = self.case_id or fields.get("case")
+        if self.pseudonymiser is not None:
+            text, turns = self._pseudonymise_turns(text, turns, f"case:{case_id}" if case_id else f"file:{path.name}")
         date = None
         if "date" in fields:
             try:
@@ -188,11 +198,27 @@ class Ingester:
             turns=tuple(turns),
         )
 
+    def _pseudonymise_turns(self, text: str, turns: list[Turn], scope: str) -> tuple[str, list[Turn]]:
+        """Replace personal data before storing: turns were parsed (and roles read) on the original,
+        and are moved onto the same words of the pseudonymised text."""
+        result = self.pseudonymiser.pseudonymise(text, scope)
+        moved = []
+        for t in turns:
+            start, end = result.mapping.from_original(t.start, t.end)
+            drop = tuple(result.mapping.from_original(a, b) for a, b in t.drop)
+            speaker = self.pseudonymiser.pseudonymise(t.speaker, scope).text if t.speaker else None
+            moved.append(Turn(speaker, t.role, start, end, drop))
+        return result.text, moved
+
     def _logbook_drafts(self, path: Path) -> tuple[list[DocumentDraft], list[InputError]]:
         rows, errors = read_logbook(path, self.config.columns)
         drafts = []
         for row in rows:
             role = self.roles.configured(row.author) if row.author else None
+            if self.pseudonymiser is not None:
+                scope = f"case:{self.case_id or row.case_id}"
+                row = replace(row, text=self.pseudonymiser.pseudonymise(row.text, scope).text,
+                              author=self.pseudonymiser.pseudonymise(row.author, scope).text if row.author else None)
             turn = Turn(row.author, role or "volunteer", 0, len(row.text))
             drafts.append(
                 DocumentDraft(

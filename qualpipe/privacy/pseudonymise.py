@@ -64,12 +64,27 @@ class Pseudonymiser:
         return Pseudonymised(mapping.text, mapping, entities)
 
     def write_key(self, path: Path) -> None:
-        """The re-identification key: pseudonym -> original, per scope, readable by its owner only."""
+        """The re-identification key, per scope: pseudonym -> original (and the lookup that keeps later
+        runs consistent). Readable by its owner only; written whole or not at all."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        partial = path.with_name(path.name + ".partial")
+        fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(self.originals, handle, ensure_ascii=False, indent=1)
-        os.chmod(path, 0o600)
+            json.dump({"originals": self.originals, "labels": self.key}, handle, ensure_ascii=False, indent=1)
+        os.chmod(partial, 0o600)
+        partial.replace(path)
+
+    @classmethod
+    def from_key(cls, path: Path, **options) -> "Pseudonymiser":
+        """A pseudonymiser that continues a key written earlier (same people, same pseudonyms)."""
+        pseudonymiser = cls(**options)
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                pseudonymiser.key, pseudonymiser.originals = data["labels"], data["originals"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise UserError(f"{path}: not a qualpipe pseudonym key; restore it from backup or remove [privacy] key")
+        return pseudonymiser
 
 
 PLAIN_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")

@@ -53,3 +53,40 @@ def test_demo_with_debug_logging_leaks_no_names_or_cpr(tmp_path, caplog):
     assert "030615-1237" not in result.output
     digest = (tmp_path / "d" / "digest-2024-W06.html").read_text(encoding="utf-8")
     assert "Sara" not in digest and "[NAVN-1]" in digest
+
+
+def test_pseudonymising_at_ingest_stores_no_names_and_stays_consistent_between_runs(tmp_path):
+    import shutil
+
+    from qualpipe.project import Project
+
+    root = tmp_path / "p"
+    root.mkdir()
+    config = (CORPUS / "qualpipe.toml").read_text(encoding="utf-8")
+    (root / "qualpipe.toml").write_text(config + '\n[privacy]\npseudonymise_at_ingest = true\nkey = "../secret/key.json"\n',
+                                        encoding="utf-8")
+    first_half = tmp_path / "first"
+    first_half.mkdir()
+    shutil.copyfile(CORPUS / "logbooks" / "logbog_2024_m09-m14.xlsx", first_half / "log.xlsx")
+    with Project.init(root) as project:
+        project.ingest([CORPUS / "interviews"], "interview")
+        project.ingest([first_half], "logbook")
+        stored = "\n".join(r[0] for r in project.store.query("SELECT text FROM documents"))
+        authors = {r[0] for r in project.store.query("SELECT author FROM documents WHERE author IS NOT NULL")}
+        roles = {r[0] for r in project.store.query("SELECT DISTINCT role FROM segments")}
+        assert not [n for n in SAMPLE_NAMES if re.search(rf"\b{n}\b", stored)] and "030615-1237" not in stored
+        assert authors and all(a.startswith("[NAVN-") for a in authors)
+        assert {"interviewer", "parent", "child", "volunteer", "professional"} <= roles  # read before replacing
+        sara_before = project.store.query(
+            "SELECT text FROM documents WHERE doc_key = 'logbook:M11-05'")[0][0].split(" fortalte")[0]
+    with Project(root) as project:  # a later run, a new file of the same case: same pseudonym
+        late = tmp_path / "late.jsonl"
+        late.write_text('{"entry_id": "M11-99", "case_id": "M11", "date": "2024-03-25", "text": "Sara var glad i dag."}\n',
+                        encoding="utf-8")
+        project.ingest([late], "logbook")
+        assert project.store.query("SELECT text FROM documents WHERE doc_key = 'logbook:M11-99'")[0][0] == f"{sara_before} var glad i dag."
+        for doc, start, end, seg in project.store.query(
+                "SELECT d.text, s.start, s.end, s.text FROM segments s JOIN documents d ON d.id = s.document_id"):
+            assert doc[start:end] == seg
+    key = tmp_path / "secret" / "key.json"
+    assert oct(key.stat().st_mode & 0o777) == "0o600" and "Sara" in key.read_text(encoding="utf-8")
