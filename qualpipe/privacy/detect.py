@@ -17,7 +17,7 @@ EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _STREET = (r"(?:(?:Gl\.|Ny|Store|Lille|Nørre|Sønder|Øster|Vester|[A-ZÆØÅ][a-zæøåéü]+) )?"
            r"[A-ZÆØÅ][a-zæøåéü]*(?:gade|vej|allé|alle|plads|stræde|boulevard|vænge|have|park|torv|bakke|sti|gyde|toften|engen|højen|parken)")
 ADDRESS_RE = re.compile(rf"\b{_STREET}\s+\d{{1,4}}\s?[A-Za-z]?\b(?:,?\s*(?:st\.?|\d{{1,2}}\.?)\s*(?:sal|th|tv|mf)?\.?)?")
-POSTCODE_RE = re.compile(r"\b(?:DK-?)?[1-9]\d{3}\s+[A-ZÆØÅ][a-zæøå]+(?:\s(?:[A-ZÆØÅ][a-zæøå]+|[NSVØCK]))?\b")
+POSTCODE_RE = re.compile(r"\b(?:DK-?)?[1-9]\d{3} [A-ZÆØÅ][a-zæøå]+(?: (?:[A-ZÆØÅ][a-zæøå]+|[NSVØCK]))?\b")
 INSTITUTION_RE = re.compile(
     r"\b(?:[A-ZÆØÅ][a-zæøå]+[ -]?)+(?:[Ss]kole|[Ss]kolen|[Bb]ørnehave|[Bb]ørnehaven|[Vv]uggestue|[Vv]uggestuen|"
     r"[Ff]ritidshjem|[Ff]ritidsklub|[Kk]lub|[Kk]lubben|[Ee]fterskole|[Gg]ymnasium|SFO|[Ii]nstitution|[Bb]ørnehus|"

@@ -75,7 +75,7 @@ def test_learning_from_imported_codes_reports_cross_validated_agreement(cli, tmp
     assert "0 new human coding(s), 0 newly reviewed" in again.output
     learned = invoke("code", "--learn")
     assert learned.exit_code == 0, learned.output
-    assert "Cross-validated agreement on 369 human-coded segments" in learned.output
+    assert "Cross-validated agreement on 374 human-coded segments" in learned.output
     assert "macro-F1" in learned.output and "(learned," in learned.output
 
     queue = invoke("review", "--format", "jsonl").output

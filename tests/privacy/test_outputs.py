@@ -63,8 +63,8 @@ def test_pseudonymising_at_ingest_stores_no_names_and_stays_consistent_between_r
     root = tmp_path / "p"
     root.mkdir()
     config = (CORPUS / "qualpipe.toml").read_text(encoding="utf-8")
-    (root / "qualpipe.toml").write_text(config + '\n[privacy]\npseudonymise_at_ingest = true\nkey = "../secret/key.json"\n',
-                                        encoding="utf-8")
+    config = config.replace("[privacy]", '[privacy]\npseudonymise_at_ingest = true\nkey = "../secret/key.json"')
+    (root / "qualpipe.toml").write_text(config, encoding="utf-8")
     first_half = tmp_path / "first"
     first_half.mkdir()
     shutil.copyfile(CORPUS / "logbooks" / "logbog_2024_m09-m14.xlsx", first_half / "log.xlsx")
