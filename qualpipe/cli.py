@@ -139,12 +139,25 @@ def segments(
     kind: Optional[str] = typer.Option(None, "--kind", help="interview or logbook."),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     all_versions: bool = typer.Option(False, "--all-versions", help="Include superseded document versions."),
+    show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
 ) -> None:
-    """List segments with case, speaker role, language and offsets."""
+    """List segments with case, speaker role, language and offsets (into the stored text)."""
+    from dataclasses import replace
+
     columns = ["id", "case_id", "kind", "date", "role", "speaker", "language", "start", "end", "text"]
     with open_project() as project:
         rows = project.segments(case_id=case, kind=kind, include_superseded=all_versions)
+        pseudonyms = project.pseudonyms(show_identities)
+        if pseudonyms is not None:
+            rows = [replace(r, text=_pseudonymised_span(pseudonyms, r.document_id, r.start, r.end),
+                            speaker=pseudonyms.pseudonymiser.pseudonymise(r.speaker, f"case:{r.case_id}").text if r.speaker else None)
+                    for r in rows]
     write_rows(rows, columns, fmt)
+
+
+def _pseudonymised_span(pseudonyms, document_id: int, start: int, end: int) -> str:
+    text, new_start, new_end = pseudonyms.span(document_id, start, end)
+    return text[new_start:new_end]
 
 
 @app.command()
@@ -271,12 +284,21 @@ def code_evaluate(gold: Path = typer.Option(..., "--gold", help="Human codes: CS
 def review(
     limit: int = typer.Option(20, "--limit", help="How many segments to list."),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
 ) -> None:
     """The review queue: uncoded segments whose codes are most uncertain, first. Code them and import."""
     from qualpipe.coding.run import review_queue
 
     with open_project() as project:
         items = review_queue(project, limit)
+        segments = {s.id: s for s in project.segments()}
+        pseudonyms = project.pseudonyms(show_identities)
+        if pseudonyms is not None:
+            from dataclasses import replace
+
+            items = [replace(i, text=_pseudonymised_span(pseudonyms, segments[i.segment_id].document_id,
+                                                         segments[i.segment_id].start, segments[i.segment_id].end))
+                     for i in items]
     write_rows(items, ["segment_id", "case_id", "role", "code", "score", "uncertainty", "text"], fmt)
 
 

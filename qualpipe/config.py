@@ -69,6 +69,9 @@ TEMPLATE = """\
 # pseudonym_style = "tag"
 # Institution names (schools, kindergartens) to replace besides those found by pattern.
 # institutions = []
+# A spaCy pipeline with named entities (e.g. a DaCy model you have installed) whose person entities
+# are replaced too, besides qualpipe's own name recognition.
+# ner_pipeline = ""
 # Store only pseudonymised text: names and other personal data are replaced before anything is stored.
 # pseudonymise_at_ingest = false
 # The re-identification key that keeps pseudonyms consistent between ingest runs. Keep it apart from
@@ -104,6 +107,7 @@ class Config:
     pseudonym_style: str = "tag"
     institutions: tuple[str, ...] = ()
     pseudonymise_at_ingest: bool = False
+    ner_pipeline: str = ""
     key_path: Path | None = None
 
     def with_overrides(
@@ -190,5 +194,6 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         pseudonym_style=str(privacy.get("pseudonym_style", "tag")),
         institutions=tuple(str(i) for i in privacy.get("institutions", [])),
         pseudonymise_at_ingest=bool(privacy.get("pseudonymise_at_ingest", False)),
+        ner_pipeline=str(privacy.get("ner_pipeline", "")),
         key_path=root / privacy.get("key", "private/qualpipe-key.json"),
     )

@@ -142,3 +142,14 @@ def test_embed_embeds_only_new_text_on_a_rerun(cli):
     assert " 0 newly embedded" not in first.output
     second = invoke("embed")
     assert " 0 newly embedded text(s)" in second.output
+
+
+def test_segments_are_pseudonymised_unless_identities_are_asked_for(cli):
+    invoke, _ = cli
+    invoke("init")
+    invoke("ingest", str(CORPUS / "logbooks" / "logbog_2024_m09-m14.xlsx"), "--kind", "logbook")
+    shown = invoke("segments", "--case", "M11", "--format", "jsonl", "--show-identities").output
+    hidden = invoke("segments", "--case", "M11", "--format", "jsonl").output
+    assert "Sara" in shown and "Rikke" in shown
+    assert "Sara" not in hidden and "Rikke" not in hidden and "[NAVN-1]" in hidden
+    assert len(shown.splitlines()) == len(hidden.splitlines())

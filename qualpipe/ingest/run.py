@@ -109,7 +109,7 @@ class Ingester:
             from qualpipe.privacy.pseudonymise import Pseudonymiser
 
             self.pseudonymiser = Pseudonymiser.from_key(config.key_path, style=config.pseudonym_style,
-                                                        institutions=config.institutions)
+                                                        institutions=config.institutions, ner_pipeline=config.ner_pipeline)
 
     def ingest(self, paths: Sequence[Path], progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """`progress(done, total)` is called after every file."""

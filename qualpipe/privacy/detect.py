@@ -160,10 +160,36 @@ def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
     return found
 
 
-def find_personal_data(text: str, *, institutions: Iterable[str] = (), extra_names: Iterable[str] = ()) -> list[Entity]:
-    """Non-overlapping entities, earliest (then longest) first; structured kinds beat names."""
+NER_PERSON_LABELS = ("PER", "PERSON")
+
+
+@lru_cache(maxsize=2)
+def load_ner(pipeline: str):
+    """A spaCy pipeline with named entities (a trained Danish model such as DaCy's, or any with PER ents)."""
+    import spacy
+
+    from qualpipe.errors import UserError
+
+    try:
+        return spacy.load(pipeline)
+    except OSError:
+        raise UserError(f"qualpipe.toml: [privacy] ner_pipeline '{pipeline}' is not installed; install it or set it to \"\"") from None
+
+
+def _ner_entities(text: str, pipeline: str) -> list[Entity]:
+    doc = load_ner(pipeline)(text)
+    return [Entity(e.start_char, e.end_char, "PERSON", e.text) for e in doc.ents if e.label_ in NER_PERSON_LABELS]
+
+
+def find_personal_data(text: str, *, institutions: Iterable[str] = (), extra_names: Iterable[str] = (),
+                       ner_pipeline: str = "") -> list[Entity]:
+    """Non-overlapping entities, earliest (then longest) first; structured kinds beat names.
+
+    With `ner_pipeline`, that spaCy pipeline's person entities are added to the rule-based ones."""
     candidates = _regex_entities(text, institutions)
     candidates += _name_entities(text, frozenset(extra_names))
+    if ner_pipeline:
+        candidates += _ner_entities(text, ner_pipeline)
     priority = {kind: rank for rank, kind in enumerate(("CPR", "EMAIL", "PHONE", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION", "PERSON"))}
     chosen: list[Entity] = []
     for entity in sorted(candidates, key=lambda e: (priority[e.kind], e.start, -(e.end - e.start))):

@@ -12,7 +12,8 @@ class CasePseudonyms:
     def __init__(self, project, pseudonymiser: Pseudonymiser | None = None):
         self.project = project
         self.pseudonymiser = pseudonymiser or Pseudonymiser(style=project.config.pseudonym_style,
-                                                           institutions=project.config.institutions)
+                                                           institutions=project.config.institutions,
+                                                           ner_pipeline=project.config.ner_pipeline)
         self._documents: dict[int, Pseudonymised] = {}
         self._cases: set[str] = set()
 

@@ -32,6 +32,7 @@ class Pseudonymiser:
     style: str = "tag"
     institutions: tuple[str, ...] = ()
     extra_names: tuple[str, ...] = ()
+    ner_pipeline: str = ""
     key: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> {normalised surface: pseudonym}
     originals: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> {pseudonym: surface as first seen}
 
@@ -58,7 +59,8 @@ class Pseudonymiser:
         return label + ("s" if surface != entity.text else "")
 
     def pseudonymise(self, text: str, scope: str = "") -> Pseudonymised:
-        entities = find_personal_data(text, institutions=self.institutions, extra_names=self.extra_names)
+        entities = find_personal_data(text, institutions=self.institutions, extra_names=self.extra_names,
+                                      ner_pipeline=self.ner_pipeline)
         edits = [Edit(e.start, e.end, self._label(scope, e)) for e in entities]
         mapping = apply_edits(text, edits)
         return Pseudonymised(mapping.text, mapping, entities)

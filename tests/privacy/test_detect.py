@@ -44,3 +44,16 @@ def test_names_from_the_list_from_cues_and_possessives_but_not_role_words():
 
 def test_names_with_initials_are_one_span():
     assert ("PERSON", "H. C. Andersen") in kinds("Vi læste H. C. Andersen i aften.")
+
+
+def test_a_configured_spacy_pipeline_with_person_entities_adds_its_names(tmp_path):
+    """Any installed spaCy pipeline with PER entities is used; here one built and saved with an entity ruler."""
+    import spacy
+
+    nlp = spacy.blank("da")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": "kvist"}])
+    nlp.to_disk(tmp_path / "ner")
+    text = "Vi mødte kvist ved søen."  # a name written in lower case: no rule would call it one
+    assert not find_personal_data(text)
+    found = find_personal_data(text, ner_pipeline=str(tmp_path / "ner"))
+    assert [(e.kind, e.text) for e in found] == [("PERSON", "kvist")]
