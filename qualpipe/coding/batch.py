@@ -13,6 +13,7 @@ from typing import Callable, Iterator, TextIO
 
 from qualpipe.coding.engine import CodingEngine
 from qualpipe.errors import InputError
+from qualpipe.ingest.decode import jsonl_records
 from qualpipe.ingest.transcripts import Turn
 from qualpipe.text.segment import Cleaning, segment_turns
 
@@ -26,19 +27,13 @@ def sentences_of(text: str, nlp) -> list[str]:
 
 def read_batch(path: Path, stream: TextIO) -> Iterator[tuple[int, dict | None, str | None]]:
     """(line number, record or None, error or None) for every non-blank line."""
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, None, str(InputError(path, f"is not valid JSON ({exc.msg}); fix the line", line=number))
-            continue
-        if not isinstance(record, dict) or "id" not in record or not isinstance(record.get("text"), str):
-            yield number, record if isinstance(record, dict) else None, str(
-                InputError(path, "needs an 'id' and a string 'text'", line=number))
-            continue
-        yield number, record, None
+    for number, record in jsonl_records(stream.read(), path):
+        if isinstance(record, InputError):
+            yield number, None, str(record)
+        elif "id" not in record or not isinstance(record.get("text"), str):
+            yield number, record, str(InputError(path, "needs an 'id' and a string 'text'", line=number))
+        else:
+            yield number, record, None
 
 
 def code_batch(engine: CodingEngine, nlp, source: Path, out: TextIO, stream: TextIO,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import json
 from pathlib import Path
+from typing import Iterator
 
 import ftfy
 
@@ -87,3 +89,19 @@ def read_text_file(path: Path) -> tuple[str, str]:
     except OSError as exc:
         raise InputError(path, f"cannot be read ({exc.strerror}); check that it exists and you may read it")
     return decode_text(data, path)
+
+
+def jsonl_records(text: str, path: Path | str) -> Iterator[tuple[int, dict | InputError]]:
+    """(line number, object) for each non-blank JSON Lines line; a bad line is yielded as its error."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, InputError(path, f"is not valid JSON ({exc.msg}); fix the line or remove it", line=number)
+            continue
+        if not isinstance(record, dict):
+            yield number, InputError(path, "is not a JSON object; each line must be one {...}", line=number)
+            continue
+        yield number, record

@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from qualpipe.errors import InputError
-from qualpipe.ingest.decode import decode_text
+from qualpipe.ingest.decode import decode_text, jsonl_records
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%y", "%d/%m/%y", "%d.%m.%y", "%Y/%m/%d")
 
@@ -87,18 +86,7 @@ def _rows_xlsx(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def _rows_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError]]:
     """Lines as records; a line that is not a JSON object is yielded as its error, and reading goes on."""
     text, _ = decode_text(path.read_bytes(), path)
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, InputError(path, f"is not valid JSON ({exc.msg}); fix the line or remove it", line=number)
-            continue
-        if not isinstance(record, dict):
-            yield number, InputError(path, "is not a JSON object; each line must be one entry {...}", line=number)
-            continue
-        yield number, record
+    yield from jsonl_records(text, path)
 
 
 READERS = {".csv": _rows_csv, ".tsv": _rows_csv, ".xlsx": _rows_xlsx, ".jsonl": _rows_jsonl}

@@ -94,7 +94,7 @@ PLAIN_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
 
 def pseudonymise_files(paths: Iterable[Path], output: Path, pseudonymiser: Pseudonymiser) -> tuple[list[Path], list[str]]:
     """Pseudonymised copies of .txt, .vtt, .srt and .jsonl (field `text`) files in `output`; no project needed."""
-    from qualpipe.ingest.decode import read_text_file
+    from qualpipe.ingest.decode import jsonl_records, read_text_file
 
     written, errors = [], []
     output.mkdir(parents=True, exist_ok=True)
@@ -107,14 +107,10 @@ def pseudonymise_files(paths: Iterable[Path], output: Path, pseudonymiser: Pseud
             text, _ = read_text_file(path)
             if path.suffix.lower() == ".jsonl":
                 lines = []
-                for number, line in enumerate(text.split("\n"), start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise InputError(path, f"is not valid JSON ({exc.msg}); fix the line", line=number)
-                    if isinstance(record, dict) and isinstance(record.get("text"), str):
+                for _number, record in jsonl_records(text, path):
+                    if isinstance(record, InputError):
+                        raise record
+                    if isinstance(record.get("text"), str):
                         scope = f"{path.name}:{record.get('case_id', '')}"
                         record["text"] = pseudonymiser.pseudonymise(record["text"], scope).text
                     lines.append(json.dumps(record, ensure_ascii=False))
