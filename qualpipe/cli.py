@@ -446,6 +446,65 @@ def alerts_ack(
     typer.echo(f"{len(ids)} alert(s) acknowledged")
 
 
+topics_app = typer.Typer(help="Topic models (BERTopic) on the cached embeddings, reproducible and stored per run.")
+app.add_typer(topics_app, name="topics")
+
+
+@topics_app.callback(invoke_without_command=True)
+@user_errors
+def topics(
+    ctx: typer.Context,
+    seed: int = typer.Option(42, "--seed", help="Random seed: the same seed on the same store gives the same topics."),
+    min_topic_size: int = typer.Option(6, "--min-topic-size", help="Smallest cluster that becomes a topic."),
+) -> None:
+    """Fit topics on the current (non-interviewer) segments and store the run; prints the topic table."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from qualpipe.topics.model import TopicParams, fit_topics
+
+    with open_project() as project:
+        run_id = fit_topics(project, TopicParams(seed=seed, min_topic_size=min_topic_size))
+        rows = project.store.query("SELECT topic, size, label, words FROM topics WHERE run_id = ? ORDER BY topic", (run_id,))
+    write_rows([dict(r) for r in rows], ["topic", "size", "label", "words"], Format.table, title=f"topic run {run_id}")
+
+
+@topics_app.command("list")
+@user_errors
+def topics_list(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
+    """Stored topic runs with their parameters and model ids."""
+    with open_project() as project:
+        rows = [dict(r) for r in project.store.query("SELECT * FROM topic_runs ORDER BY id")]
+    write_rows(rows, ["id", "created_at", "model_id", "params", "n_segments", "n_topics", "model_path"], fmt)
+
+
+@topics_app.command("assign")
+@user_errors
+def topics_assign(
+    run_id: int = typer.Argument(..., help="A topic run id from 'qualpipe topics list'."),
+    input_path: Path = typer.Option(..., "--input", help="JSONL lines with id and text."),
+    output_path: Path = typer.Option(..., "--output", help="JSONL lines with id and topic."),
+) -> None:
+    """Label new text with a stored run's topics, without refitting."""
+    import json
+
+    from qualpipe.coding.batch import read_batch
+    from qualpipe.topics.model import assign_topics
+
+    def process(stream, out, on_error) -> int:
+        items = list(read_batch(input_path, stream))
+        good = [r for _, r, e in items if e is None]
+        with open_project() as project:
+            assigned = iter(assign_topics(project, run_id, [r["text"] for r in good]))
+        for _, record, error in items:
+            if error:
+                on_error(error)
+            out.write(json.dumps({"id": record.get("id") if record else None,
+                                  "topic": None if error else next(assigned)}, ensure_ascii=False) + "\n")
+        return sum(1 for _, _, e in items if e)
+
+    raise typer.Exit(run_batch(input_path, output_path, process))
+
+
 @app.command()
 @user_errors
 def pseudonymise(

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -135,6 +135,30 @@ CREATE TABLE IF NOT EXISTS flagged_documents (
 CREATE TABLE IF NOT EXISTS digests (
     week     TEXT PRIMARY KEY,
     built_at TEXT NOT NULL
+);
+-- Topic runs (BERTopic), their topics, and each segment's topic; the fitted model is saved at model_path.
+CREATE TABLE IF NOT EXISTS topic_runs (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    model_id    TEXT NOT NULL,
+    params      TEXT NOT NULL,
+    n_segments  INTEGER NOT NULL,
+    n_topics    INTEGER NOT NULL,
+    model_path  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS topics (
+    run_id  INTEGER NOT NULL REFERENCES topic_runs(id),
+    topic   INTEGER NOT NULL,
+    size    INTEGER NOT NULL,
+    label   TEXT NOT NULL,
+    words   TEXT NOT NULL,
+    PRIMARY KEY (run_id, topic)
+);
+CREATE TABLE IF NOT EXISTS segment_topics (
+    run_id     INTEGER NOT NULL REFERENCES topic_runs(id),
+    segment_id INTEGER NOT NULL REFERENCES segments(id),
+    topic      INTEGER NOT NULL,
+    PRIMARY KEY (run_id, segment_id)
 );
 CREATE VIEW IF NOT EXISTS current_segments AS
     SELECT s.*, d.kind AS kind, d.doc_key AS doc_key, d.version AS version, d.source_path AS source_path

@@ -1,0 +1,1 @@
+"""Topic modelling with BERTopic on cached embeddings, Danish-aware and reproducible."""
