@@ -9,7 +9,7 @@ import numpy as np
 
 from qualpipe.coding.engine import CodingEngine
 from qualpipe.coding.learn import LearnedCoder, cross_validated_predictions
-from qualpipe.coding.metrics import CodeAgreement, agreement, macro_f1
+from qualpipe.coding.metrics import CodeAgreement, agreement
 from qualpipe.errors import UserError
 from qualpipe.store import insert_codings, utc_now
 
@@ -25,10 +25,6 @@ class CodingReport:
     model_id: str = ""
     cv_agreement: list[CodeAgreement] = field(default_factory=list)
     training_segments: int = 0
-
-    @property
-    def cv_macro_f1(self) -> float:
-        return macro_f1(self.cv_agreement)
 
 
 def codable_segments(project, include_interviewer: bool) -> list:

@@ -38,8 +38,8 @@ def cached_encode(
             found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
     missing_keys = [k for k in unique if k not in found]
     if missing_keys:
-        first_text = {k: t for k, t in zip(reversed(keys), reversed(list(texts)))}
-        fresh = embedder.encode([first_text[k] for k in missing_keys], kind=kind, batch_size=batch_size, progress=progress)
+        text_of = dict(zip(keys, texts))
+        fresh = embedder.encode([text_of[k] for k in missing_keys], kind=kind, batch_size=batch_size, progress=progress)
         now = utc_now()
         with store.transaction():
             store.conn.executemany(

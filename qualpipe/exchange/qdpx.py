@@ -256,7 +256,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
             report.unmatched_sources.append(source.get("name") or source_id)
             continue
         to_original = None
-        if text is not None and text != project.document_text(document):
+        if text is not None and text != documents["text_of"][document]:
             # Our own pseudonymised export: positions refer to the pseudonymised text.
             from qualpipe.privacy.outputs import CasePseudonyms
 
@@ -293,11 +293,12 @@ def import_qdpx(project, path: Path) -> ImportReport:
 
 
 def _documents_by_guid_and_text(project) -> dict[str, dict]:
-    by_guid, by_text = {}, {}
+    by_guid, by_text, text_of = {}, {}, {}
     for d in project.store.query("SELECT id, doc_key, version, text FROM documents WHERE superseded_at IS NULL"):
         by_guid[guid("source", d["doc_key"], d["version"])] = d["id"]
         by_text.setdefault(d["text"], d["id"])
-    return {"guid": by_guid, "text": by_text}
+        text_of[d["id"]] = d["text"]
+    return {"guid": by_guid, "text": by_text, "text_of": text_of}
 
 
 def _overlapping_segments(project, document_id: int, start: int, end: int) -> list[int]:

@@ -83,12 +83,15 @@ def decode_text(data: bytes, path: Path | str) -> tuple[str, str]:
     return text, encoding
 
 
-def read_text_file(path: Path) -> tuple[str, str]:
+def read_file_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot be read ({exc.strerror}); check that it exists and you may read it")
-    return decode_text(data, path)
+
+
+def read_text_file(path: Path) -> tuple[str, str]:
+    return decode_text(read_file_bytes(path), path)
 
 
 def jsonl_records(text: str, path: Path | str) -> Iterator[tuple[int, dict | InputError]]:

@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Sequence
 
 from qualpipe.config import Config
 from qualpipe.errors import InputError
-from qualpipe.ingest.decode import read_text_file
+from qualpipe.ingest.decode import decode_text, read_file_bytes
 from qualpipe.ingest.logbooks import READERS as LOGBOOK_READERS
 from qualpipe.ingest.logbooks import parse_date, read_logbook
 from qualpipe.ingest.transcripts import Turn, parse_plain_transcript, parse_srt, parse_vtt, read_docx_text
@@ -135,17 +135,14 @@ class Ingester:
             other = "logbook" if suffix in LOGBOOK_SUFFIXES else "interview" if suffix in INTERVIEW_SUFFIXES else None
             hint = f"use --kind {other}" if other else f"qualpipe reads {', '.join(accepted)} as {self.kind}s"
             raise InputError(path, f"unknown or wrong file type '{suffix or '(none)'}' for --kind {self.kind}; {hint}")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(path, f"cannot be read ({exc.strerror}); check that it exists and you may read it")
+        data = read_file_bytes(path)
         file_key = str(path.resolve())
         sha = hashlib.sha256(data).hexdigest()
         if self.store.file_hash(file_key) == sha:
             report.skipped_files += 1
             return
         if self.kind == "interview":
-            drafts, row_errors = [self._interview_draft(path, suffix)], []
+            drafts, row_errors = [self._interview_draft(path, suffix, data)], []
         else:
             drafts, row_errors = self._logbook_drafts(path)
         report.errors += [str(e) for e in row_errors]
@@ -162,11 +159,11 @@ class Ingester:
                     (file_key, sha, self.kind, utc_now()),
                 )
 
-    def _interview_draft(self, path: Path, suffix: str) -> DocumentDraft:
+    def _interview_draft(self, path: Path, suffix: str, data: bytes) -> DocumentDraft:
         if suffix == ".docx":
             text, encoding = read_docx_text(path), None
         else:
-            text, encoding = read_text_file(path)
+            text, encoding = decode_text(data, path)
         if suffix == ".vtt":
             turns = parse_vtt(text, path, self.roles)
         elif suffix == ".srt":

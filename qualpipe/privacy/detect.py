@@ -48,6 +48,12 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(first), frozenset(last)
 
 
+@lru_cache(maxsize=1)
+def all_names() -> frozenset[str]:
+    first, last = name_lists()
+    return first | last
+
+
 class DanishWords:
     """Membership in spaCy's Danish lemma table (forms and lemmas), its stop words, and qualpipe's role
     words (mor, far, venskabsfamilien): a capitalised Danish word is no name by itself, and role words stay."""
@@ -115,8 +121,8 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 
 def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
-    first, last = name_lists()
-    known = first | last | extra_names
+    last = name_lists()[1]
+    known = all_names() | extra_names if extra_names else all_names()
     words = common_words()
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
     found: list[Entity] = []

@@ -37,6 +37,3 @@ def detect_language(text: str, codes: tuple[str, ...], fallback: str | None = No
     fallback_value = next((c.value for c in confidences if c.language.iso_code_639_1.name.lower() == fallback), 0.0)
     return fallback if fallback_value >= STICKY_RATIO * best.value else code
 
-
-def detect_languages(texts: list[str], codes: tuple[str, ...], fallback: str | None) -> list[str | None]:
-    return [detect_language(t, codes, fallback) for t in texts]
