@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import typer
 
+from qualpipe.cli_common import app, fail, open_project, parse_pairs, run_batch, state, user_errors
 from qualpipe.errors import UserError
 from qualpipe.output import Format, write_rows
-
-app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
-    help="Danish qualitative text from child-welfare programmes turned into evidence.",
-)
-
-
-class State:
-    project_dir: Path = Path(".")
-
-
-state = State()
-
-
-def fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def user_errors(command: Callable) -> Callable:
-    """Show a UserError as one line on stderr and exit 2; tracebacks are for bugs only."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except UserError as exc:
-            fail(str(exc))
-
-    return wrapper
-
-
-def open_project():
-    from qualpipe.project import Project
-
-    return Project(state.project_dir)
-
-
-def parse_pairs(pairs: List[str], option: str) -> dict[str, str]:
-    result = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise UserError(f"{option} '{pair}': write it as KEY=VALUE")
-        result[key.strip()] = value.strip()
-    return result
-
 
 @app.callback()
 def main(
@@ -152,15 +104,10 @@ def segments(
         rows = project.segments(case_id=case, kind=kind, include_superseded=all_versions)
         pseudonyms = project.pseudonyms(show_identities)
         if pseudonyms is not None:
-            rows = [replace(r, text=_pseudonymised_span(pseudonyms, r.document_id, r.start, r.end),
+            rows = [replace(r, text=pseudonyms.span_text(r.document_id, r.start, r.end),
                             speaker=pseudonyms.pseudonymiser.pseudonymise(r.speaker, f"case:{r.case_id}").text if r.speaker else None)
                     for r in rows]
     write_rows(rows, columns, fmt)
-
-
-def _pseudonymised_span(pseudonyms, document_id: int, start: int, end: int) -> str:
-    text, new_start, new_end = pseudonyms.span(document_id, start, end)
-    return text[new_start:new_end]
 
 
 @app.command()
@@ -245,16 +192,6 @@ def code_batch_command(input_path: Path, output_path: Path, model: str | None, c
                          lambda stream, out, on_error: code_batch(engine, nlp, input_path, out, stream, on_error, update))
 
 
-def run_batch(input_path: Path, output_path: Path, process: Callable) -> int:
-    """Open a JSONL batch and its output, run `process(stream, out, on_error)`; exit code 1 on bad lines."""
-    if not input_path.is_file():
-        raise UserError(f"{input_path}: no such file; check the --input path")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    with input_path.open(encoding="utf-8-sig") as stream, output_path.open("w", encoding="utf-8") as out:
-        errors = process(stream, out, lambda message: typer.echo(f"error: {message}", err=True))
-    return 1 if errors else 0
-
-
 def print_agreement(rows, title: str) -> None:
     from qualpipe.coding.metrics import macro_f1
 
@@ -299,7 +236,7 @@ def review(
         if pseudonyms is not None:
             from dataclasses import replace
 
-            items = [replace(i, text=_pseudonymised_span(pseudonyms, segments[i.segment_id].document_id,
+            items = [replace(i, text=pseudonyms.span_text(segments[i.segment_id].document_id,
                                                          segments[i.segment_id].start, segments[i.segment_id].end))
                      for i in items]
     write_rows(items, ["segment_id", "case_id", "role", "code", "score", "uncertainty", "text"], fmt)
@@ -446,65 +383,6 @@ def alerts_ack(
     typer.echo(f"{len(ids)} alert(s) acknowledged")
 
 
-topics_app = typer.Typer(help="Topic models (BERTopic) on the cached embeddings, reproducible and stored per run.")
-app.add_typer(topics_app, name="topics")
-
-
-@topics_app.callback(invoke_without_command=True)
-@user_errors
-def topics(
-    ctx: typer.Context,
-    seed: int = typer.Option(42, "--seed", help="Random seed: the same seed on the same store gives the same topics."),
-    min_topic_size: int = typer.Option(6, "--min-topic-size", help="Smallest cluster that becomes a topic."),
-) -> None:
-    """Fit topics on the current (non-interviewer) segments and store the run; prints the topic table."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from qualpipe.topics.model import TopicParams, fit_topics
-
-    with open_project() as project:
-        run_id = fit_topics(project, TopicParams(seed=seed, min_topic_size=min_topic_size))
-        rows = project.store.query("SELECT topic, size, label, words FROM topics WHERE run_id = ? ORDER BY topic", (run_id,))
-    write_rows([dict(r) for r in rows], ["topic", "size", "label", "words"], Format.table, title=f"topic run {run_id}")
-
-
-@topics_app.command("list")
-@user_errors
-def topics_list(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
-    """Stored topic runs with their parameters and model ids."""
-    with open_project() as project:
-        rows = [dict(r) for r in project.store.query("SELECT * FROM topic_runs ORDER BY id")]
-    write_rows(rows, ["id", "created_at", "model_id", "params", "n_segments", "n_topics", "model_path"], fmt)
-
-
-@topics_app.command("assign")
-@user_errors
-def topics_assign(
-    run_id: int = typer.Argument(..., help="A topic run id from 'qualpipe topics list'."),
-    input_path: Path = typer.Option(..., "--input", help="JSONL lines with id and text."),
-    output_path: Path = typer.Option(..., "--output", help="JSONL lines with id and topic."),
-) -> None:
-    """Label new text with a stored run's topics, without refitting."""
-    import json
-
-    from qualpipe.coding.batch import read_batch
-    from qualpipe.topics.model import assign_topics
-
-    def process(stream, out, on_error) -> int:
-        items = list(read_batch(input_path, stream))
-        good = [r for _, r, e in items if e is None]
-        with open_project() as project:
-            assigned = iter(assign_topics(project, run_id, [r["text"] for r in good]))
-        for _, record, error in items:
-            if error:
-                on_error(error)
-            out.write(json.dumps({"id": record.get("id") if record else None,
-                                  "topic": None if error else next(assigned)}, ensure_ascii=False) + "\n")
-        return sum(1 for _, _, e in items if e)
-
-    raise typer.Exit(run_batch(input_path, output_path, process))
-
-
 @app.command()
 @user_errors
 def pseudonymise(
@@ -544,5 +422,10 @@ def demo(
         raise typer.Exit(1)
 
 
+# Commands for researchers (topics, tables, reports) live in their own module.
+from qualpipe import cli_research  # noqa: E402,F401  (registers its commands on `app`)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
+

@@ -1,4 +1,4 @@
-"""The README demo: a project on the shipped sample corpus, ingested and summarised."""
+"""The README demo: a project on the shipped sample corpus, ingested, coded, flagged, topic-modelled, reported."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def run_demo(corpus: Path, directory: Path) -> bool:
         print_status(project.status(), Format.table)
         ok = code_and_exchange(project) and ok
         show_digest(project, DEMO_WEEK)
+        topics_and_report(project)
     return ok
 
 
@@ -56,6 +57,23 @@ def show_digest(project, week: str) -> None:
     path = project.root / f"digest-{week}.html"
     path.write_text(render.to_html(digest), encoding="utf-8")
     typer.echo(f"{path}: the same digest as a self-contained HTML page")
+
+
+def topics_and_report(project) -> None:
+    """Fit topics on the sample corpus (reused when unchanged), show the topic table, write the HTML report."""
+    from qualpipe.output import Format, write_rows
+    from qualpipe.views.tables import records
+
+    run_id = project.fit_topics()
+    run = project.store.query("SELECT n_topics, npmi, diversity FROM topic_runs WHERE id = ?", (run_id,))[0]
+    table = records(project.topic_table(run_id))
+    write_rows([{**t, "representative": (t["representative"] or [""])[0]} for t in table if t["topic"] >= 0][:8],
+               ["topic", "size", "theme", "words", "representative"], Format.table,
+               title=f"topic run {run_id}: {run['n_topics']} topics, NPMI {run['npmi']}, diversity {run['diversity']} "
+                     "(largest 8; pseudonymised)")
+    path = project.root / "report.html"
+    path.write_text(project.report(run_id), encoding="utf-8")
+    typer.echo(f"{path}: themes × cases, topics over time and every case, pseudonymised")
 
 
 def code_and_exchange(project) -> bool:

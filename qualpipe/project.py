@@ -199,6 +199,53 @@ class Project:
         labels = {c.id: c.label for c in load_lexicon().categories.values()}
         return weekly_digest(self, week or last_complete_week(), labels, self.pseudonyms(show_identities))
 
+    # -- topics, tables and reports ---------------------------------------------------------
+
+    def fit_topics(self, params=None, *, refit: bool = False) -> int:
+        """Fit (or reuse an identical) topic run on the current segments; returns the run id."""
+        from qualpipe.topics.model import TopicParams
+        from qualpipe.topics.runs import fit_topics
+
+        return fit_topics(self, params or TopicParams(), refit=refit)
+
+    def assign_topics(self, run_id: int, texts: list[str]):
+        """A stored run's topic (and probability) for each new text, without refitting."""
+        from qualpipe.topics.runs import assign_topics
+
+        return assign_topics(self, run_id, texts)
+
+    def codes_by(self, by: str, case_id: str | None = None):
+        """DataFrame: codes per case, role, kind, week or month (see views.tables.codes_by)."""
+        from qualpipe.views.tables import codes_by
+
+        return codes_by(self, by, case_id)
+
+    def topics_by(self, by: str, run_id: int | None = None, case_id: str | None = None):
+        """DataFrame: a run's topics (default: the latest) per case, role, kind, week or month."""
+        from qualpipe.topics.runs import latest_run
+        from qualpipe.views.tables import topics_by
+
+        return topics_by(self, by, run_id if run_id is not None else latest_run(self), case_id)
+
+    def topic_table(self, run_id: int | None = None, *, show_identities: bool = False):
+        """DataFrame: one row per topic with representative segments (pseudonymised unless show_identities)."""
+        from qualpipe.topics.runs import latest_run
+        from qualpipe.views.tables import topic_table
+
+        return topic_table(self, run_id if run_id is not None else latest_run(self), self.pseudonyms(show_identities))
+
+    def report(self, run_id: int | None = None, *, show_identities: bool = False) -> str:
+        """The self-contained HTML report across cases (with topics of `run_id`, if given)."""
+        from qualpipe.views.report import build_report
+
+        return build_report(self, run_id, show_identities=show_identities)
+
+    def case_report(self, case_id: str, run_id: int | None = None, *, show_identities: bool = False) -> str:
+        """The self-contained HTML report of one case."""
+        from qualpipe.views.report import build_case_report
+
+        return build_case_report(self, case_id, run_id, show_identities=show_identities)
+
     def document_text(self, document_id: int) -> str:
         rows = self.store.query("SELECT text FROM documents WHERE id = ?", (document_id,))
         if not rows:

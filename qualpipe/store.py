@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -137,6 +137,9 @@ CREATE TABLE IF NOT EXISTS digests (
     built_at TEXT NOT NULL
 );
 -- Topic runs (BERTopic), their topics, and each segment's topic; the fitted model is saved at model_path.
+-- npmi/diversity: the run's coherence and diversity; fingerprint: model, parameters and segments (a re-run reuses it); theme: the codebook theme a topic matches (zero-shot);
+-- representative: JSON list of segment ids; raw_topic: the cluster before outlier reduction (-1 = outlier),
+-- probability: the clustering's membership strength of the segment in raw_topic.
 CREATE TABLE IF NOT EXISTS topic_runs (
     id          INTEGER PRIMARY KEY,
     created_at  TEXT NOT NULL,
@@ -144,7 +147,10 @@ CREATE TABLE IF NOT EXISTS topic_runs (
     params      TEXT NOT NULL,
     n_segments  INTEGER NOT NULL,
     n_topics    INTEGER NOT NULL,
-    model_path  TEXT NOT NULL
+    model_path  TEXT NOT NULL,
+    npmi        REAL,
+    diversity   REAL,
+    fingerprint TEXT
 );
 CREATE TABLE IF NOT EXISTS topics (
     run_id  INTEGER NOT NULL REFERENCES topic_runs(id),
@@ -152,12 +158,17 @@ CREATE TABLE IF NOT EXISTS topics (
     size    INTEGER NOT NULL,
     label   TEXT NOT NULL,
     words   TEXT NOT NULL,
+    theme   TEXT,
+    theme_score REAL,
+    representative TEXT,
     PRIMARY KEY (run_id, topic)
 );
 CREATE TABLE IF NOT EXISTS segment_topics (
     run_id     INTEGER NOT NULL REFERENCES topic_runs(id),
     segment_id INTEGER NOT NULL REFERENCES segments(id),
     topic      INTEGER NOT NULL,
+    probability REAL,
+    raw_topic  INTEGER,
     PRIMARY KEY (run_id, segment_id)
 );
 CREATE VIEW IF NOT EXISTS current_segments AS
@@ -166,6 +177,13 @@ CREATE VIEW IF NOT EXISTS current_segments AS
     WHERE d.superseded_at IS NULL;
 """
 
+
+# Columns added to existing tables, by the schema version that added them: ALTERed into older stores.
+ADDED_COLUMNS = {
+    5: [("topic_runs", "npmi REAL"), ("topic_runs", "diversity REAL"), ("topic_runs", "fingerprint TEXT"), ("topics", "theme TEXT"),
+        ("topics", "theme_score REAL"), ("topics", "representative TEXT"),
+        ("segment_topics", "probability REAL"), ("segment_topics", "raw_topic INTEGER")],
+}
 
 CODING_COLUMNS = ("segment_id", "code", "score", "source", "coder", "method", "start", "end", "created_at")
 
@@ -211,7 +229,13 @@ class Store:
 
             raise UserError(f"{self.path}: made by a newer qualpipe (schema {version}); upgrade qualpipe")
         if version < SCHEMA_VERSION:
-            self.conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+            alters = []
+            for table, column in (c for columns in ADDED_COLUMNS.values() for c in columns):
+                present = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+                if present and column.split()[0] not in present:
+                    alters.append(f"ALTER TABLE {table} ADD COLUMN {column};")
+            self.conn.executescript(
+                f"BEGIN IMMEDIATE;{''.join(alters)}{SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -39,3 +39,8 @@ class CasePseudonyms:
         result = self.document(document_id)
         new_start, new_end = result.mapping.from_original(start, end)
         return result.text, new_start, new_end
+
+    def span_text(self, document_id: int, start: int, end: int) -> str:
+        """The pseudonymised text of original[start:end] (a segment, a quote, a flag's evidence)."""
+        text, new_start, new_end = self.span(document_id, start, end)
+        return text[new_start:new_end]

@@ -1,0 +1,205 @@
+"""Topic runs: fit on the store's cached embeddings, store the run, its quality and assignments; assign new text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qualpipe.errors import UserError
+from qualpipe.store import utc_now
+from qualpipe.topics.model import DanishAnalyzer, TopicParams, _backend, build_model, quiet_bertopic
+from qualpipe.topics.quality import npmi_coherence, topic_diversity
+
+N_REPRESENTATIVE = 3
+WINDOW_SENTENCES = 5
+
+
+@dataclass(frozen=True)
+class TopicAssignment:
+    topic: int
+    probability: float
+
+
+def topic_segments(project) -> list:
+    """What topics are fitted on: current segments, without the interviewer's questions."""
+    return [s for s in project.segments() if s.role != "interviewer"]
+
+
+def _fingerprint(model_id: str, params: TopicParams, segment_ids: list[int], texts: list[str]) -> str:
+    digest = hashlib.sha256(json.dumps([model_id, asdict(params), segment_ids], sort_keys=True).encode())
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\x1f")
+    return digest.hexdigest()
+
+
+def cooccurrence_windows(segments, size: int = WINDOW_SENTENCES) -> list[str]:
+    """Texts for coherence: runs of up to `size` consecutive sentences of one document (a logbook entry is
+    usually one run). Single sentences are too short for word pairs to co-occur."""
+    windows, current, document = [], [], None
+    for s in segments:
+        if s.document_id != document or len(current) == size:
+            if current:
+                windows.append(" ".join(current))
+            current, document = [], s.document_id
+        current.append(s.norm_text)
+    if current:
+        windows.append(" ".join(current))
+    return windows
+
+
+def nearest_topics(topics: list[int], X: np.ndarray, centroids: np.ndarray, threshold: float) -> list[int]:
+    """Outliers (-1) take the topic whose centroid is most similar, when that cosine reaches `threshold`."""
+    outliers = [i for i, t in enumerate(topics) if t == -1]
+    if not outliers or not len(centroids):
+        return list(topics)
+    sims = X[outliers] @ centroids.T
+    best = sims.argmax(axis=1)
+    result = list(topics)
+    for i, b, s in zip(outliers, best, sims[np.arange(len(outliers)), best]):
+        if s >= threshold:
+            result[i] = int(b)
+    return result
+
+
+def _centroids(X: np.ndarray, topics: np.ndarray, n_topics: int) -> np.ndarray:
+    centroids = np.zeros((n_topics, X.shape[1]), dtype=np.float32)
+    for t in range(n_topics):
+        members = X[topics == t]
+        if len(members):
+            c = members.mean(axis=0)
+            centroids[t] = c / (np.linalg.norm(c) or 1.0)
+    return centroids
+
+
+def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = False) -> int:
+    """Fit on the current non-interviewer segments (embeddings from the cache) and store the run; returns its id.
+
+    The same parameters on the same segments give the same topics, so an identical earlier run is
+    returned instead of stored again, unless `refit`."""
+    store = project.store
+    segments = topic_segments(project)
+    if len(segments) < 3 * params.min_topic_size:
+        raise UserError(f"only {len(segments)} segment(s): too few for topics; ingest more text first")
+    embedder = project.cached_embedder()
+    texts = [s.norm_text for s in segments]
+    fingerprint = _fingerprint(embedder.model_id, params, [s.id for s in segments], texts)
+    if not refit:
+        earlier = store.query("SELECT id FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1", (fingerprint,))
+        if earlier and Path(store.query("SELECT model_path FROM topic_runs WHERE id = ?", (earlier[0][0],))[0][0]).is_dir():
+            return int(earlier[0][0])
+    X = embedder.encode(texts)
+    codebook = project.codebook()
+    seeds = [list(code.cues) for code in codebook.codes if code.cues] if params.guided else None
+    analyzer = DanishAnalyzer(project.config.pipeline, tuple(project.config.institutions))
+    model = build_model(embedder, params, analyzer, seed_topic_list=seeds)
+    raw_topics, probabilities = model.fit_transform(texts, X)
+    quiet_bertopic()
+    raw_topics = [int(t) for t in raw_topics]
+    n_topics = max(raw_topics) + 1
+    topics = raw_topics
+    if params.reduce_outliers and -1 in raw_topics and n_topics > 0:
+        topics = nearest_topics(raw_topics, X, _centroids(X, np.asarray(raw_topics), n_topics), params.outlier_threshold)
+        if topics != raw_topics:
+            model.update_topics(texts, topics=topics, top_n_words=params.top_n_words,
+                                vectorizer_model=model.vectorizer_model, ctfidf_model=model.ctfidf_model,
+                                representation_model=model.representation_model)
+    topic_array = np.asarray(topics)
+    words = {t: [w for w, _ in (model.get_topic(t) or []) if w][:params.top_n_words] for t in range(n_topics)}
+    npmi = npmi_coherence(list(words.values()), cooccurrence_windows(segments), analyzer)
+    diversity = topic_diversity(list(words.values()))
+    themes = _themes(project, texts, topic_array, n_topics, params.theme_share)
+    centroids = _centroids(X, topic_array, n_topics)
+    labels = model.get_topic_info().set_index("Topic")["Name"].to_dict()
+    with store.transaction() as conn:
+        run_id = conn.execute(
+            "INSERT INTO topic_runs (created_at, model_id, params, n_segments, n_topics, model_path, npmi, diversity,"
+            " fingerprint) VALUES (?,?,?,?,?,?,?,?,?)",
+            (utc_now(), embedder.model_id, json.dumps(asdict(params)), len(segments), n_topics, "",
+             _finite(npmi), _finite(diversity), fingerprint)).lastrowid
+        path = project.root / "topic-models" / f"run-{run_id}"
+        conn.execute("UPDATE topic_runs SET model_path = ? WHERE id = ?", (str(path), run_id))
+        for t in sorted(set(topics)):
+            members = np.flatnonzero(topic_array == t)
+            representative = []
+            if t >= 0:
+                seen = set()
+                for i in np.argsort(-(X[members] @ centroids[t]), kind="stable"):
+                    segment = segments[members[i]]
+                    if segment.norm_text.lower() not in seen:
+                        seen.add(segment.norm_text.lower())
+                        representative.append(segment.id)
+                    if len(representative) == N_REPRESENTATIVE:
+                        break
+            theme, share = themes.get(t, (None, None))
+            conn.execute(
+                "INSERT INTO topics (run_id, topic, size, label, words, theme, theme_score, representative)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (run_id, t, len(members), labels.get(t, str(t)), json.dumps(words.get(t, []), ensure_ascii=False),
+                 theme, share, json.dumps(representative)))
+        conn.executemany(
+            "INSERT INTO segment_topics (run_id, segment_id, topic, probability, raw_topic) VALUES (?,?,?,?,?)",
+            [(run_id, s.id, t, round(float(p), 4), r)
+             for s, t, r, p in zip(segments, topics, raw_topics, np.ravel(probabilities))])
+    model.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+    np.save(path / "centroids.npy", centroids)
+    return run_id
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 4) if np.isfinite(value) else None
+
+
+def _themes(project, texts: list[str], topics: np.ndarray, n_topics: int, min_share: float) -> dict[int, tuple]:
+    """Zero-shot: the codebook theme most of a topic's segments are coded with, if its share reaches `min_share`."""
+    engine = project.coding_engine()
+    coded = engine.sentence_scores(texts) >= engine.threshold
+    themes = {}
+    for t in range(n_topics):
+        members = topics == t
+        if members.any():
+            shares = coded[members].mean(axis=0)
+            best = int(shares.argmax())
+            if shares[best] >= min_share:
+                themes[t] = (engine.codebook.ids[best], round(float(shares[best]), 4))
+    return themes
+
+
+def run_info(project, run_id: int):
+    rows = project.store.query("SELECT * FROM topic_runs WHERE id = ?", (run_id,))
+    if not rows or not Path(rows[0]["model_path"]).is_dir():
+        raise UserError(f"topic run {run_id}: not found; see 'qualpipe topics list'")
+    return rows[0]
+
+
+def latest_run(project) -> int:
+    rows = project.store.query("SELECT MAX(id) FROM topic_runs")
+    if rows[0][0] is None:
+        raise UserError("no topic run yet; run 'qualpipe topics' first")
+    return int(rows[0][0])
+
+
+def load_model(project, run_id: int):
+    """The saved BERTopic model of a run, with qualpipe's embedder plugged in."""
+    from bertopic import BERTopic
+
+    model = BERTopic.load(run_info(project, run_id)["model_path"], embedding_model=_backend(project.cached_embedder()))
+    quiet_bertopic()
+    return model
+
+
+def assign_topics(project, run_id: int, texts: list[str]) -> list[TopicAssignment]:
+    """Label new texts with a stored run's topics, without refitting; outliers are reduced as in the run."""
+    info = run_info(project, run_id)
+    params = TopicParams(**json.loads(info["params"]))
+    model = load_model(project, run_id)
+    X = np.asarray(project.cached_embedder().encode(texts))
+    topics, probabilities = model.transform(texts, X)
+    topics = [int(t) for t in topics]
+    if params.reduce_outliers:
+        topics = nearest_topics(topics, X, np.load(Path(info["model_path"]) / "centroids.npy"), params.outlier_threshold)
+    return [TopicAssignment(t, round(float(p), 4)) for t, p in zip(topics, np.ravel(probabilities))]
+
