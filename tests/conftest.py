@@ -68,6 +68,18 @@ def coded_corpus(tmp_path_factory) -> Project:
 
 
 @pytest.fixture(scope="session")
+def topic_corpus(coded_corpus, tmp_path_factory) -> Project:
+    """A copy of the coded corpus, flagged, with one topic run fitted (default parameters): for topics and reports."""
+    root = tmp_path_factory.mktemp("topics") / "project"
+    shutil.copytree(coded_corpus.root, root)
+    project = Project(root)
+    project.flag_new_entries()
+    project.fit_topics()
+    yield project
+    project.close()
+
+
+@pytest.fixture(scope="session")
 def flagger():
     """The real concern flagger: spaCy, the Danish lexicon and context rules, e5 exemplars."""
     from qualpipe.embed import load_embedder
