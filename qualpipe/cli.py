@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from qualpipe.cli_common import app, fail, open_project, parse_pairs, run_batch, state, user_errors
+from qualpipe.distributed import STAGES
 from qualpipe.errors import UserError
 from qualpipe.output import Format, write_rows
 
@@ -381,6 +382,30 @@ def alerts_ack(
     if missing:
         raise UserError(f"alert(s) {missing} not found; use the ids shown in 'qualpipe alerts'")
     typer.echo(f"{len(ids)} alert(s) acknowledged")
+
+
+@app.command()
+@user_errors
+def run(
+    engine: str = typer.Option("local", "--engine", help="local (this process) or dask (dask.distributed)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler, e.g. "
+                                            "tls://10.0.0.5:8786 (default with --engine dask: a local cluster)."),
+    workers: int = typer.Option(2, "--workers", help="Worker processes of the local Dask cluster."),
+    stage: List[str] = typer.Option(list(STAGES), "--stage", help="embed, code, flag (repeatable; default: all)."),
+    partition_size: int = typer.Option(2000, "--partition-size", help="Segments (or entries) per partition."),
+) -> None:
+    """Embed what is new, code every segment zero-shot, flag new logbook entries; optionally on Dask."""
+    from qualpipe.distributed import make_executor, run_stages
+
+    executor = make_executor(engine, scheduler, workers)
+    try:
+        with open_project() as project:
+            report = run_stages(project, executor, stage, partition_size)
+    finally:
+        executor.close()
+    typer.echo(f"{report.engine}: {report.embedded} text(s) embedded, {report.coded_segments} segment(s) coded "
+               f"({report.codings} coding(s)), {report.flagged_entries} entr(y/ies) flagged ({report.alerts} new alert(s)) "
+               f"in {report.partitions} partition(s)")
 
 
 @app.command()

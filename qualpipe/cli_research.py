@@ -44,7 +44,8 @@ def _write_topic_table(project, run_id: int, fmt: Format, show_identities: bool)
 def topics(
     ctx: typer.Context,
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed on the same store gives the same topics."),
-    min_topic_size: int = typer.Option(6, "--min-topic-size", help="Smallest cluster that becomes a topic."),
+    min_topic_size: Optional[int] = typer.Option(None, "--min-topic-size",
+                                                 help="Smallest cluster that becomes a topic (default: 6, or 1 in 400 segments)."),
     guided: bool = typer.Option(False, "--guided", help="Seed topics with the codebook's cues (guided BERTopic)."),
     reduce_outliers: bool = typer.Option(True, "--reduce-outliers/--keep-outliers",
                                          help="Give outlier segments their nearest topic (the raw cluster is kept)."),

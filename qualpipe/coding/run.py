@@ -73,18 +73,22 @@ def code_project(project, *, learn: bool = False, progress: Callable[[int, int],
         report.method = "learned"
     else:
         scores = engine.zero_shot.predict_proba(X, cues)
-    method = f"{report.method}:{engine.embedder.model_id}"
+    report.codings = store_machine_codes(project.store, segments, engine, scores, f"{report.method}:{engine.embedder.model_id}")
+    if progress:
+        progress(len(segments), len(segments))
+    return report
+
+
+def store_machine_codes(store, segments, engine: CodingEngine, scores: np.ndarray, method: str) -> int:
+    """Replace these segments' machine codes by the ones their scores assign, atomically; returns how many."""
     now = utc_now()
     rows = []
     for segment, assigned in zip(segments, engine.assigned(scores)):
         rows += [(segment.id, c.code, c.score, "machine", MACHINE, method, segment.start, segment.end, now) for c in assigned]
-    with project.store.transaction() as conn:
+    with store.transaction() as conn:
         conn.executemany("DELETE FROM codings WHERE source = 'machine' AND segment_id = ?", [(s.id,) for s in segments])
         insert_codings(conn, rows)
-    report.codings = len(rows)
-    if progress:
-        progress(len(segments), len(segments))
-    return report
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,32 @@ def text_key(text: str, kind: str) -> str:
     return hashlib.sha256(f"{kind}\x1f{text}".encode("utf-8")).hexdigest()
 
 
+def known_vectors(store: Store, model_id: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """The cached vectors among `keys` (text keys) for one model."""
+    found: dict[str, np.ndarray] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in store.conn.execute(
+            f"SELECT text_hash, vector FROM embeddings WHERE model_id = ? AND text_hash IN ({marks})", (model_id, *chunk),
+        ):
+            found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
+    return found
+
+
+def store_vectors(store: Store, model_id: str, texts: Sequence[str], vectors: np.ndarray, kind: str = "passage") -> int:
+    """Cache texts' vectors in one transaction; a text already cached is left as it is. Returns how many were new."""
+    now = utc_now()
+    with store.transaction() as conn:
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT OR IGNORE INTO embeddings (text_hash, model_id, dim, vector, created_at) VALUES (?,?,?,?,?)",
+            [(text_key(t, kind), model_id, int(v.shape[0]), v.astype(np.float32).tobytes(), now)
+             for t, v in zip(texts, vectors)])
+        return conn.total_changes - before
+
+
 def cached_encode(
     store: Store,
     embedder: Embedder,
@@ -26,26 +52,13 @@ def cached_encode(
 ) -> tuple[np.ndarray, int]:
     """Rows for `texts` (in order) and how many were newly embedded; identical texts embed once."""
     keys = [text_key(t, kind) for t in texts]
-    found: dict[str, np.ndarray] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in store.conn.execute(
-            f"SELECT text_hash, vector FROM embeddings WHERE model_id = ? AND text_hash IN ({marks})",
-            (embedder.model_id, *chunk),
-        ):
-            found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
-    missing_keys = [k for k in unique if k not in found]
+    found = known_vectors(store, embedder.model_id, keys)
+    text_of = dict(zip(keys, texts))
+    missing_keys = [k for k in dict.fromkeys(keys) if k not in found]
     if missing_keys:
-        text_of = dict(zip(keys, texts))
-        fresh = embedder.encode([text_of[k] for k in missing_keys], kind=kind, batch_size=batch_size, progress=progress)
-        now = utc_now()
-        with store.transaction():
-            store.conn.executemany(
-                "INSERT OR IGNORE INTO embeddings (text_hash, model_id, dim, vector, created_at) VALUES (?,?,?,?,?)",
-                [(k, embedder.model_id, embedder.dim, v.astype(np.float32).tobytes(), now) for k, v in zip(missing_keys, fresh)],
-            )
+        missing = [text_of[k] for k in missing_keys]
+        fresh = embedder.encode(missing, kind=kind, batch_size=batch_size, progress=progress)
+        store_vectors(store, embedder.model_id, missing, fresh, kind)
         found.update(zip(missing_keys, fresh))
     matrix = np.stack([found[k] for k in keys]) if keys else np.empty((0, embedder.dim), dtype=np.float32)
     return matrix.astype(np.float32), len(missing_keys)
@@ -65,3 +78,7 @@ class CachedEmbedder:
                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         return cached_encode(self.store, self.inner, texts, kind=kind, batch_size=batch_size or self.batch_size,
                              progress=progress)[0]
+
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which text keys already have a vector for this model."""
+        return set(known_vectors(self.store, self.model_id, keys))

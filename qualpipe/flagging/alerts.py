@@ -37,28 +37,37 @@ class FlagReport:
     raised: int = 0
 
 
-def flag_new_entries(project, flagger) -> FlagReport:
-    """Flag the logbook entries not flagged before; re-apply case rules to the cases they belong to."""
-    store = project.store
-    new = store.query(
+def pending_entries(store) -> list:
+    """Current logbook entries not flagged yet, by case and date."""
+    return store.query(
         "SELECT d.id, d.case_id, d.date, d.text FROM documents d LEFT JOIN flagged_documents f ON f.document_id = d.id "
         "WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND f.document_id IS NULL ORDER BY d.case_id, d.date, d.id")
-    report = FlagReport(entries=len(new))
+
+
+def flag_new_entries(project, flagger) -> FlagReport:
+    """Flag the logbook entries not flagged before; re-apply case rules to the cases they belong to."""
+    new = pending_entries(project.store)
     if not new:
-        return report
-    fresh = flagger.flag_entries([r["text"] for r in new])
+        return FlagReport()
+    return store_flags(project.store, new, flagger.flag_entries([r["text"] for r in new]))
+
+
+def store_flags(store, entries: list, flags: list) -> FlagReport:
+    """Store entries' flags as alerts and mark the entries flagged, then re-apply the case rules of their cases.
+
+    Atomic, and a second call with the same entries adds nothing (alerts are unique per entry and category)."""
+    report = FlagReport(entries=len(entries))
     now = utc_now()
     with store.transaction() as conn:
-        for row, flags in zip(new, fresh):
-            for f in flags:
-                conn.execute(
+        for row, entry_flags in zip(entries, flags):
+            for f in entry_flags:
+                report.alerts += conn.execute(
                     "INSERT OR IGNORE INTO alerts (document_id, case_id, entry_date, week, category, base_severity, severity,"
                     " evidence, start, end, fired_by, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (row["id"], row["case_id"], row["date"], iso_week(row["date"]) if row["date"] else "undated",
-                     f.category, f.severity, f.severity, f.evidence, f.start, f.end, f.fired_by, now))
-                report.alerts += 1
+                     f.category, f.severity, f.severity, f.evidence, f.start, f.end, f.fired_by, now)).rowcount
             conn.execute("INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) VALUES (?, ?)", (row["id"], now))
-        cases = sorted({r["case_id"] for r in new if r["case_id"]})
+        cases = sorted({r["case_id"] for r in entries if r["case_id"]})
         report.raised = _apply_case_rules(conn, cases)
     return report
 

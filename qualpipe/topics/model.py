@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -52,13 +52,15 @@ def _backend(embedder):
 class TopicParams:
     """Everything that decides a run's topics; stored with the run.
 
+    min_topic_size: the smallest cluster that becomes a topic; None: 6, or one segment in 400 on larger corpora,
+    so that 20k segments give tens of topics rather than a thousand.
     reduce_outliers: give each HDBSCAN outlier the topic whose centroid is nearest (cosine at least
     outlier_threshold), keeping the raw cluster beside it. guided: seed topics with the codebook's cues.
     theme_share: a topic takes a codebook theme when at least this share of its segments are coded with it.
     """
 
     seed: int = 42
-    min_topic_size: int = 6
+    min_topic_size: int | None = None
     n_neighbors: int = 15
     n_components: int = 5
     mmr_diversity: float = 0.3
@@ -67,6 +69,13 @@ class TopicParams:
     outlier_threshold: float = 0.0
     guided: bool = False
     theme_share: float = 0.3
+
+
+def resolved(params: TopicParams, n_segments: int) -> TopicParams:
+    """The parameters with the automatic minimum topic size worked out for `n_segments`."""
+    if params.min_topic_size is not None:
+        return params
+    return replace(params, min_topic_size=max(6, n_segments // 400))
 
 
 def build_model(embedder, params: TopicParams, analyzer: DanishAnalyzer, seed_topic_list: list[list[str]] | None = None):

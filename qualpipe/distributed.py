@@ -1,0 +1,200 @@
+"""The embed, code and flag stages, in one process or on Dask (dask.distributed) when one machine is outgrown.
+
+Workers only compute: partitions of text go out, vectors, scores and flags come back, and this process
+writes them to the store, one transaction per partition, with INSERT OR IGNORE and per-segment
+replacement, so a retried partition writes nothing twice. Workers need qualpipe and the model installed;
+they never open the store. Text does travel to the workers: point it only at a cluster inside the
+organisation that may hold the data, with TLS between the machines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qualpipe.errors import UserError
+
+STAGES = ("embed", "code", "flag")
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker needs to build the same components as this process (small, picklable)."""
+
+    model: object  # embed.registry.ModelEntry
+    codebook: object  # coding.codebook.Codebook
+    pipeline: str
+    coding_threshold: float
+
+
+@dataclass
+class RunReport:
+    embedded: int = 0
+    coded_segments: int = 0
+    codings: int = 0
+    flagged_entries: int = 0
+    alerts: int = 0
+    partitions: int = 0
+    engine: str = "local"
+    stages: list[str] = field(default_factory=list)
+
+
+_COMPONENTS: dict = {}
+
+
+def _components(spec: WorkerSpec, what: str):
+    """Per worker process: the embedder, coding engine or flagger, built once and reused across partitions."""
+    key = (what, spec)
+    if key not in _COMPONENTS:
+        from qualpipe.embed import load_embedder
+        from qualpipe.text.nlp import load_nlp
+
+        if what == "embedder":
+            _COMPONENTS[key] = load_embedder(spec.model)
+        elif what == "engine":
+            from qualpipe.coding.engine import CodingEngine
+
+            _COMPONENTS[key] = CodingEngine(spec.codebook, _components(spec, "embedder"), load_nlp(spec.pipeline),
+                                            threshold=spec.coding_threshold)
+        else:
+            from qualpipe.flagging.flagger import ConcernFlagger
+
+            _COMPONENTS[key] = ConcernFlagger(load_nlp(spec.pipeline), _components(spec, "embedder"))
+    return _COMPONENTS[key]
+
+
+def embed_partition(spec: WorkerSpec, texts: list[str]) -> np.ndarray:
+    return _components(spec, "embedder").encode(texts, kind="passage")
+
+
+def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray) -> np.ndarray:
+    engine = _components(spec, "engine")
+    return engine.zero_shot.predict_proba(X, engine.cues.hits(texts))
+
+
+def flag_partition(spec: WorkerSpec, texts: list[str]) -> list:
+    return _components(spec, "flagger").flag_entries(texts)
+
+
+def partitions(items: Sequence, size: int) -> list[Sequence]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+class LocalExecutor:
+    """Runs partitions one after another in this process: the reference the Dask path is compared with."""
+
+    name = "local"
+
+    def map(self, function: Callable, argument_lists: list[tuple]):
+        for index, args in enumerate(argument_lists):
+            yield index, function(*args)
+
+    def close(self) -> None:
+        pass
+
+
+class DaskExecutor:
+    """Partitions as dask.distributed futures; results are yielded as they complete."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int = 2):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - dask is a declared dependency
+            raise UserError("--engine dask needs dask[distributed]; pip install 'dask[distributed]'") from exc
+        self.cluster = None
+        if scheduler:
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except OSError as exc:
+                raise UserError(f"--scheduler {scheduler}: no Dask scheduler answers there ({exc.__class__.__name__}); "
+                                "check the address and that the scheduler is running") from exc
+        else:
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                        dashboard_address=None, host="127.0.0.1")
+            self.client = Client(self.cluster)
+
+    def map(self, function: Callable, argument_lists: list[tuple]):
+        from dask.distributed import as_completed
+
+        futures = {self.client.submit(function, *args, pure=False, retries=2): i for i, args in enumerate(argument_lists)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def worker_spec(project) -> WorkerSpec:
+    from qualpipe.embed.registry import resolve_model
+
+    return WorkerSpec(resolve_model(project.config.embedding_model, project.model_registry()), project.codebook(),
+                      project.config.pipeline, project.config.coding_threshold)
+
+
+def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size: int = 2000) -> RunReport:
+    """Embed what is not cached, code every codable segment (zero-shot), flag new logbook entries."""
+    from qualpipe.coding.run import codable_segments, store_machine_codes
+    from qualpipe.embed.cache import store_vectors, text_key
+    from qualpipe.flagging.alerts import pending_entries, store_flags
+
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise UserError(f"--stage {unknown[0]}: unknown stage; use {', '.join(STAGES)}")
+    spec = worker_spec(project)
+    report = RunReport(engine=executor.name, stages=list(stages))
+    store = project.store
+    cached = project.cached_embedder()
+    segments = codable_segments(project, project.config.code_interviewer)
+    if "embed" in stages:
+        texts = list(dict.fromkeys(s.norm_text for s in project.segments()))
+        known = cached.known_keys([text_key(t, "passage") for t in texts])
+        missing = [t for t in texts if text_key(t, "passage") not in known]
+        chunks = partitions(missing, partition_size)
+        for index, vectors in executor.map(embed_partition, [(spec, list(c)) for c in chunks]):
+            report.embedded += store_vectors(store, cached.model_id, list(chunks[index]), vectors)
+            report.partitions += 1
+    if "code" in stages and segments:
+        engine = project.coding_engine()
+        chunks = partitions(segments, partition_size)
+        jobs = [(spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c])) for c in chunks]
+        method = f"zero-shot:{cached.model_id}"
+        for index, scores in executor.map(code_partition, jobs):
+            report.codings += store_machine_codes(store, chunks[index], engine, scores, method)
+            report.coded_segments += len(chunks[index])
+            report.partitions += 1
+    if "flag" in stages:
+        entries = pending_entries(store)
+        # Whole cases per partition: case rules read a case's whole history when its partition is stored.
+        by_case: dict = {}
+        for row in entries:
+            by_case.setdefault(row["case_id"], []).append(row)
+        chunks, current = [], []
+        for rows in by_case.values():
+            if current and len(current) + len(rows) > partition_size:
+                chunks.append(current)
+                current = []
+            current += rows
+        if current:
+            chunks.append(current)
+        for index, flags in executor.map(flag_partition, [(spec, [r["text"] for r in c]) for c in chunks]):
+            stored = store_flags(store, chunks[index], flags)
+            report.flagged_entries += stored.entries
+            report.alerts += stored.alerts
+            report.partitions += 1
+    return report
+
+
+def make_executor(engine: str, scheduler: str | None = None, workers: int = 2):
+    if engine == "local":
+        if scheduler:
+            raise UserError("--scheduler needs --engine dask")
+        return LocalExecutor()
+    if engine == "dask":
+        return DaskExecutor(scheduler, workers)
+    raise UserError(f"--engine {engine}: unknown engine; use local or dask")

@@ -1,0 +1,87 @@
+"""The embed, code and flag stages on Dask give what the single-process path gives, and retries write nothing twice."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from qualpipe.cli import app
+from qualpipe.distributed import LocalExecutor, flag_partition, run_stages, worker_spec
+from qualpipe.embed.cache import store_vectors
+from qualpipe.flagging.alerts import pending_entries, store_flags
+from qualpipe.project import Project
+
+
+
+def _copy(project: Project, root) -> Project:
+    shutil.copytree(project.root, root)
+    copy = Project(root)
+    with copy.store.transaction() as conn:
+        conn.execute("DELETE FROM codings WHERE source = 'machine'")
+    return copy
+
+
+def _results(project: Project) -> tuple:
+    q = project.store.query
+    codings = [tuple(r) for r in q("SELECT segment_id, code, round(score, 4), method FROM codings "
+                                    "WHERE source = 'machine' ORDER BY segment_id, code")]
+    alerts = [tuple(r) for r in q("SELECT document_id, category, base_severity, severity, start, end, fired_by "
+                                   "FROM alerts ORDER BY document_id, category")]
+    return codings, alerts
+
+
+def _vectors(project: Project) -> dict:
+    return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in project.store.query("SELECT text_hash, vector FROM embeddings")}
+
+
+@pytest.mark.enable_socket
+@pytest.mark.allow_hosts(["127.0.0.1"])
+def test_dask_run_matches_the_single_process_run_and_a_rerun_changes_nothing(coded_corpus, tmp_path):
+    local = _copy(coded_corpus, tmp_path / "local")
+    on_dask = _copy(coded_corpus, tmp_path / "dask")
+    with on_dask.store.transaction() as conn:
+        conn.execute("DELETE FROM embeddings")
+    local_report = run_stages(local, LocalExecutor())
+    on_dask.close()
+
+    runner = CliRunner()
+    base = ["--project", str(on_dask.root), "run", "--engine", "dask", "--workers", "2", "--partition-size", "150"]
+    result = runner.invoke(app, base)
+    assert result.exit_code == 0, result.output
+    assert "dask:" in result.output and f"{local_report.coded_segments} segment(s) coded" in result.output
+    on_dask = Project(on_dask.root)
+    assert _results(on_dask) == _results(local)
+    assert _results(local)[1], "the sample logbooks raise alerts"
+    vectors, reference = _vectors(on_dask), _vectors(local)
+    segment_keys = set(vectors)
+    assert segment_keys <= set(reference)
+    assert all(np.allclose(vectors[k], reference[k], atol=1e-6) for k in segment_keys)
+
+    again = runner.invoke(app, base)
+    assert "0 text(s) embedded" in again.output and "0 entr(y/ies) flagged (0 new alert(s))" in again.output
+    assert _results(Project(on_dask.root)) == _results(local)
+
+
+def test_a_retried_partition_writes_nothing_twice(coded_corpus, tmp_path):
+    project = _copy(coded_corpus, tmp_path / "p")
+    entries = pending_entries(project.store)[:40]
+    flags = flag_partition(worker_spec(project), [r["text"] for r in entries])
+    first = store_flags(project.store, entries, flags)
+    second = store_flags(project.store, entries, flags)
+    assert first.alerts > 0 and second.alerts == 0
+    assert project.store.query("SELECT COUNT(*) FROM flagged_documents")[0][0] == len(entries)
+    texts = ["Et nyt besøg.", "Endnu et nyt besøg."]
+    vectors = project.embedder().encode(texts)
+    assert store_vectors(project.store, project.embedder().model_id, texts, vectors) == 2
+    assert store_vectors(project.store, project.embedder().model_id, texts, vectors) == 0
+
+
+@pytest.mark.enable_socket
+@pytest.mark.allow_hosts(["127.0.0.1"])
+def test_an_unreachable_scheduler_is_a_one_line_error(corpus_project):
+    result = CliRunner().invoke(app, ["--project", str(corpus_project.root), "run", "--engine", "dask",
+                                      "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2 and "--scheduler tcp://127.0.0.1:9: no Dask scheduler answers there" in result.output
