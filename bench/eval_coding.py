@@ -1,6 +1,6 @@
 """Codebook coding measured against the sample corpus's gold themes: zero-shot, and learned with 5-fold CV.
 
-Usage: .venv/bin/python bench/eval_coding.py [--model e5-small] [--corpus corpora]
+Usage: .venv/bin/python bench/eval_coding.py [--model e5-small-fast] [--corpus corpora]
 
 Units: each logbook entry (gold: its `themes`) and each non-interviewer interview segment (gold: the
 codes of the gold passages it overlaps; a segment no passage covers is a negative). The corpus is
@@ -21,6 +21,7 @@ import numpy as np
 
 from qualpipe.coding.learn import LearnedCoder, cross_validated_predictions
 from qualpipe.coding.metrics import agreement, macro_f1
+from qualpipe.embed.registry import DEFAULT_MODEL
 from qualpipe.project import Project
 
 
@@ -76,7 +77,7 @@ def print_table(title: str, rows, macro: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[1] / "corpora")
-    parser.add_argument("--model", default="e5-small")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="qualpipe-bench-"))
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from qualpipe.config import LOGBOOK_FIELDS
 from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import load_registry, resolve_model
+from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
 from qualpipe.flagging.batch import flag_batch
 from qualpipe.flagging.flagger import ConcernFlagger
 from qualpipe.flagging.lexicon import CATEGORIES
@@ -89,7 +89,7 @@ def _line(name: str, tp: int, fp: int, fn: int) -> str:
 
 
 def main() -> int:
-    embedder = load_embedder(resolve_model("e5-small", load_registry([])))
+    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
     flagger = ConcernFlagger(load_nlp(""), embedder)
     items = corpus_items()
     run(flagger, items[:10])  # warm-up

