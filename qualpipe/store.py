@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -171,6 +171,14 @@ CREATE TABLE IF NOT EXISTS segment_topics (
     raw_topic  INTEGER,
     PRIMARY KEY (run_id, segment_id)
 );
+-- Pseudonyms per case, kept so that outputs stay consistent and only new documents are processed:
+-- labels/originals as in a pseudonym key (scope "case:ID"); documents: JSON list of document ids already in it.
+CREATE TABLE IF NOT EXISTS case_pseudonyms (
+    case_id   TEXT PRIMARY KEY,
+    labels    TEXT NOT NULL,
+    originals TEXT NOT NULL,
+    documents TEXT NOT NULL
+);
 CREATE VIEW IF NOT EXISTS current_segments AS
     SELECT s.*, d.kind AS kind, d.doc_key AS doc_key, d.version AS version, d.source_path AS source_path
     FROM segments s JOIN documents d ON d.id = s.document_id
@@ -207,6 +215,12 @@ def create_private_file(path: Path) -> None:
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Write an output that quotes case files (a report, a digest) readable by its owner only, like the store."""
+    create_private_file(path)
+    Path(path).write_text(text, encoding="utf-8")
 
 
 class Store:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 from qualpipe.privacy.pseudonymise import Pseudonymised, Pseudonymiser
 
 
 class CasePseudonyms:
     """Pseudonymises each case's current documents in date order, so a person gets the same pseudonym
-    in every document of the case and in every output, run after run, without storing a key."""
+    in every document of the case and in every output, run after run.
+
+    The case's pseudonyms are kept in the store (case_pseudonyms, beside the text they come from), so a
+    later output processes only documents added since, and a document added later but dated earlier
+    does not renumber the people already shown in earlier outputs."""
 
     def __init__(self, project, pseudonymiser: Pseudonymiser | None = None):
         self.project = project
@@ -24,15 +30,33 @@ class CasePseudonyms:
             if case_id is not None and case_id not in self._cases:
                 self._warm(case_id)
             if document_id not in self._documents:
+                scope = f"case:{case_id}" if case_id is not None else f"document:{document_id}"
                 text = self.project.document_text(document_id)
-                self._documents[document_id] = self.pseudonymiser.pseudonymise(text, f"document:{document_id}")
+                self._documents[document_id] = self.pseudonymiser.pseudonymise(text, scope)
         return self._documents[document_id]
 
     def _warm(self, case_id: str) -> None:
         self._cases.add(case_id)
-        for row in self.project.store.query(
-                "SELECT id, text FROM documents WHERE case_id = ? AND superseded_at IS NULL ORDER BY date, id", (case_id,)):
-            self._documents[row["id"]] = self.pseudonymiser.pseudonymise(row["text"], f"case:{case_id}")
+        scope = f"case:{case_id}"
+        store = self.project.store
+        saved = store.query("SELECT labels, originals, documents FROM case_pseudonyms WHERE case_id = ?", (case_id,))
+        done: set[int] = set()
+        if saved:
+            self.pseudonymiser.key[scope] = json.loads(saved[0]["labels"])
+            self.pseudonymiser.originals[scope] = json.loads(saved[0]["originals"])
+            done = set(json.loads(saved[0]["documents"]))
+        fresh = [r["id"] for r in store.query(
+            "SELECT id FROM documents WHERE case_id = ? AND superseded_at IS NULL ORDER BY date, id", (case_id,))
+            if r["id"] not in done]
+        for document_id in fresh:
+            self._documents[document_id] = self.pseudonymiser.pseudonymise(self.project.document_text(document_id), scope)
+        if fresh or not saved:
+            with store.transaction() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO case_pseudonyms (case_id, labels, originals, documents) VALUES (?,?,?,?)",
+                    (case_id, json.dumps(self.pseudonymiser.key.get(scope, {}), ensure_ascii=False),
+                     json.dumps(self.pseudonymiser.originals.get(scope, {}), ensure_ascii=False),
+                     json.dumps(sorted(done | set(fresh)))))
 
     def span(self, document_id: int, start: int, end: int) -> tuple[str, int, int]:
         """The pseudonymised document text and where original[start:end] now lies in it."""

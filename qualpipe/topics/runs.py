@@ -125,16 +125,7 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
         conn.execute("UPDATE topic_runs SET model_path = ? WHERE id = ?", (str(path), run_id))
         for t in sorted(set(topics)):
             members = np.flatnonzero(topic_array == t)
-            representative = []
-            if t >= 0:
-                seen = set()
-                for i in np.argsort(-(X[members] @ centroids[t]), kind="stable"):
-                    segment = segments[members[i]]
-                    if segment.norm_text.lower() not in seen:
-                        seen.add(segment.norm_text.lower())
-                        representative.append(segment.id)
-                    if len(representative) == N_REPRESENTATIVE:
-                        break
+            representative = _representatives(segments, X, members, centroids[t]) if t >= 0 else []
             theme, share = themes.get(t, (None, None))
             conn.execute(
                 "INSERT INTO topics (run_id, topic, size, label, words, theme, theme_score, representative)"
@@ -148,6 +139,19 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
     model.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
     np.save(path / "centroids.npy", centroids)
     return run_id
+
+
+def _representatives(segments, X: np.ndarray, members: np.ndarray, centroid: np.ndarray) -> list[int]:
+    """Ids of the member segments nearest the topic's centroid, skipping repeated texts."""
+    chosen, seen = [], set()
+    for i in np.argsort(-(X[members] @ centroid), kind="stable"):
+        segment = segments[members[i]]
+        if segment.norm_text.lower() not in seen:
+            seen.add(segment.norm_text.lower())
+            chosen.append(segment.id)
+            if len(chosen) == N_REPRESENTATIVE:
+                break
+    return chosen
 
 
 def _finite(value: float) -> float | None:

@@ -90,3 +90,23 @@ def test_pseudonymising_at_ingest_stores_no_names_and_stays_consistent_between_r
             assert doc[start:end] == seg
     key = tmp_path / "secret" / "key.json"
     assert oct(key.stat().st_mode & 0o777) == "0o600" and "Sara" in key.read_text(encoding="utf-8")
+
+
+def test_pseudonyms_already_shown_stay_when_an_earlier_dated_entry_arrives_later(project, tmp_path):
+    from qualpipe.privacy.outputs import CasePseudonyms
+
+    first = tmp_path / "week1.jsonl"
+    first.write_text('{"entry_id": "e2", "case_id": "K1", "date": "2024-02-01", "text": "Emma var glad i dag."}\n',
+                     encoding="utf-8")
+    project.ingest([first], "logbook")
+    e2 = project.store.query("SELECT id FROM documents WHERE doc_key LIKE '%e2'")[0][0]
+    assert CasePseudonyms(project).document(e2).text == "[NAVN-1] var glad i dag."
+
+    late = tmp_path / "late.jsonl"
+    late.write_text('{"entry_id": "e1", "case_id": "K1", "date": "2024-01-01", "text": "Oliver og Emma legede."}\n',
+                    encoding="utf-8")
+    project.ingest([late], "logbook")
+    e1 = project.store.query("SELECT id FROM documents WHERE doc_key LIKE '%e1'")[0][0]
+    later = CasePseudonyms(project)
+    assert later.document(e2).text == "[NAVN-1] var glad i dag."
+    assert later.document(e1).text == "[NAVN-2] og [NAVN-1] legede."
