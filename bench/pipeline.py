@@ -17,8 +17,9 @@ default path (a fresh store: cache look-up, de-duplication, writes), (c) the int
 sentence-transformers all-MiniLM-L6-v2 (English; the sentence-transformers path). Ratios are to (a);
 cosines are to (a)'s vectors of the same texts.
 
-Weekly: a store holding --weekly entries already ingested and flagged (their flags are not recomputed
-here; they are marked done, as after earlier weeks), then 500 new entries: ingest + flag + digest.
+Weekly: a store holding --weekly entries already ingested, flagged and pseudonymised for outputs, as
+earlier weeks leave it (flags are not recomputed here: the entries are marked done), then 500 new
+entries dated in one week: `qualpipe ingest` and `qualpipe alerts` (flag + digest) as two fresh commands.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import argparse
 import json
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -173,14 +176,28 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
         with project.store.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) "
                          "SELECT id, 'earlier' FROM documents WHERE kind = 'logbook'")
+        pseudonyms = project.pseudonyms()
+        for (case_id,) in project.store.query("SELECT case_id FROM cases"):
+            pseudonyms.document(project.store.query(
+                "SELECT id FROM documents WHERE case_id = ? LIMIT 1", (case_id,))[0][0])
         print(f"weekly run: store with {existing} flagged entries ({project.status().segments} segments) "
               f"prepared in {time.perf_counter() - start:.0f} s", flush=True)
+        project.flagger()  # its exemplar vectors are cached in the store, as after earlier weeks
         new = write_jsonl(synthetic_entries(sentences, 1250, rng, "new", "2025-01-06", 7)[:500], workdir / "new.jsonl")
-        with stage("weekly", "entries", lambda: 500):
-            project.ingest([new], "logbook")
-            project.weekly_digest("2025-W02")
+        root = str(project.root)
+    # The weekly run as a coordinator runs it: two fresh commands (models load inside the time).
+    qualpipe = str(Path(sys.executable).with_name("qualpipe"))
+    start = time.perf_counter()
+    subprocess.run([qualpipe, "-p", root, "ingest", str(new), "--kind", "logbook"], check=True, capture_output=True)
+    subprocess.run([qualpipe, "-p", root, "alerts", "--week", "2025-W02", "-f", "json", "-o", str(workdir / "digest.json")],
+                   check=True, capture_output=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with Project(root) as project:
         flagged = project.store.query("SELECT COUNT(*) FROM flagged_documents WHERE flagged_at != 'earlier'")[0][0]
-        print(f"           ({flagged} entries flagged this week; the digest covered 2025-W02)")
+    cases = len(json.loads((workdir / "digest.json").read_text(encoding="utf-8"))["cases"])
+    print(f"  weekly   {500:>8} entries   {seconds:8.1f} s  (ingest + digest commands; peak RSS of a command "
+          f"{peak:7.0f} MB); {flagged} entries flagged, {cases} case(s) in the 2025-W02 digest", flush=True)
 
 
 def main() -> None:

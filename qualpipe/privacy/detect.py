@@ -60,11 +60,11 @@ class DanishWords:
 
     def __init__(self) -> None:
         from spacy.lang.da.stop_words import STOP_WORDS
-        from spacy.lookups import load_lookups
 
+        from qualpipe.text.nlp import danish_lemma_table
         from qualpipe.text.roles import builtin_role_words
 
-        self.table = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+        self.table = danish_lemma_table()
         self.extra = frozenset(STOP_WORDS) | frozenset(builtin_role_words())
 
     def __contains__(self, word: str) -> bool:

@@ -13,6 +13,14 @@ from qualpipe.errors import UserError
 _LEMMA_FIXES = "lemma_fixes.da.tsv"
 
 
+@lru_cache(maxsize=1)
+def danish_lemma_table():
+    """spaCy's Danish lemma lookup table (spacy-lookups-data), loaded once per process: it takes seconds."""
+    from spacy.lookups import load_lookups
+
+    return load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
 @lru_cache(maxsize=4)
 def load_nlp(pipeline: str = "") -> Language:
     """Load the configured pipeline once per process."""
@@ -64,9 +72,7 @@ class LookupLemmatizer:
     def __init__(self) -> None:
         from importlib import resources
 
-        from spacy.lookups import load_lookups
-
-        self.table = load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+        self.table = danish_lemma_table()
         fixes = resources.files("qualpipe.data").joinpath(_LEMMA_FIXES).read_text(encoding="utf-8")
         self.fixes = dict(
             line.split("\t", 1) for line in fixes.splitlines() if line.strip() and not line.startswith("#")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
+
 @lru_cache(maxsize=1)
 def domain_stop_words() -> frozenset[str]:
     from spacy.lang.da.stop_words import STOP_WORDS
