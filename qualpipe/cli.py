@@ -364,10 +364,9 @@ def alerts(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        from qualpipe.store import create_private_file
+        from qualpipe.store import write_private
 
-        create_private_file(output)
-        output.write_bytes(data)
+        write_private(output, data)
         typer.echo(f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention)")
 
 

@@ -10,7 +10,8 @@ import typer
 
 from qualpipe.cli_common import app, open_project, run_batch, user_errors
 from qualpipe.output import Format, write_rows
-from qualpipe.store import write_private_text
+from qualpipe.store import write_private
+from qualpipe.topics.runs import resolve_run
 
 topics_app = typer.Typer(help="Topic models (BERTopic) on the cached embeddings, reproducible and stored per run.")
 app.add_typer(topics_app, name="topics")
@@ -19,15 +20,6 @@ app.add_typer(table_app, name="table")
 
 RUN_HELP = "A topic run id from 'qualpipe topics list' (default: the latest run)."
 IDENTITIES_HELP = "Show quotes as written, with names (default: pseudonymised)."
-
-
-def _run_or_latest(project, run_id: int | None) -> int:
-    from qualpipe.topics.runs import latest_run, run_info
-
-    if run_id is None:
-        return latest_run(project)
-    run_info(project, run_id)
-    return run_id
 
 
 def _write_topic_table(project, run_id: int, fmt: Format, show_identities: bool) -> None:
@@ -89,7 +81,7 @@ def topics_show(
 ) -> None:
     """The topic table: id, size, label, codebook theme, top words and representative segments."""
     with open_project() as project:
-        _write_topic_table(project, _run_or_latest(project, run_id), fmt, show_identities)
+        _write_topic_table(project, resolve_run(project, run_id), fmt, show_identities)
 
 
 @topics_app.command("assign")
@@ -130,7 +122,7 @@ def topics_figures(
     from qualpipe.views.figures import write_topic_figures
 
     with open_project() as project:
-        written = write_topic_figures(project, _run_or_latest(project, run_id), output)
+        written = write_topic_figures(project, resolve_run(project, run_id), output)
     for path in written:
         typer.echo(str(path))
 
@@ -160,7 +152,7 @@ def table_topics(
     from qualpipe.views.tables import records
 
     with open_project() as project:
-        run_id = _run_or_latest(project, run_id)
+        run_id = resolve_run(project, run_id)
         frame = project.topics_by(by, run_id)
     write_rows(records(frame), list(frame.columns), fmt, title=f"topics of run {run_id} by {by}")
 
@@ -170,7 +162,7 @@ def _report_run(project, run_id: int | None, no_topics: bool) -> int | None:
         return None
     if run_id is None and not project.store.query("SELECT 1 FROM topic_runs LIMIT 1"):
         return None
-    return _run_or_latest(project, run_id)
+    return resolve_run(project, run_id)
 
 
 @app.command()
@@ -184,7 +176,7 @@ def report(
     """A self-contained HTML report: themes × cases, topics over time, topic table, and every case."""
     with open_project() as project:
         html = project.report(_report_run(project, run_id, no_topics), show_identities=show_identities)
-    write_private_text(output, html)
+    write_private(output, html)
     typer.echo(f"report written to {output}")
 
 
@@ -201,5 +193,5 @@ def case(
     with open_project() as project:
         html = project.case_report(case_id, _report_run(project, run_id, no_topics), show_identities=show_identities)
     output = output or Path(f"case-{case_id}.html")
-    write_private_text(output, html)
+    write_private(output, html)
     typer.echo(f"case report written to {output}")

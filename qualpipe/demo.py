@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from qualpipe.errors import UserError
-from qualpipe.store import write_private_text
+from qualpipe.store import write_private
 
 
 def run_demo(corpus: Path, directory: Path) -> bool:
@@ -56,7 +56,7 @@ def show_digest(project, week: str) -> None:
     digest = project.weekly_digest(week)
     render.print_terminal(digest)
     path = project.root / f"digest-{week}.html"
-    write_private_text(path, render.to_html(digest))
+    write_private(path, render.to_html(digest))
     typer.echo(f"{path}: the same digest as a self-contained HTML page")
 
 
@@ -73,7 +73,7 @@ def topics_and_report(project) -> None:
                title=f"topic run {run_id}: {run['n_topics']} topics, NPMI {run['npmi']}, diversity {run['diversity']} "
                      "(largest 8; pseudonymised)")
     path = project.root / "report.html"
-    write_private_text(path, project.report(run_id))
+    write_private(path, project.report(run_id))
     typer.echo(f"{path}: themes × cases, topics over time and every case, pseudonymised")
 
 

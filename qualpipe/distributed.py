@@ -150,7 +150,6 @@ def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size
     report = RunReport(engine=executor.name, stages=list(stages))
     store = project.store
     cached = project.cached_embedder()
-    segments = codable_segments(project, project.config.code_interviewer)
     if "embed" in stages:
         texts = list(dict.fromkeys(s.norm_text for s in project.segments()))
         known = cached.known_keys([text_key(t, "passage") for t in texts])
@@ -159,7 +158,8 @@ def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size
         for index, vectors in executor.map(embed_partition, [(spec, list(c)) for c in chunks]):
             report.embedded += store_vectors(store, cached.model_id, list(chunks[index]), vectors)
             report.partitions += 1
-    if "code" in stages and segments:
+    segments = codable_segments(project, project.config.code_interviewer) if "code" in stages else []
+    if segments:
         engine = project.coding_engine()
         chunks = partitions(segments, partition_size)
         jobs = [(spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c])) for c in chunks]

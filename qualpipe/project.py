@@ -53,6 +53,7 @@ class Project:
         self.root = Path(root)
         self.config: Config = load_config(self.root)
         self._store: Store | None = None
+        self._codebook = None
 
     @classmethod
     def init(cls, root: str | Path = ".") -> "Project":
@@ -154,9 +155,12 @@ class Project:
         return load_embedder(resolve_model(model or self.config.embedding_model, self.model_registry()))
 
     def codebook(self):
+        """The project's codebook, read once per Project (reports ask for it per case)."""
         from qualpipe.coding.codebook import load_codebook
 
-        return load_codebook(self.config.codebook)
+        if self._codebook is None:
+            self._codebook = load_codebook(self.config.codebook)
+        return self._codebook
 
     def cached_embedder(self, model: str | None = None):
         from qualpipe.embed.cache import CachedEmbedder
@@ -222,17 +226,17 @@ class Project:
 
     def topics_by(self, by: str, run_id: int | None = None, case_id: str | None = None):
         """DataFrame: a run's topics (default: the latest) per case, role, kind, week or month."""
-        from qualpipe.topics.runs import latest_run
+        from qualpipe.topics.runs import resolve_run
         from qualpipe.views.tables import topics_by
 
-        return topics_by(self, by, run_id if run_id is not None else latest_run(self), case_id)
+        return topics_by(self, by, resolve_run(self, run_id), case_id)
 
     def topic_table(self, run_id: int | None = None, *, show_identities: bool = False):
         """DataFrame: one row per topic with representative segments (pseudonymised unless show_identities)."""
-        from qualpipe.topics.runs import latest_run
+        from qualpipe.topics.runs import resolve_run
         from qualpipe.views.tables import topic_table
 
-        return topic_table(self, run_id if run_id is not None else latest_run(self), self.pseudonyms(show_identities))
+        return topic_table(self, resolve_run(self, run_id), self.pseudonyms(show_identities))
 
     def report(self, run_id: int | None = None, *, show_identities: bool = False) -> str:
         """The self-contained HTML report across cases (with topics of `run_id`, if given)."""

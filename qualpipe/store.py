@@ -217,10 +217,10 @@ def create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def write_private_text(path: Path, text: str) -> None:
+def write_private(path: Path, data: str | bytes) -> None:
     """Write an output that quotes case files (a report, a digest) readable by its owner only, like the store."""
     create_private_file(path)
-    Path(path).write_text(text, encoding="utf-8")
+    Path(path).write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 class Store:

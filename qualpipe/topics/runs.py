@@ -89,9 +89,10 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
     texts = [s.norm_text for s in segments]
     fingerprint = _fingerprint(embedder.model_id, params, [s.id for s in segments], texts)
     if not refit:
-        earlier = store.query("SELECT id FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1", (fingerprint,))
-        if earlier and Path(store.query("SELECT model_path FROM topic_runs WHERE id = ?", (earlier[0][0],))[0][0]).is_dir():
-            return int(earlier[0][0])
+        earlier = store.query("SELECT id, model_path FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1",
+                              (fingerprint,))
+        if earlier and Path(earlier[0]["model_path"]).is_dir():
+            return int(earlier[0]["id"])
     X = embedder.encode(texts)
     codebook = project.codebook()
     seeds = [list(code.cues) for code in codebook.codes if code.cues] if params.guided else None
@@ -185,6 +186,14 @@ def latest_run(project) -> int:
     if rows[0][0] is None:
         raise UserError("no topic run yet; run 'qualpipe topics' first")
     return int(rows[0][0])
+
+
+def resolve_run(project, run_id: int | None) -> int:
+    """The given run id, checked, or the latest run's when none is given."""
+    if run_id is None:
+        return latest_run(project)
+    run_info(project, run_id)
+    return run_id
 
 
 def load_model(project, run_id: int):

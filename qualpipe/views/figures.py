@@ -129,8 +129,9 @@ def write_topic_figures(project, run_id: int, out_dir: Path) -> list[Path]:
         save(model.visualize_topics(), "topic-map")
         save(model.visualize_hierarchy(hierarchical_topics=model.hierarchical_topics(docs)), "topic-hierarchy")
 
-    labels = {t["topic"]: t["label"] for t in topic_rows(project, run_id)}
-    stored = [t for t in topic_rows(project, run_id) if t["topic"] >= 0][:12]
+    rows = topic_rows(project, run_id)
+    labels = {t["topic"]: t["label"] for t in rows}
+    stored = [t for t in rows if t["topic"] >= 0][:12]
     (out_dir / "topic-words.png").write_bytes(topic_words_png(stored))
     written.append(out_dir / "topic-words.png")
     if over_time is not None:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from qualpipe.errors import UserError
 from qualpipe.views.figures import heatmap_png, timeline_png
-from qualpipe.views.tables import codes_by, records, segment_frame, topic_table, topics_by
+from qualpipe.views.tables import codes_by, quote, records, segment_frame, topic_table, topics_by
 
 TOP_TOPICS = 8
 QUOTES_PER_CASE = 3
@@ -52,12 +52,6 @@ def _topic_heatmap(frame: pd.DataFrame, topics: list[int], title: str, per: str)
     return _data_uri(heatmap_png(matrix, title, f"share of the {per}'s segments"))
 
 
-def _text_of(project, pseudonyms, document_id: int, start: int, end: int) -> str:
-    if pseudonyms is not None:
-        return pseudonyms.span_text(document_id, start, end)
-    return project.document_text(document_id)[start:end]
-
-
 def case_section(project, case_id: str, run_id: int | None, pseudonyms, concern_labels: dict[str, str]) -> CaseSection:
     segments = segment_frame(project, case_id)
     if segments.empty:
@@ -72,7 +66,7 @@ def case_section(project, case_id: str, run_id: int | None, pseudonyms, concern_
         "ORDER BY a.entry_date, a.id", (case_id,))
     concerns = [{"date": a["entry_date"], "category": concern_labels.get(a["category"], a["category"]),
                  "severity": a["severity"], "handled": bool(a["acked_at"]),
-                 "evidence": _text_of(project, pseudonyms, a["document_id"], a["start"], a["end"])} for a in alerts]
+                 "evidence": quote(project, pseudonyms, a["document_id"], a["start"], a["end"])} for a in alerts]
     section = CaseSection(
         case_id=case_id, segments=len(segments), documents=documents,
         first_date=segments.date.dropna().min() if segments.date.notna().any() else None,
@@ -105,7 +99,7 @@ def _quotes(project, case_id: str, pseudonyms) -> list[dict]:
     for code in list(counts.index)[:QUOTES_PER_CASE]:
         best = next(r for r in rows if r["code"] == code)
         quotes.append({"theme": labels.get(code, code), "date": best["date"], "source": best["source"],
-                       "text": _text_of(project, pseudonyms, best["document_id"], best["start"], best["end"])})
+                       "text": quote(project, pseudonyms, best["document_id"], best["start"], best["end"])})
     return quotes
 
 
@@ -123,12 +117,9 @@ def _render(template: str, **context) -> str:
 
 
 def _run_context(project, run_id: int | None) -> dict | None:
-    if run_id is None:
-        return None
-    run = project.store.query("SELECT * FROM topic_runs WHERE id = ?", (run_id,))
-    if not run:
-        raise UserError(f"topic run {run_id}: not found; see 'qualpipe topics list'")
-    return dict(run[0])
+    from qualpipe.topics.runs import run_info
+
+    return None if run_id is None else dict(run_info(project, run_id))
 
 
 def build_report(project, run_id: int | None = None, *, show_identities: bool = False) -> str:

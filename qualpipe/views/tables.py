@@ -69,7 +69,10 @@ def codes_by(project, by: str, case_id: str | None = None) -> pd.DataFrame:
     segments = segment_frame(project, case_id)
     if not project.config.code_interviewer:
         segments = segments[segments.role != "interviewer"]
-    codes = pd.DataFrame([dict(r) for r in project.store.query(EFFECTIVE_CODES)], columns=["segment_id", "code", "source"])
+    # One case's report reads that case's codes only, not the whole store's.
+    sql, params = (f"SELECT * FROM ({EFFECTIVE_CODES}) WHERE segment_id IN (SELECT id FROM segments WHERE case_id = ?)",
+                   (case_id,)) if case_id else (EFFECTIVE_CODES, ())
+    codes = pd.DataFrame([dict(r) for r in project.store.query(sql, params)], columns=["segment_id", "code", "source"])
     linked = codes.merge(segments, on="segment_id")
     frame = _shares(linked, segments, column, ["code"])
     labels = {c.id: c.label_da for c in project.codebook().codes}
@@ -107,6 +110,13 @@ def topic_rows(project, run_id: int) -> list[dict]:
             for r in rows]
 
 
+def quote(project, pseudonyms, document_id: int, start: int, end: int) -> str:
+    """original[start:end] of a stored document, pseudonymised when `pseudonyms` is given."""
+    if pseudonyms is not None:
+        return pseudonyms.span_text(document_id, start, end)
+    return project.document_text(document_id)[start:end]
+
+
 def topic_table(project, run_id: int, pseudonyms=None) -> pd.DataFrame:
     """One row per topic: id, size, label, theme and its share, top words, representative segments (their text
     pseudonymised when `pseudonyms` is given)."""
@@ -118,10 +128,7 @@ def topic_table(project, run_id: int, pseudonyms=None) -> pd.DataFrame:
             if segment_id not in segments.index:
                 continue  # superseded since the run
             seg = segments.loc[segment_id]
-            if pseudonyms is not None:
-                quotes.append(pseudonyms.span_text(int(seg.document_id), int(seg.start), int(seg.end)))
-            else:
-                quotes.append(project.document_text(int(seg.document_id))[int(seg.start):int(seg.end)])
+            quotes.append(quote(project, pseudonyms, int(seg.document_id), int(seg.start), int(seg.end)))
         records.append({"topic": topic["topic"], "size": topic["size"], "label": topic["label"],
                         "theme": topic["theme"], "theme_share": topic["theme_score"],
                         "words": ", ".join(topic["words"]), "representative": quotes})
