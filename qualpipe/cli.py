@@ -56,15 +56,19 @@ def ingest(
             paths, kind, case_id=case, columns=columns, speakers=speakers,
             filename_pattern=filename_pattern, progress=update,
         )
+    echo_ingest_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def echo_ingest_report(report, err: bool = False) -> None:
     for message in report.errors:
         typer.echo(f"error: {message}", err=True)
     typer.echo(
         f"{report.files} file(s): {report.added} document(s) added, {report.new_versions} new version(s), "
         f"{report.unchanged} unchanged, {report.skipped_files} file(s) already ingested; "
-        f"{report.segments} segment(s) stored; {len(report.errors)} error(s)"
+        f"{report.segments} segment(s) stored; {len(report.errors)} error(s)", err=err,
     )
-    if not report.ok:
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -343,17 +347,31 @@ def alerts(
     to: str = typer.Option("koordinator@example.org", "--to", help="eml: recipient."),
     sender: str = typer.Option("qualpipe@example.org", "--from", help="eml: sender."),
     show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
+    ingest_paths: List[Path] = typer.Option([], "--ingest", help="Ingest these logbook files or folders first, in the "
+                                            "same run (the weekly run in one command; repeatable)."),
 ) -> None:
-    """Build the weekly digest: cases by severity, the sentences that say why, quiet cases in one line."""
+    """Build the weekly digest: cases by severity, the sentences that say why, quiet cases in one line.
+
+    With --ingest, new logbook entries are ingested first and the models load once for both steps."""
     if ctx.invoked_subcommand is not None:
         return
-    from qualpipe.flagging import render
-
     formats = {"terminal", "markdown", "html", "json", "eml"}
     if fmt not in formats:
         raise UserError(f"--format {fmt}: use one of {', '.join(sorted(formats))}")
+    ingested = None
     with open_project() as project:
+        if ingest_paths:
+            ingested = project.ingest(ingest_paths, "logbook")
+            echo_ingest_report(ingested, err=True)  # standard output may be the digest itself
         digest = project.weekly_digest(week, show_identities=show_identities)
+    write_digest(digest, fmt, output, to, sender)
+    if ingested is not None and not ingested.ok:
+        raise typer.Exit(1)  # the digest is written; the broken files are named above
+
+
+def write_digest(digest, fmt: str, output: Path | None, to: str, sender: str) -> None:
+    from qualpipe.flagging import render
+
     if fmt == "terminal" and output is None:
         render.print_terminal(digest)
         return

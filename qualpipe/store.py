@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_current ON documents (doc_key) WHERE superseded_at IS NULL;
 CREATE INDEX IF NOT EXISTS documents_hash ON documents (content_hash);
+-- a case's documents and alerts (case rules, cancellations and pseudonyms look them up per case)
+CREATE INDEX IF NOT EXISTS documents_case ON documents (case_id, kind);
 CREATE TABLE IF NOT EXISTS turns (
     id          INTEGER PRIMARY KEY,
     document_id INTEGER NOT NULL REFERENCES documents(id),
@@ -128,6 +130,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     UNIQUE (document_id, category)
 );
 CREATE INDEX IF NOT EXISTS alerts_week ON alerts (week);
+CREATE INDEX IF NOT EXISTS alerts_case ON alerts (case_id, category);
 CREATE TABLE IF NOT EXISTS flagged_documents (
     document_id INTEGER PRIMARY KEY REFERENCES documents(id),
     flagged_at  TEXT NOT NULL

@@ -14,11 +14,17 @@ _LEMMA_FIXES = "lemma_fixes.da.tsv"
 
 
 @lru_cache(maxsize=1)
-def danish_lemma_table():
-    """spaCy's Danish lemma lookup table (spacy-lookups-data), loaded once per process: it takes seconds."""
-    from spacy.lookups import load_lookups
+def danish_lemma_table() -> dict[str, str]:
+    """spaCy's Danish lemma lookup table (spacy-lookups-data, 553k forms), loaded once per process.
 
-    return load_lookups("da", ["lemma_lookup"]).get_table("lemma_lookup")
+    Read as a plain dict: spaCy's own Table re-hashes every key into a Bloom filter, which took four
+    times as long (2.2 s against 0.5 s) for the same look-ups."""
+    from spacy.util import load_language_data, registry
+
+    tables = registry.lookups.get("da") if "da" in registry.lookups else {}
+    if "lemma_lookup" not in tables:
+        raise UserError("spaCy's Danish lemma table is missing; install it with: pip install spacy-lookups-data")
+    return load_language_data(tables["lemma_lookup"])
 
 
 @lru_cache(maxsize=4)

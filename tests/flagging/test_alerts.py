@@ -104,3 +104,32 @@ def test_every_format_is_written(tmp_path):
     bad = runner.invoke(app, ["--project", str(project.root), "alerts", "--week", "2024-10"])
     assert bad.exit_code == 2 and "ISO week" in bad.output
     project.close()
+
+
+def test_the_weekly_run_in_one_command_matches_ingest_then_alerts_and_names_a_broken_file(tmp_path):
+    runner = CliRunner()
+    roots = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        root.mkdir()
+        shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
+        Project.init(root).close()
+        roots.append(root)
+    broken = CORPUS.parent / "tests" / "data" / "broken" / "missing_text_column.csv"
+    one = roots[0] / "digest.json"
+    result = runner.invoke(app, ["--project", str(roots[0]), "alerts", "--ingest", str(CORPUS / "logbooks"),
+                                 "--ingest", str(broken), "--week", "2024-W06", "-f", "json", "-o", str(one)])
+    # The broken file is named and the run ends in an error, but the digest of everything else is written.
+    assert result.exit_code == 1 and "missing_text_column.csv" in result.output
+    two = roots[1] / "digest.json"
+    assert runner.invoke(app, ["--project", str(roots[1]), "ingest", str(CORPUS / "logbooks"), "--kind", "logbook"]).exit_code == 0
+    assert runner.invoke(app, ["--project", str(roots[1]), "alerts", "--week", "2024-W06", "-f", "json", "-o", str(two)]).exit_code == 0
+    assert one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+    # Running the same weekly command again stores nothing twice and gives the same digest.
+    with Project(roots[0]) as project:
+        before = [project.store.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "segments", "alerts")]
+    again = runner.invoke(app, ["--project", str(roots[0]), "alerts", "--ingest", str(CORPUS / "logbooks"),
+                                "--week", "2024-W06", "-f", "json", "-o", str(one)])
+    assert again.exit_code == 0 and one.read_text(encoding="utf-8") == two.read_text(encoding="utf-8")
+    with Project(roots[0]) as project:
+        assert [project.store.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "segments", "alerts")] == before
