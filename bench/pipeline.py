@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from sample_corpus import CORPUS, sample_sentences
+from sample_corpus import new_project, sample_sentences, write_jsonl
 
 from qualpipe.coding.run import code_project
 from qualpipe.embed import load_embedder
@@ -107,17 +107,6 @@ def synthetic_entries(sentences: list[str], n_segments: int, rng: np.random.Gene
         entries.append({"entry_id": f"{prefix}{len(entries)}", "case_id": f"S{len(entries) % 400:03d}",
                         "date": str(day), "text": " ".join(parts)})
     return entries
-
-
-def write_jsonl(entries: list[dict], path: Path) -> Path:
-    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
-    return path
-
-
-def new_project(root: Path) -> Project:
-    root.mkdir(parents=True)
-    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-    return Project.init(root)
 
 
 def run_size(size: int, sentences: list[str], workdir: Path, rng: np.random.Generator) -> None:

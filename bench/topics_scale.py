@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sample_corpus import CORPUS, sample_sentences
+from sample_corpus import new_project, sample_sentences, write_jsonl
 
 from qualpipe.embed import load_embedder
 from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
@@ -95,8 +95,6 @@ def main() -> None:
     parser.add_argument("--fit", type=int, default=20_000)
     parser.add_argument("--assign", type=int, default=100_000)
     args = parser.parse_args()
-    from qualpipe.project import Project
-
     rng = np.random.default_rng(SEED)
     workdir = Path(tempfile.mkdtemp(prefix="qualpipe-topics-scale-"))
     try:
@@ -105,17 +103,12 @@ def main() -> None:
         fit_texts, fit_vectors = joined(texts, vectors, args.fit + args.assign, rng)
         new_texts, new_vectors = fit_texts[args.fit:], fit_vectors[args.fit:]
         fit_texts, fit_vectors = fit_texts[:args.fit], fit_vectors[:args.fit]
-        root = workdir / "scaled"
-        root.mkdir()
-        shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-        source = workdir / "entries.jsonl"
         days = rng.integers(0, 365, len(fit_texts))
-        with source.open("w", encoding="utf-8") as out:
-            for i, (text, day) in enumerate(zip(fit_texts, days)):
-                date = (np.datetime64("2024-01-01") + int(day)).astype(str)
-                out.write(json.dumps({"entry_id": f"s{i}", "case_id": f"S{i % 400:03d}", "date": date,
-                                      "text": text}, ensure_ascii=False) + "\n")
-        with Project.init(root) as project:
+        source = write_jsonl([{"entry_id": f"s{i}", "case_id": f"S{i % 400:03d}",
+                               "date": (np.datetime64("2024-01-01") + int(day)).astype(str), "text": text}
+                              for i, (text, day) in enumerate(zip(fit_texts, days))], workdir / "entries.jsonl")
+        root = workdir / "scaled"
+        with new_project(root) as project:
             start = time.perf_counter()
             project.ingest([source], "logbook")
             ingest_seconds = time.perf_counter() - start

