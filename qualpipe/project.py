@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 from qualpipe.config import CONFIG_NAME, TEMPLATE, Config, load_config
 from qualpipe.errors import UserError
 from qualpipe.store import Store
+from qualpipe.text.torchless import spacy_without_torch
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Project:
     def __init__(self, root: str | Path = "."):
         self.root = Path(root)
         self.config: Config = load_config(self.root)
+        spacy_without_torch((self.config.pipeline, self.config.ner_pipeline))
         self._store: Store | None = None
         self._codebook = None
 

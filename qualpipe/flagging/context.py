@@ -8,7 +8,7 @@ entities). The rules themselves are data: qualpipe/data/context.da.yaml.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import yaml
@@ -58,16 +58,25 @@ class ContextRules:
         }
         self.innocent = {category: _phrases(values) for category, values in rules["innocent"].items()}
 
-    def triggers(self, doc: Doc) -> list[Trigger]:
-        words = [t.lower_ for t in doc]
-        found = []
+    @cached_property
+    def _by_first_word(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        """Every trigger phrase, under its first word, in rule order."""
+        index: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         groups = list(self.phrases.items()) + [(f"innocent:{c}", p) for c, p in self.innocent.items()]
         for rule, phrases in groups:
             for phrase in phrases:
+                if phrase:
+                    index.setdefault(phrase[0], []).append((rule, phrase))
+        return index
+
+    def triggers(self, doc: Doc) -> list[Trigger]:
+        words = [t.lower_ for t in doc]
+        found = []
+        for i, word in enumerate(words):
+            for rule, phrase in self._by_first_word.get(word, ()):
                 n = len(phrase)
-                for i in range(len(words) - n + 1):
-                    if tuple(words[i:i + n]) == phrase:
-                        found.append(Trigger(rule, " ".join(phrase), i, i + n))
+                if tuple(words[i:i + n]) == phrase:
+                    found.append(Trigger(rule, " ".join(phrase), i, i + n))
         return found
 
     def _clear_between(self, doc: Doc, start: int, end: int) -> bool:
