@@ -21,7 +21,8 @@ engine is warmed on 16 texts first. Ratios are to (a); cosines are to (a)'s vect
 Weekly: a store holding --weekly entries already ingested, flagged and pseudonymised for outputs, as
 earlier weeks leave it (flags are not recomputed here: the entries are marked done), then 500 new
 entries dated in one week: `qualpipe alerts --ingest` (ingest + flag + digest in one fresh process), and
-on a copy of the same store `qualpipe ingest` then `qualpipe alerts` as two fresh commands.
+on a copy of the same store `qualpipe ingest` then `qualpipe alerts` as two fresh commands; each way
+--weekly-repeats times (default 3), taking turns, each on a fresh copy; the median and every run printed.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def compare_embedders(sentences: list[str], n: int, workdir: Path, rng: np.rando
             print(f"  {name:<32} {rate:7.1f} texts/s  {rate / base:.2f}x{note}", flush=True)
 
 
-def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Generator) -> None:
+def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Generator, repeats: int) -> None:
     with new_project(workdir / "weekly") as project:
         old = write_jsonl(synthetic_entries(sentences, int(existing * 2.5), rng, "old")[:existing], workdir / "old.jsonl")
         start = time.perf_counter()
@@ -183,28 +184,39 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
               f"prepared in {time.perf_counter() - start:.0f} s", flush=True)
         project.flagger()  # its exemplar vectors are cached in the store, as after earlier weeks
         new = write_jsonl(synthetic_entries(sentences, 1250, rng, "new", "2025-01-06", 7)[:500], workdir / "new.jsonl")
-        root = str(project.root)
-    # The weekly run as a coordinator runs it, as fresh processes (models load inside the time), on two
-    # copies of the same store: one command (`alerts --ingest`), and the two commands ingest + alerts.
+        prepared = Path(project.root)
+    # The weekly run as a coordinator runs it, as fresh processes (models load inside the time), each run
+    # on its own copy of the prepared store: one command (`alerts --ingest`), and the two commands
+    # ingest + alerts. The two ways take turns, `repeats` times each: this machine's speed drifts by
+    # +-20% over minutes, and taking turns shares the drift between them.
     qualpipe = str(Path(sys.executable).with_name("qualpipe"))
-    two = workdir / "weekly-two"
-    shutil.copytree(root, two)
     digest = workdir / "digest.json"
-    runs = {"one command (alerts --ingest)": [[qualpipe, "-p", root, "alerts", "--ingest", str(new), "--week", "2025-W02",
-                                               "-f", "json", "-o", str(digest)]],
-            "two commands (ingest; alerts)": [[qualpipe, "-p", str(two), "ingest", str(new), "--kind", "logbook"],
-                                              [qualpipe, "-p", str(two), "alerts", "--week", "2025-W02", "-f", "json",
-                                               "-o", str(digest)]]}
-    for label, commands in runs.items():
-        start = time.perf_counter()
-        for command in commands:
-            subprocess.run(command, check=True, capture_output=True)
-        seconds = time.perf_counter() - start
-        with Project(commands[0][2]) as project:
-            flagged = project.store.query("SELECT COUNT(*) FROM flagged_documents WHERE flagged_at != 'earlier'")[0][0]
-        cases = len(json.loads(digest.read_text(encoding="utf-8"))["cases"])
-        print(f"  weekly   {500:>8} entries   {seconds:8.1f} s  {label}; {flagged} entries flagged, "
-              f"{cases} case(s) in the 2025-W02 digest", flush=True)
+    ways = {
+        "one command (alerts --ingest)": lambda root: [
+            [qualpipe, "-p", root, "alerts", "--ingest", str(new), "--week", "2025-W02", "-f", "json", "-o", str(digest)]],
+        "two commands (ingest; alerts)": lambda root: [
+            [qualpipe, "-p", root, "ingest", str(new), "--kind", "logbook"],
+            [qualpipe, "-p", root, "alerts", "--week", "2025-W02", "-f", "json", "-o", str(digest)]],
+    }
+    seconds: dict[str, list[float]] = {label: [] for label in ways}
+    outcome = {}
+    for _ in range(repeats):
+        for label, commands in ways.items():
+            root = workdir / "weekly-run"
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.copytree(prepared, root)
+            start = time.perf_counter()
+            for command in commands(str(root)):
+                subprocess.run(command, check=True, capture_output=True)
+            seconds[label].append(time.perf_counter() - start)
+            with Project(root) as project:
+                flagged = project.store.query("SELECT COUNT(*) FROM flagged_documents WHERE flagged_at != 'earlier'")[0][0]
+            outcome[label] = (flagged, len(json.loads(digest.read_text(encoding="utf-8"))["cases"]))
+    for label, times in seconds.items():
+        flagged, cases = outcome[label]
+        runs = " ".join(f"{t:.1f}" for t in times)
+        print(f"  weekly   {500:>8} entries   {np.median(times):8.1f} s  median of {len(times)} ({runs}); {label}; "
+              f"{flagged} entries flagged, {cases} case(s) in the 2025-W02 digest", flush=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"           peak RSS of a command {peak:7.0f} MB")
 
@@ -214,6 +226,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--compare", type=int, default=3000)
     parser.add_argument("--weekly", type=int, default=50_000)
+    parser.add_argument("--weekly-repeats", type=int, default=3, help="runs of each way of doing the weekly run")
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
     workdir = Path(tempfile.mkdtemp(prefix="qualpipe-pipeline-"))
@@ -222,7 +235,7 @@ def main() -> None:
         if args.compare:
             compare_embedders(sentences, args.compare, workdir, rng)
         if args.weekly:
-            weekly(args.weekly, sentences, workdir, rng)
+            weekly(args.weekly, sentences, workdir, rng, args.weekly_repeats)
         for size in args.sizes:
             run_size(size, sentences, workdir, rng)
     finally:
