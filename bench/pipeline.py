@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -51,6 +50,13 @@ from qualpipe.topics.model import TopicParams
 SEED = 11
 
 
+def _status_mb(pid: int | str, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(field)
+
+
 class PeakRSS:
     """Peak resident memory of this process while a block runs (sampled; ru_maxrss is per process lifetime)."""
 
@@ -60,10 +66,7 @@ class PeakRSS:
 
     @staticmethod
     def current_mb() -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return _status_mb("self", "VmRSS")
 
     def _sample(self):
         while not self._stop.wait(0.02):
@@ -79,6 +82,26 @@ class PeakRSS:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self.current_mb())
+
+
+def run_command(command: list[str]) -> tuple[float, float]:
+    """Run a command as a fresh process: its wall time and its peak RSS, read from /proc every 20 ms while it
+    runs (a child's ru_maxrss would count this process's memory at the moment it was started)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = 0.0
+        while process.poll() is None:
+            try:
+                peak = max(peak, _status_mb(process.pid, "VmHWM"))
+            except (OSError, ValueError):  # exiting
+                pass
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        if process.returncode:
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(command)}: exit {process.returncode}: {errors.read().decode()[-2000:]}")
+    return seconds, peak
 
 
 @contextmanager
@@ -199,16 +222,17 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
             [qualpipe, "-p", root, "alerts", "--week", "2025-W02", "-f", "json", "-o", str(digest)]],
     }
     seconds: dict[str, list[float]] = {label: [] for label in ways}
-    outcome = {}
+    outcome, peak = {}, 0.0
     for _ in range(repeats):
         for label, commands in ways.items():
             root = workdir / "weekly-run"
             shutil.rmtree(root, ignore_errors=True)
             shutil.copytree(prepared, root)
-            start = time.perf_counter()
+            total = 0.0
             for command in commands(str(root)):
-                subprocess.run(command, check=True, capture_output=True)
-            seconds[label].append(time.perf_counter() - start)
+                took, command_peak = run_command(command)
+                total, peak = total + took, max(peak, command_peak)
+            seconds[label].append(total)
             with Project(root) as project:
                 flagged = project.store.query("SELECT COUNT(*) FROM flagged_documents WHERE flagged_at != 'earlier'")[0][0]
             outcome[label] = (flagged, len(json.loads(digest.read_text(encoding="utf-8"))["cases"]))
@@ -217,7 +241,6 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
         runs = " ".join(f"{t:.1f}" for t in times)
         print(f"  weekly   {500:>8} entries   {np.median(times):8.1f} s  median of {len(times)} ({runs}); {label}; "
               f"{flagged} entries flagged, {cases} case(s) in the 2025-W02 digest", flush=True)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"           peak RSS of a command {peak:7.0f} MB")
 
 
