@@ -16,7 +16,7 @@ from qualpipe.ingest.logbooks import READERS as LOGBOOK_READERS
 from qualpipe.ingest.logbooks import parse_date, read_logbook
 from qualpipe.ingest.transcripts import Turn, parse_plain_transcript, parse_srt, parse_vtt, read_docx_text
 from qualpipe.store import Store, utc_now
-from qualpipe.text.language import detect_language
+from qualpipe.text.language import detect_languages
 from qualpipe.text.nlp import load_nlp
 from qualpipe.text.normalize import filler_pattern
 from qualpipe.text.roles import RoleResolver
@@ -146,7 +146,7 @@ class Ingester:
         else:
             drafts, row_errors = self._logbook_drafts(path)
         report.errors += [str(e) for e in row_errors]
-        prepared = [(d, *self._segments(d)) for d in drafts]
+        prepared = [(d, *segmented) for d, segmented in zip(drafts, self._segments(drafts))]
         with self.store.transaction():
             for draft, segments, language in prepared:
                 self._store_document(draft, segments, language, report)
@@ -233,13 +233,19 @@ class Ingester:
             )
         return drafts, errors
 
-    def _segments(self, draft: DocumentDraft):
-        drafts = segment_turns(draft.text, draft.turns, self.nlp, self.cleaning)
-        whole = " ".join(s.norm_text for s in drafts)[:3000]
+    def _segments(self, drafts: list[DocumentDraft]) -> list[tuple[list, str | None]]:
+        """Each document's sentence segments with their languages, and the document's language.
+
+        The languages of a file's documents, then of all their segments, are each scored in one
+        parallel call to lingua."""
+        segmented = [segment_turns(d.text, d.turns, self.nlp, self.cleaning) for d in drafts]
+        codes = self.config.languages
+        wholes = [" ".join(s.norm_text for s in segments)[:3000] for segments in segmented]
         # The project's first language is the prior a document must clearly move away from.
-        doc_language = detect_language(whole, self.config.languages, self.config.languages[0])
-        languages = [detect_language(s.norm_text, self.config.languages, doc_language) for s in drafts]
-        return list(zip(drafts, languages)), doc_language
+        doc_languages = detect_languages(wholes, codes, [codes[0]] * len(wholes))
+        flat = [(s.norm_text, language) for segments, language in zip(segmented, doc_languages) for s in segments]
+        languages = iter(detect_languages([text for text, _ in flat], codes, [language for _, language in flat]))
+        return [(list(zip(segments, languages)), language) for segments, language in zip(segmented, doc_languages)]
 
     def _store_document(self, draft: DocumentDraft, segments, language: str | None, report: IngestReport) -> None:
         conn = self.store.conn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Sequence
 
 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
@@ -31,7 +32,23 @@ def detect_language(text: str, codes: tuple[str, ...], fallback: str | None = No
     if fallback is None:
         language = detector.detect_language_of(text)
         return language.iso_code_639_1.name.lower() if language is not None else None
-    confidences = detector.compute_language_confidence_values(text)
+    return _sticky(detector.compute_language_confidence_values(text), fallback)
+
+
+def detect_languages(texts: Sequence[str], codes: tuple[str, ...], fallbacks: Sequence[str]) -> list[str]:
+    """`detect_language(text, codes, fallback)` for many texts, each with its own fallback; lingua
+    scores the texts in parallel (about twice as fast on two cores), with the same confidences."""
+    chosen = list(fallbacks)
+    scored = [i for i, text in enumerate(texts) if len(text.split()) >= MIN_WORDS]
+    if scored:
+        confidences = _detector(codes).compute_language_confidence_values_in_parallel([texts[i] for i in scored])
+        for i, values in zip(scored, confidences):
+            chosen[i] = _sticky(values, fallbacks[i])
+    return chosen
+
+
+def _sticky(confidences, fallback: str) -> str:
+    """The most likely language, unless `fallback` is nearly as likely (STICKY_RATIO)."""
     if not confidences:
         return fallback
     best = confidences[0]
@@ -40,4 +57,3 @@ def detect_language(text: str, codes: tuple[str, ...], fallback: str | None = No
         return code
     fallback_value = next((c.value for c in confidences if c.language.iso_code_639_1.name.lower() == fallback), 0.0)
     return fallback if fallback_value >= STICKY_RATIO * best.value else code
-
