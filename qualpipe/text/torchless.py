@@ -43,4 +43,3 @@ def spacy_without_torch(pipelines: tuple[str, ...]) -> None:
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
     _FINDER.active = not any(pipelines)
-
