@@ -29,13 +29,18 @@ def project(tmp_path: Path) -> Project:
         yield p
 
 
-@pytest.fixture
-def corpus_project(tmp_path: Path) -> Project:
-    """A project configured as the sample corpus ships it (file-name pattern, speaker map)."""
-    root = tmp_path / "corpus-project"
+def new_corpus_project(root: Path) -> Project:
+    """A new project at `root` (created) configured as the sample corpus ships it (file-name pattern,
+    speaker map)."""
     root.mkdir()
     shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-    with Project.init(root) as p:
+    return Project.init(root)
+
+
+@pytest.fixture
+def corpus_project(tmp_path: Path) -> Project:
+    """A project configured as the sample corpus ships it."""
+    with new_corpus_project(tmp_path / "corpus-project") as p:
         yield p
 
 
@@ -56,10 +61,7 @@ def coded_corpus(tmp_path_factory) -> Project:
     """The whole sample corpus ingested and coded zero-shot once for the session (real model, real store)."""
     from qualpipe.coding.run import code_project
 
-    root = tmp_path_factory.mktemp("coded") / "project"
-    root.mkdir()
-    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-    project = Project.init(root)
+    project = new_corpus_project(tmp_path_factory.mktemp("coded") / "project")
     project.ingest([CORPUS / "interviews"], "interview")
     project.ingest([CORPUS / "logbooks"], "logbook")
     code_project(project)

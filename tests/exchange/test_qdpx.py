@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -10,11 +9,10 @@ from xml.etree import ElementTree as ET
 import xmlschema
 from openpyxl import load_workbook
 
-from conftest import CORPUS
+from conftest import CORPUS, new_corpus_project
 from qualpipe.exchange.human_codes import import_human_codes
 from qualpipe.exchange.qdpx import export_qdpx, import_qdpx
 from qualpipe.exchange.tables import export_csv, export_xlsx
-from qualpipe.project import Project
 
 SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "refi-qda" / "Project-mrt2019.xsd"
 NS = {"q": "urn:QDA-XML:project:1.0"}
@@ -57,10 +55,7 @@ def test_export_is_identical_when_run_twice(coded_corpus, tmp_path):
 
 def test_human_codes_round_trip_through_a_qdpx_into_a_fresh_project(tmp_path):
     def fresh(name):
-        root = tmp_path / name
-        root.mkdir()
-        shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-        project = Project.init(root)
+        project = new_corpus_project(tmp_path / name)
         project.ingest([CORPUS / "interviews"], "interview")
         return project
 

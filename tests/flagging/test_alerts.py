@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
 
 from typer.testing import CliRunner
 
-from conftest import CORPUS
+from conftest import BROKEN, CORPUS, new_corpus_project
 from qualpipe.cli import app
 from qualpipe.flagging import render
 from qualpipe.project import Project
 
 
-def empty_project(root) -> Project:
-    root.mkdir()
-    shutil.copyfile(CORPUS / "qualpipe.toml", root / "qualpipe.toml")
-    return Project.init(root)
-
-
 def logbook_project(tmp_path) -> Project:
-    project = empty_project(tmp_path / "p")
+    project = new_corpus_project(tmp_path / "p")
     project.ingest([CORPUS / "logbooks"], "logbook")
     return project
 
@@ -113,8 +106,8 @@ def test_the_weekly_run_in_one_command_matches_ingest_then_alerts_and_names_a_br
     runner = CliRunner()
     roots = [tmp_path / "one", tmp_path / "two"]
     for root in roots:
-        empty_project(root).close()
-    broken = CORPUS.parent / "tests" / "data" / "broken" / "missing_text_column.csv"
+        new_corpus_project(root).close()
+    broken = BROKEN / "missing_text_column.csv"
     one = roots[0] / "digest.json"
     result = runner.invoke(app, ["--project", str(roots[0]), "alerts", "--ingest", str(CORPUS / "logbooks"),
                                  "--ingest", str(broken), "--week", "2024-W06", "-f", "json", "-o", str(one)])
