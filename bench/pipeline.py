@@ -167,8 +167,8 @@ def compare_embedders(sentences: list[str], n: int, workdir: Path, rng: np.rando
                                   for s in e["text"].replace(". ", ".\n").splitlines()))[:n]
     registry = load_registry([])
     direct = load_embedder(resolve_model("e5-small", registry))
-    others = [(f"(c) {name} variant", load_embedder(resolve_model(name, registry))) for name in ("e5-small-fast-fp32",)]
-    others.append(("(d) sentence-transformers MiniLM", load_embedder(resolve_model("all-minilm-l6-v2", registry))))
+    others = [("(c) e5-small-fast-fp32 variant", load_embedder(resolve_model("e5-small-fast-fp32", registry))),
+              ("(d) sentence-transformers MiniLM", load_embedder(resolve_model("all-minilm-l6-v2", registry)))]
     for label, texts in ((f"{len(entries)} unique logbook entries (1-4 sentences)", entries),
                          (f"{len(segments)} unique segments (one sentence each)", segments)):
         print(f"embedders on the same {label}, one run:", flush=True)
