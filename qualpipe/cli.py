@@ -361,6 +361,7 @@ def alerts(
     ingested = None
     with open_project() as project:
         if ingest_paths:
+            project.start_loading_embedder()  # the flagger needs it once the new entries are stored
             ingested = project.ingest(ingest_paths, "logbook")
             echo_ingest_report(ingested, err=True)  # standard output may be the digest itself
         digest = project.weekly_digest(week, show_identities=show_identities)

@@ -100,6 +100,9 @@ class Project:
         progress: Callable[[int, int], None] | None = None,
     ):
         """Ingest files and folders; returns an IngestReport. Bad files are reported, not raised."""
+        from qualpipe.text.language import start_loading
+
+        start_loading(self.config.languages)  # lingua's models load while spaCy is imported
         from qualpipe.ingest.run import KINDS, Ingester
 
         if kind not in KINDS:
@@ -152,9 +155,19 @@ class Project:
 
     def embedder(self, model: str | None = None):
         from qualpipe.embed import load_embedder
+
+        return load_embedder(self._model_entry(model))
+
+    def start_loading_embedder(self, model: str | None = None) -> None:
+        """Start loading the embedder in the background, for a command that will need it after other work."""
+        from qualpipe.embed import start_loading
+
+        start_loading(self._model_entry(model))
+
+    def _model_entry(self, model: str | None):
         from qualpipe.embed.registry import resolve_model
 
-        return load_embedder(resolve_model(model or self.config.embedding_model, self.model_registry()))
+        return resolve_model(model or self.config.embedding_model, self.model_registry())
 
     def codebook(self):
         """The project's codebook, read once per Project (reports ask for it per case)."""
@@ -170,6 +183,7 @@ class Project:
         return CachedEmbedder(self.store, self.embedder(model), self.config.embedding_batch_size)
 
     def coding_engine(self, model: str | None = None):
+        self.start_loading_embedder(model)  # it loads while spaCy is imported
         from qualpipe.coding.engine import CodingEngine
         from qualpipe.text.nlp import load_nlp
 
@@ -177,6 +191,7 @@ class Project:
                             threshold=self.config.coding_threshold)
 
     def flagger(self):
+        self.start_loading_embedder()  # it loads while spaCy is imported
         from qualpipe.flagging.flagger import ConcernFlagger
         from qualpipe.text.nlp import load_nlp
 
@@ -186,7 +201,7 @@ class Project:
         """Flag logbook entries not flagged before (incremental); returns a FlagReport."""
         from qualpipe.flagging.alerts import flag_new_entries
 
-        return flag_new_entries(self, self.flagger())
+        return flag_new_entries(self.store, self.flagger)
 
     def pseudonyms(self, show_identities: bool = False):
         """Pseudonymised views of documents for outputs; None when identities are to be shown."""

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from qualpipe import preload
 from qualpipe.embed.base import Embedder, normalise_rows
 from qualpipe.embed.registry import ModelEntry
 from qualpipe.errors import UserError
 
-__all__ = ["Embedder", "normalise_rows", "load_embedder"]
+__all__ = ["Embedder", "normalise_rows", "load_embedder", "start_loading"]
 
 
 def load_embedder(entry: ModelEntry, num_threads: int | None = None) -> Embedder:
     """Build the backend for a registry entry; loaded models are kept for the process."""
-    return _load(entry, num_threads)
+    return preload.once(("embedder", entry, num_threads), lambda: _load(entry, num_threads))
 
 
-@lru_cache(maxsize=4)
+def start_loading(entry: ModelEntry, num_threads: int | None = None) -> None:
+    """Start `load_embedder(entry, num_threads)` in the background; asking for it later waits for it."""
+    preload.start(("embedder", entry, num_threads), lambda: _load(entry, num_threads))
+
+
 def _load(entry: ModelEntry, num_threads: int | None) -> Embedder:
     if not entry.available():
         raise UserError(f"embedding model '{entry.name}': not available ({entry.location()}); see 'qualpipe models'")

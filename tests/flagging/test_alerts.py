@@ -81,6 +81,19 @@ def test_flagging_is_incremental(tmp_path):
     project.close()
 
 
+def test_a_digest_with_nothing_new_to_flag_does_not_load_the_models(tmp_path):
+    from qualpipe.flagging.alerts import flag_new_entries
+
+    project = logbook_project(tmp_path)
+    project.flag_new_entries()
+
+    def models_needed():
+        raise AssertionError("the flagger was built with nothing to flag")
+
+    assert flag_new_entries(project.store, models_needed).entries == 0
+    project.close()
+
+
 def test_every_format_is_written(tmp_path):
     project = logbook_project(tmp_path)
     runner = CliRunner()

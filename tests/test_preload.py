@@ -1,0 +1,56 @@
+"""Models built once per process, also when a background load and a caller ask at the same time."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from qualpipe import preload
+
+
+def test_a_model_asked_for_while_it_loads_in_the_background_is_built_once_and_shared():
+    builds = []
+    release = threading.Event()
+
+    def build():
+        builds.append(threading.current_thread().name)
+        release.wait(5)
+        return object()
+
+    preload.start(("test-shared",), build)
+    results = []
+    askers = [threading.Thread(target=lambda: results.append(preload.once(("test-shared",), build))) for _ in range(3)]
+    for asker in askers:
+        asker.start()
+    time.sleep(0.05)
+    assert not results  # the askers wait for the background build
+    release.set()
+    for asker in askers:
+        asker.join(5)
+    assert len(builds) == 1 and builds[0].startswith("qualpipe-preload")
+    assert len(results) == 3 and results[0] is results[1] is results[2] is preload.once(("test-shared",), build)
+
+
+def test_an_error_while_loading_in_the_background_reaches_whoever_asks_for_the_model():
+    def build():
+        raise ValueError("no such model")
+
+    preload.start(("test-broken",), build)
+    with pytest.raises(ValueError, match="no such model"):
+        preload.once(("test-broken",), build)
+
+
+def test_the_language_detector_and_the_embedder_started_early_are_the_ones_used_later():
+    from qualpipe.embed import load_embedder, start_loading
+    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+    from qualpipe.text import language
+
+    entry, codes = resolve_model(DEFAULT_MODEL, load_registry([])), ("da", "en")
+    start_loading(entry)
+    language.start_loading(codes)
+    assert language._detector(codes) is preload._built[("lingua", codes)].result()
+    assert load_embedder(entry) is preload._built[("embedder", entry, None)].result()
+    assert language.detect_language("Vi bagte boller og gik en tur i skoven bagefter.", codes) == "da"
+    assert load_embedder(entry).encode(["Vi bagte boller."]).shape == (1, 384)
