@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -83,27 +84,27 @@ class ConcernFlagger:
     def flag_entries(self, texts: Sequence[str]) -> list[list[Flag]]:
         docs = list(self.nlp.pipe(texts))
         sentences = [[s for s in doc.sents if s.text.strip()] for doc in docs]
-        detected: list[list[list[tuple[str, float, str]]]] = [[] for _ in docs]
-        if self.detector is not None:
-            flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
-            hits = self.detector.detect(self.embedder.encode(flat)) if flat else []
-            pos = 0
-            for i, sents in enumerate(sentences):
-                detected[i] = hits[pos:pos + len(sents)]
-                pos += len(sents)
-        return [self._flag_doc(doc, sents, hits) for doc, sents, hits in zip(docs, sentences, detected)]
+        # The lexicon and ConText run in a second thread while the sentences are embedded: ONNX Runtime
+        # computes outside the GIL, so the pattern work takes the time the embedding leaves on the cores.
+        with ThreadPoolExecutor(1, thread_name_prefix="qualpipe-lexicon") as pool:
+            lexical = pool.submit(lambda: [self._lexicon_flags(doc) for doc in docs])
+            detected = self._detect(sentences)
+            lexical = lexical.result()
+        return [self._decide(sents, hits, triggers, best)
+                for sents, hits, (triggers, best) in zip(sentences, detected, lexical)]
 
-    def _flag_doc(self, doc, sentences, detector_hits) -> list[Flag]:
+    def _detect(self, sentences) -> list[list[list[tuple[str, float, str]]]]:
+        """The exemplar detector's hits, per entry and sentence (none without an embedder)."""
+        if self.detector is None:
+            return [[[] for _ in sents] for sents in sentences]
+        flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
+        hits = iter(self.detector.detect(self.embedder.encode(flat)) if flat else [])
+        return [[next(hits) for _ in sents] for sents in sentences]
+
+    def _lexicon_flags(self, doc):
+        """The entry's ConText triggers, and its lexicon flags by category (the most severe match of each)."""
         triggers = self.context.triggers(doc)
         best: dict[str, Flag] = {}
-
-        def keep(flag: Flag) -> None:
-            current = best.get(flag.category)
-            if current is None or severity_rank(flag.severity) > severity_rank(current.severity):
-                best[flag.category] = flag
-            elif flag.fired_by not in current.fired_by:
-                best[flag.category] = replace(current, fired_by=f"{current.fired_by}; {flag.fired_by}")
-
         for match_id, start, end in self.matcher(doc):
             category, override = self.keys[self.nlp.vocab.strings[match_id]]
             spec = self.lexicon.categories[category]
@@ -111,14 +112,18 @@ class ConcernFlagger:
             if self.context.why_not(doc, sentence, start, end, category, spec.subject, triggers):
                 continue
             text, s, e = _sentence_span(sentence)
-            keep(Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"))
+            _keep(best, Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"))
+        return triggers, best
+
+    def _decide(self, sentences, detector_hits, triggers, best: dict[str, Flag]) -> list[Flag]:
+        """Lexicon flags first; the detector adds categories the lexicon did not find, unless ConText blocks them."""
         for sentence, hits in zip(sentences, detector_hits):
             for category, similarity, example in hits:  # similarity: the lead over ordinary text
                 if category in best or self.context.sentence_blocked(sentence, triggers, category):
                     continue
                 spec = self.lexicon.categories[category]
                 text, s, e = _sentence_span(sentence)
-                keep(Flag(category, spec.severity, text, s, e, f"near example '{example}' (+{similarity:.3f})", round(similarity, 4)))
+                _keep(best, Flag(category, spec.severity, text, s, e, f"near example '{example}' (+{similarity:.3f})", round(similarity, 4)))
         flags = [self._entry_rules(f) for f in best.values()]
         return sorted(flags, key=lambda f: (-severity_rank(f.severity), f.start, f.category))
 
@@ -127,6 +132,15 @@ class ConcernFlagger:
         if flag.category in URGENT_CATEGORIES and flag.severity != "urgent":
             return replace(flag, severity="urgent")
         return flag
+
+
+def _keep(best: dict[str, Flag], flag: Flag) -> None:
+    """One flag per category: the most severe; an equally severe one adds what fired it."""
+    current = best.get(flag.category)
+    if current is None or severity_rank(flag.severity) > severity_rank(current.severity):
+        best[flag.category] = flag
+    elif flag.fired_by not in current.fired_by:
+        best[flag.category] = replace(current, fired_by=f"{current.fired_by}; {flag.fired_by}")
 
 
 def _sentence_span(sentence) -> tuple[str, int, int]:
