@@ -84,6 +84,8 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
         (kind,) if kind else ())
     if not documents:
         raise UserError("nothing to export: the project holds no documents; run 'qualpipe ingest' first")
+    if pseudonyms is not None:
+        pseudonyms.warm(d["case_id"] for d in documents)
     codings = store.query(
         "SELECT c.segment_id, c.code, c.score, c.source, c.coder, c.method, c.start, c.end, c.created_at, "
         "s.document_id FROM codings c JOIN segments s ON s.id = c.segment_id "

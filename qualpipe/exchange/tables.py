@@ -18,6 +18,8 @@ def coded_rows(project, pseudonyms=None) -> list[dict]:
         "JOIN segments s ON s.id = c.segment_id JOIN documents d ON d.id = s.document_id "
         "WHERE d.superseded_at IS NULL ORDER BY s.case_id, s.date, s.document_id, s.idx, c.source, c.score DESC, c.code")
     out = []
+    if pseudonyms is not None:
+        pseudonyms.warm(r["case_id"] for r in rows)
     for r in rows:
         record = {k: r[k] for k in COLUMNS if k != "text"}
         if pseudonyms is not None:

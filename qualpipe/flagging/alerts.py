@@ -155,6 +155,8 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None) -
         "WHERE d.superseded_at IS NULL AND a.acked_at IS NOT NULL AND a.week = ?", (week,))[0][0]
     digest = Digest(week, monday.isoformat(), sunday.isoformat(), acknowledged_hidden=acked)
     by_case: dict[str, list[AlertView]] = {}
+    if pseudonyms is not None:
+        pseudonyms.warm(r["case_id"] for r in rows)
     for r in rows:
         text, start, end = r["text"], r["start"], r["end"]
         if pseudonyms is not None:

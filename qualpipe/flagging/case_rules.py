@@ -57,5 +57,6 @@ def apply_case_rules(entries: Sequence[DatedFlags]) -> list[DatedFlags]:
                 if flag.category == "mistrivsel" and worsening:
                     flag = _raise(flag, "high", f"wellbeing concerns in {sum(wellbeing[-WELLBEING_RUN:])} of the last {WELLBEING_RUN} entries")
                 flags.append(flag)
-            result[i] = replace(entry, flags=tuple(flags))
+            if flags != list(entry.flags):  # most entries keep theirs: a case's whole history is re-read each week
+                result[i] = replace(entry, flags=tuple(flags))
     return result

@@ -27,15 +27,26 @@ class CasePseudonyms:
         if document_id not in self._documents:
             row = self.project.store.query("SELECT case_id FROM documents WHERE id = ?", (document_id,))
             case_id = row[0]["case_id"] if row else None
-            if case_id is not None and case_id not in self._cases:
-                self._warm(case_id)
+            if case_id is not None:
+                self.warm([case_id])
             if document_id not in self._documents:
                 scope = f"case:{case_id}" if case_id is not None else f"document:{document_id}"
                 text = self.project.document_text(document_id)
                 self._documents[document_id] = self.pseudonymiser.pseudonymise(text, scope)
         return self._documents[document_id]
 
-    def _warm(self, case_id: str) -> None:
+    def warm(self, case_ids) -> None:
+        """Pseudonymise these cases' documents not done before, and keep their pseudonyms in the store,
+        all cases in one transaction (an output that shows many cases commits once)."""
+        rows = [row for case_id in dict.fromkeys(case_ids) if case_id is not None and case_id not in self._cases
+                for row in self._warm(case_id)]
+        if rows:
+            with self.project.store.transaction() as conn:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO case_pseudonyms (case_id, labels, originals, documents) VALUES (?,?,?,?)", rows)
+
+    def _warm(self, case_id: str) -> list[tuple]:
+        """The case's new documents pseudonymised; its case_pseudonyms row to store, if it changed."""
         self._cases.add(case_id)
         scope = f"case:{case_id}"
         store = self.project.store
@@ -50,13 +61,11 @@ class CasePseudonyms:
             if r["id"] not in done]
         for document_id in fresh:
             self._documents[document_id] = self.pseudonymiser.pseudonymise(self.project.document_text(document_id), scope)
-        if fresh or not saved:
-            with store.transaction() as conn:
-                conn.execute(
-                    "INSERT OR REPLACE INTO case_pseudonyms (case_id, labels, originals, documents) VALUES (?,?,?,?)",
-                    (case_id, json.dumps(self.pseudonymiser.key.get(scope, {}), ensure_ascii=False),
-                     json.dumps(self.pseudonymiser.originals.get(scope, {}), ensure_ascii=False),
-                     json.dumps(sorted(done | set(fresh)))))
+        if saved and not fresh:
+            return []
+        return [(case_id, json.dumps(self.pseudonymiser.key.get(scope, {}), ensure_ascii=False),
+                 json.dumps(self.pseudonymiser.originals.get(scope, {}), ensure_ascii=False),
+                 json.dumps(sorted(done | set(fresh))))]
 
     def span(self, document_id: int, start: int, end: int) -> tuple[str, int, int]:
         """The pseudonymised document text and where original[start:end] now lies in it."""

@@ -141,6 +141,8 @@ def build_report(project, run_id: int | None = None, *, show_identities: bool = 
         table = records(topic_table(project, run_id, pseudonyms))
     labels = _concern_labels()
     cases = [r[0] for r in project.store.query("SELECT case_id FROM cases ORDER BY case_id")]
+    if pseudonyms is not None:
+        pseudonyms.warm(cases)
     sections = [case_section(project, c, run_id, pseudonyms, labels) for c in cases
                 if project.store.query("SELECT 1 FROM current_segments WHERE case_id = ? LIMIT 1", (c,))]
     return _render("report.html.j2", title="qualpipe report", status=status, run=_run_context(project, run_id),

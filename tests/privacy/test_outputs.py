@@ -110,3 +110,20 @@ def test_pseudonyms_already_shown_stay_when_an_earlier_dated_entry_arrives_later
     later = CasePseudonyms(project)
     assert later.document(e2).text == "[NAVN-1] var glad i dag."
     assert later.document(e1).text == "[NAVN-2] og [NAVN-1] legede."
+
+
+def test_pseudonyms_of_many_cases_warmed_at_once_are_kept_as_one_by_one(project, tmp_path):
+    from qualpipe.privacy.outputs import CasePseudonyms
+
+    entries = tmp_path / "week.jsonl"
+    entries.write_text('{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Emma og Oliver bagte."}\n'
+                       '{"entry_id": "b", "case_id": "K2", "date": "2024-02-01", "text": "Oliver var træt."}\n',
+                       encoding="utf-8")
+    project.ingest([entries], "logbook")
+    ids = [r[0] for r in project.store.query("SELECT id FROM documents ORDER BY case_id")]
+    one_by_one = [CasePseudonyms(project).document(i).text for i in ids]
+    project.store.conn.execute("DELETE FROM case_pseudonyms")
+    CasePseudonyms(project).warm(["K1", "K2", "K1", None])
+    assert project.store.query("SELECT COUNT(*) FROM case_pseudonyms")[0][0] == 2
+    assert [CasePseudonyms(project).document(i).text for i in ids] == one_by_one == ["[NAVN-1] og [NAVN-2] bagte.",
+                                                                                      "[NAVN-1] var træt."]
