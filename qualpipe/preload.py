@@ -4,7 +4,7 @@ A command that will need the embedder or lingua's language models can start buil
 imports spaCy and reads its input. lingua's model loading, the tokenizer's file and ONNX Runtime's
 session set-up run in native code that releases the GIL, so on two cores they overlap the rest of the
 command's start. Asking for a model that is still being built waits for it; an error while building
-is raised to whoever asks for the model, as if it had built it itself.
+is raised to whoever asks for the model, as if it had built it itself, and the next request tries again.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def once(key: Hashable, build: Callable[[], T]) -> T:
     """`build()` once per process for `key`; a caller that comes while it is being built waits for it."""
     future, mine = _claim(key)
     if mine:
-        _run(future, build)
+        _run(key, future, build)
     return future.result()
 
 
@@ -34,7 +34,8 @@ def start(key: Hashable, build: Callable[[], T]) -> None:
     to finish, rather than tearing the interpreter down under native code that is still running."""
     future, mine = _claim(key)
     if mine:
-        threading.Thread(target=_run, args=(future, build), name=f"qualpipe-preload-{key[0] if isinstance(key, tuple) else key}").start()
+        name = f"qualpipe-preload-{key[0] if isinstance(key, tuple) else key}"
+        threading.Thread(target=_run, args=(key, future, build), name=name).start()
 
 
 def _claim(key: Hashable) -> tuple[Future, bool]:
@@ -45,8 +46,11 @@ def _claim(key: Hashable) -> tuple[Future, bool]:
         return future, True
 
 
-def _run(future: Future, build: Callable[[], object]) -> None:
+def _run(key: Hashable, future: Future, build: Callable[[], object]) -> None:
     try:
         future.set_result(build())
-    except BaseException as exc:  # re-raised by future.result() in whoever asks
+    except BaseException as exc:  # re-raised by future.result() in whoever asks, once
+        with _lock:
+            if _built.get(key) is future:
+                del _built[key]  # a failed build is not kept: the next request builds again
         future.set_exception(exc)

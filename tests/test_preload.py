@@ -40,6 +40,7 @@ def test_an_error_while_loading_in_the_background_reaches_whoever_asks_for_the_m
     preload.start(("test-broken",), build)
     with pytest.raises(ValueError, match="no such model"):
         preload.once(("test-broken",), build)
+    assert preload.once(("test-broken",), lambda: "fixed") == "fixed"  # a failed load is tried again
 
 
 def test_the_language_detector_and_the_embedder_started_early_are_the_ones_used_later():
