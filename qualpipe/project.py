@@ -100,9 +100,6 @@ class Project:
         progress: Callable[[int, int], None] | None = None,
     ):
         """Ingest files and folders; returns an IngestReport. Bad files are reported, not raised."""
-        from qualpipe.text.language import start_loading
-
-        start_loading(self.config.languages)  # lingua's models load while spaCy is imported
         from qualpipe.ingest.run import KINDS, Ingester
 
         if kind not in KINDS:

@@ -16,8 +16,7 @@ from qualpipe.ingest.logbooks import READERS as LOGBOOK_READERS
 from qualpipe.ingest.logbooks import parse_date, read_logbook
 from qualpipe.ingest.transcripts import Turn, parse_plain_transcript, parse_srt, parse_vtt, read_docx_text
 from qualpipe.store import Store, utc_now
-from qualpipe.text.language import detect_languages
-from qualpipe.text.nlp import load_nlp
+from qualpipe.text.language import detect_languages, start_loading
 from qualpipe.text.normalize import filler_pattern
 from qualpipe.text.roles import RoleResolver
 from qualpipe.text.segment import Cleaning, segment_turns
@@ -98,7 +97,7 @@ class Ingester:
         self.kind = kind
         self.case_id = case_id
         self.roles = RoleResolver(config.speakers)
-        self.nlp = load_nlp(config.pipeline)
+        self._nlp = None  # spaCy and lingua load at the first file with something new to store
         fillers = None
         if config.remove_fillers:
             words = config.fillers or _default_fillers()
@@ -110,6 +109,13 @@ class Ingester:
 
             self.pseudonymiser = Pseudonymiser.from_key(config.key_path, style=config.pseudonym_style,
                                                         institutions=config.institutions, ner_pipeline=config.ner_pipeline)
+
+    def nlp(self):
+        if self._nlp is None:
+            from qualpipe.text.nlp import load_nlp
+
+            self._nlp = load_nlp(self.config.pipeline)
+        return self._nlp
 
     def ingest(self, paths: Sequence[Path], progress: Callable[[int, int], None] | None = None) -> IngestReport:
         """`progress(done, total)` is called after every file."""
@@ -141,6 +147,7 @@ class Ingester:
         if self.store.file_hash(file_key) == sha:
             report.skipped_files += 1
             return
+        start_loading(self.config.languages)  # lingua's models load while the file is parsed and spaCy loads
         if self.kind == "interview":
             drafts, row_errors = [self._interview_draft(path, suffix, data)], []
         else:
@@ -238,7 +245,7 @@ class Ingester:
 
         The languages of a file's documents, then of all their segments, are each scored in one
         parallel call to lingua."""
-        segmented = [segment_turns(d.text, d.turns, self.nlp, self.cleaning) for d in drafts]
+        segmented = [segment_turns(d.text, d.turns, self.nlp(), self.cleaning) for d in drafts]
         codes = self.config.languages
         wholes = [" ".join(s.norm_text for s in segments)[:3000] for segments in segmented]
         # The project's first language is the prior a document must clearly move away from.

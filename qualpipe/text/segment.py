@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
-
-from spacy.language import Language
+from typing import TYPE_CHECKING, Sequence
 
 from qualpipe.ingest.transcripts import Turn
 from qualpipe.text.normalize import Edit, NormalizedText, apply_edits, compose, normalize_span
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 
 @dataclass(frozen=True)
