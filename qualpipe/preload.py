@@ -1,9 +1,9 @@
 """Models built once per process, optionally started early in a background thread.
 
 A command that will need the embedder or lingua's language models can start building them before it
-imports spaCy and reads its input. lingua's model loading, the tokenizer's file and ONNX Runtime's
-session set-up run in native code that releases the GIL, so on two cores they overlap the rest of the
-command's start. Asking for a model that is still being built waits for it; an error while building
+imports spaCy and reads its input. lingua's model loading, sentencepiece's model file and ONNX
+Runtime's session set-up run in native code that releases the GIL, so on two cores they overlap the
+rest of the command's start. Asking for a model that is still being built waits for it; an error while building
 is raised to whoever asks for the model, as if it had built it itself, and the next request tries again.
 """
 
