@@ -19,9 +19,10 @@ def test_a_model_asked_for_while_it_loads_in_the_background_is_built_once_and_sh
         release.wait(5)
         return object()
 
-    preload.start(("test-shared",), build)
+    models = preload.Loader("test-shared", build)
+    models.start()
     results = []
-    askers = [threading.Thread(target=lambda: results.append(preload.once(("test-shared",), build))) for _ in range(3)]
+    askers = [threading.Thread(target=lambda: results.append(models.get())) for _ in range(3)]
     for asker in askers:
         asker.start()
     time.sleep(0.05)
@@ -30,17 +31,23 @@ def test_a_model_asked_for_while_it_loads_in_the_background_is_built_once_and_sh
     for asker in askers:
         asker.join(5)
     assert len(builds) == 1 and builds[0].startswith("qualpipe-preload")
-    assert len(results) == 3 and results[0] is results[1] is results[2] is preload.once(("test-shared",), build)
+    assert len(results) == 3 and results[0] is results[1] is results[2] is models.get()
 
 
 def test_an_error_while_loading_in_the_background_reaches_whoever_asks_for_the_model():
-    def build():
-        raise ValueError("no such model")
+    broken = [True]
 
-    preload.start(("test-broken",), build)
+    def build():
+        if broken[0]:
+            raise ValueError("no such model")
+        return "fixed"
+
+    models = preload.Loader("test-broken", build)
+    models.start()
     with pytest.raises(ValueError, match="no such model"):
-        preload.once(("test-broken",), build)
-    assert preload.once(("test-broken",), lambda: "fixed") == "fixed"  # a failed load is tried again
+        models.get()
+    broken[0] = False
+    assert models.get() == "fixed"  # a failed load is tried again
 
 
 def test_the_language_detector_and_the_embedder_started_early_are_the_ones_used_later():

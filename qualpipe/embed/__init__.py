@@ -12,12 +12,12 @@ __all__ = ["Embedder", "normalise_rows", "load_embedder", "start_loading"]
 
 def load_embedder(entry: ModelEntry, num_threads: int | None = None) -> Embedder:
     """Build the backend for a registry entry; loaded models are kept for the process."""
-    return preload.once(("embedder", entry, num_threads), lambda: _load(entry, num_threads))
+    return _embedders.get(entry, num_threads)
 
 
 def start_loading(entry: ModelEntry, num_threads: int | None = None) -> None:
     """Start `load_embedder(entry, num_threads)` in the background; asking for it later waits for it."""
-    preload.start(("embedder", entry, num_threads), lambda: _load(entry, num_threads))
+    _embedders.start(entry, num_threads)
 
 
 def _load(entry: ModelEntry, num_threads: int | None) -> Embedder:
@@ -34,3 +34,6 @@ def _load(entry: ModelEntry, num_threads: int | None) -> Embedder:
     from qualpipe.embed.st_backend import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(str(entry.resolved_path()), prefixes=entry.prefixes, num_threads=num_threads)
+
+
+_embedders = preload.Loader("embedder", _load)

@@ -14,12 +14,12 @@ STICKY_RATIO = 0.5
 
 
 def _detector(codes: tuple[str, ...]):
-    return preload.once(("lingua", codes), lambda: _build_detector(codes))
+    return _detectors.get(codes)
 
 
 def start_loading(codes: tuple[str, ...]) -> None:
     """Start building the detector for `codes` in the background (lingua releases the GIL while it loads)."""
-    preload.start(("lingua", codes), lambda: _build_detector(codes))
+    _detectors.start(codes)
 
 
 def _build_detector(codes: tuple[str, ...]):
@@ -31,6 +31,9 @@ def _build_detector(codes: tuple[str, ...]):
     isos = [getattr(IsoCode639_1, code.upper()) for code in codes]
     return (LanguageDetectorBuilder.from_iso_codes_639_1(*isos).with_minimum_relative_distance(0.05)
             .with_preloaded_language_models().build())
+
+
+_detectors = preload.Loader("lingua", _build_detector)
 
 
 def detect_language(text: str, codes: tuple[str, ...], fallback: str | None = None) -> str | None:
