@@ -305,13 +305,20 @@ def export(
             typer.echo(f"{path}: {count} coded segment row(s)")
 
 
-@app.command()
+flag_app = typer.Typer(help="Concern flags on logbook entries, and training the learned concern detector.")
+app.add_typer(flag_app, name="flag")
+
+
+@flag_app.callback(invoke_without_command=True)
 @user_errors
 def flag(
+    ctx: typer.Context,
     input_path: Optional[Path] = typer.Option(None, "--input", help="Batch mode: JSONL lines with id, text, optional case_id and date."),
     output_path: Optional[Path] = typer.Option(None, "--output", help="Batch mode: where to write the flagged JSONL."),
 ) -> None:
     """Flag concerns in logbook entries not flagged before, or in a JSONL batch with --input/--output."""
+    if ctx.invoked_subcommand is not None:
+        return
     if input_path or output_path:
         if not (input_path and output_path):
             raise UserError("batch mode needs both --input IN.jsonl and --output OUT.jsonl")
@@ -321,19 +328,44 @@ def flag(
     typer.echo(f"{report.entries} new entr(y/ies) flagged: {report.alerts} alert(s); {report.raised} raised by case rules")
 
 
-def flag_batch_command(input_path: Path, output_path: Path) -> int:
-    from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
-    from qualpipe.flagging.batch import flag_batch
-    from qualpipe.flagging.flagger import ConcernFlagger
-    from qualpipe.text.nlp import load_nlp
+@flag_app.command("train")
+@user_errors
+def flag_train(
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="The labelled corpus (default: corpora/dev of a source checkout)."),
+    seed: int = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same weights."),
+    with_feedback: bool = typer.Option(False, "--with-feedback", help="Add this project's coordinator decisions "
+                                       "(alerts dismiss / alerts add) to the training data."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to save the model (default: the "
+                                          "project's models/concern_model.npz, which its flagger then uses)."),
+) -> None:
+    """Train the concern detector: fit on the corpus's train split, calibrate on dev, report test figures."""
+    from qualpipe.flagging.training import train_and_save
 
-    flagger = ConcernFlagger(load_nlp(""), load_embedder(resolve_model(DEFAULT_MODEL, load_registry([]))))
+    project = open_project() if with_feedback or output is None else None
+    try:
+        target = output or project.concern_model_path()
+        result = train_and_save(corpus, target, seed=seed, store=project.store if with_feedback else None,
+                                progress=lambda m: typer.echo(m, err=True))
+    finally:
+        if project is not None:
+            project.close()
+    micro, urgent = result.test["micro"], result.test["urgent"]
+    typer.echo(f"{target}: trained (seed {seed}, lexicon: {result.head.info['combine']}, "
+               f"{result.feedback} coordinator label(s)); test split: P {micro['precision']:.2f} R {micro['recall']:.2f} "
+               f"F1 {micro['f1']:.2f}, urgent {urgent['tp']}/{urgent['tp'] + urgent['fn']} found, "
+               f"{urgent['fp']} false urgent, {result.test['check_entries']} in the check band")
+
+
+def flag_batch_command(input_path: Path, output_path: Path) -> int:
+    from qualpipe.flagging.batch import flag_batch
+    from qualpipe.flagging.model import default_flagger
+
+    flagger = default_flagger()
     return run_batch(input_path, output_path,
                      lambda stream, out, on_error: flag_batch(flagger, input_path, stream, out, on_error))
 
 
-alerts_app = typer.Typer(help="The coordinator's weekly digest of logbook concerns, and acknowledging alerts.")
+alerts_app = typer.Typer(help="The coordinator's weekly digest of logbook concerns, and handling alerts.")
 app.add_typer(alerts_app, name="alerts")
 
 
@@ -344,33 +376,92 @@ def alerts(
     week: Optional[str] = typer.Option(None, "--week", help="ISO week, e.g. 2024-W10 (default: the last complete week)."),
     fmt: str = typer.Option("terminal", "--format", "-f", help="terminal, markdown, html, json or eml."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of standard output."),
-    to: str = typer.Option("koordinator@example.org", "--to", help="eml: recipient."),
-    sender: str = typer.Option("qualpipe@example.org", "--from", help="eml: sender."),
+    to: List[str] = typer.Option([], "--to", help="eml/--send: recipient (repeatable; default: [digest] to)."),
+    sender: Optional[str] = typer.Option(None, "--from", help="eml/--send: sender (default: [digest] from)."),
     show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
     ingest_paths: List[Path] = typer.Option([], "--ingest", help="Ingest these logbook files or folders first, in the "
                                             "same run (the weekly run in one command; repeatable)."),
+    column: List[str] = typer.Option([], "--column", help="With --ingest: column mapping FIELD=NAME, e.g. text=Beskrivelse."),
+    send: bool = typer.Option(False, "--send", help="Also send the digest as e-mail over SMTP ([smtp] in qualpipe.toml)."),
 ) -> None:
     """Build the weekly digest: cases by severity, the sentences that say why, quiet cases in one line.
 
-    With --ingest, new logbook entries are ingested first and the models load once for both steps."""
+    With --ingest, new logbook entries are ingested first and the models load once for both steps. Files
+    that fail are named at the top of the digest (and the e-mail's subject), and the exit code is 1."""
     if ctx.invoked_subcommand is not None:
         return
     formats = {"terminal", "markdown", "html", "json", "eml"}
     if fmt not in formats:
         raise UserError(f"--format {fmt}: use one of {', '.join(sorted(formats))}")
+    ok = weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, parse_pairs(column, "--column"), send)
+    if not ok:
+        raise typer.Exit(1)  # the digest is written; what failed is named in it and above
+
+
+def weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, columns, send) -> bool:
+    """Ingest (optional), flag, build and write the digest, send it (optional). False when anything failed."""
+    from qualpipe.flagging.alerts import parse_week
+
+    week = parse_week(week) if week else None
     ingested = None
     with open_project() as project:
+        recipients, sender = mail_parties(project.config, to, sender)
         if ingest_paths:
             project.start_loading_embedder()  # the flagger needs it once the new entries are stored
-            ingested = project.ingest(ingest_paths, "logbook")
+            ingested = project.ingest(ingest_paths, "logbook", columns=columns)
             echo_ingest_report(ingested, err=True)  # standard output may be the digest itself
         digest = project.weekly_digest(week, show_identities=show_identities)
-    write_digest(digest, fmt, output, to, sender)
-    if ingested is not None and not ingested.ok:
-        raise typer.Exit(1)  # the digest is written; the broken files are named above
+        if send and output is None:  # what is sent is also kept, so a failed send loses nothing
+            output = project.root / "digests" / f"digest-{digest.week}.eml"
+            output.parent.mkdir(mode=0o700, exist_ok=True)
+            fmt = "eml"
+        write_digest(digest, fmt, output, recipients, sender)
+        if send:
+            sent = send_digest(project, digest, recipients, sender)
+            if not sent:
+                return False
+    return (ingested is None or ingested.ok) and not digest.failures
 
 
-def write_digest(digest, fmt: str, output: Path | None, to: str, sender: str) -> None:
+def mail_parties(config, to: list[str], sender: str | None) -> tuple[list[str], str]:
+    from qualpipe.config import EMAIL
+
+    recipients = list(to) or list(config.digest_to) or ["koordinator@example.org"]
+    sender = sender or config.digest_from
+    for address in [*recipients, sender]:
+        if not EMAIL.fullmatch(address):
+            raise UserError(f"--to/--from {address!r}: not one e-mail address; write it as name@example.org")
+    return recipients, sender
+
+
+def send_digest(project, digest, recipients: list[str], sender: str) -> bool:
+    from qualpipe.flagging import render
+    from qualpipe.flagging.mail import send_message
+
+    try:
+        send_message(project.config, render.to_eml(digest, to=recipients, sender=sender), recipients)
+    except UserError as exc:
+        typer.echo(f"error: {exc}; the digest is not marked as sent", err=True)
+        return False
+    project.mark_digest_sent(digest.week, recipients)
+    typer.echo(f"digest for {digest.week} sent to {', '.join(recipients)}", err=True)
+    return True
+
+
+@alerts_app.command("send")
+@user_errors
+def alerts_send(
+    week: Optional[str] = typer.Option(None, "--week", help="ISO week (default: the last complete week)."),
+    to: List[str] = typer.Option([], "--to", help="Recipient (repeatable; default: [digest] to)."),
+    sender: Optional[str] = typer.Option(None, "--from", help="Sender (default: [digest] from)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also keep the e-mail here (default: digests/ in the project)."),
+) -> None:
+    """Send the week's digest by e-mail over SMTP with STARTTLS ([smtp] in qualpipe.toml), pseudonymised."""
+    if not weekly_run(week, "eml", output, to, sender, False, [], {}, True):
+        raise typer.Exit(1)
+
+
+def write_digest(digest, fmt: str, output: Path | None, to: list[str], sender: str) -> None:
     from qualpipe.flagging import render
 
     if fmt == "terminal" and output is None:
@@ -386,23 +477,57 @@ def write_digest(digest, fmt: str, output: Path | None, to: str, sender: str) ->
         from qualpipe.store import write_private
 
         write_private(output, data)
-        typer.echo(f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention)")
+        typer.echo(f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention"
+                   + (f"; {len(digest.failures)} input(s) could not be read" if digest.failures else "") + ")", err=True)
+
+
+@alerts_app.command("dismiss")
+@user_errors
+def alerts_dismiss(
+    alert_id: int = typer.Argument(..., help="The alert's id as the digest shows it (#12)."),
+    reason: str = typer.Option(..., "--reason", help="Why it is a false alarm."),
+    by: str = typer.Option(..., "--by", help="Who decided."),
+) -> None:
+    """A false alarm: the alert is closed and kept as a label that 'flag train --with-feedback' learns from."""
+    from qualpipe.flagging.alerts import dismiss
+
+    with open_project() as project:
+        dismiss(project.store, alert_id, reason=reason, by=by)
+    typer.echo(f"alert #{alert_id} dismissed as a false alarm")
+
+
+@alerts_app.command("add")
+@user_errors
+def alerts_add(
+    entry_id: str = typer.Argument(..., help="The logbook entry's id (as in the logbook file)."),
+    category: str = typer.Option(..., "--category", help="The concern category (e.g. vold_overgreb)."),
+    severity: str = typer.Option(..., "--severity", help="urgent, high or watch."),
+    by: str = typer.Option(..., "--by", help="Who decided."),
+    note: str = typer.Option("", "--note", help="What was done or why."),
+) -> None:
+    """A concern the detector missed: stored as handled by you, and as a label for 'flag train --with-feedback'."""
+    from qualpipe.flagging.alerts import add_concern
+
+    with open_project() as project:
+        alert_id = add_concern(project.store, entry_id, category=category, severity=severity, by=by, note=note)
+    typer.echo(f"entry {entry_id}: {category} ({severity}) added as alert #{alert_id}")
 
 
 @alerts_app.command("ack")
 @user_errors
 def alerts_ack(
-    ids: List[int] = typer.Argument(..., help="Alert ids as the digest shows them (#12)."),
-    by: str = typer.Option("coordinator", "--by", help="Who handled it."),
+    ids: List[int] = typer.Argument(None, help="Alert ids as the digest shows them (#12)."),
+    by: str = typer.Option(..., "--by", help="Who handled it."),
+    note: str = typer.Option(..., "--note", help="What was done, e.g. \"underretning sendt\"."),
+    case: Optional[str] = typer.Option(None, "--case", help="Acknowledge every open alert of this case."),
 ) -> None:
-    """Acknowledge handled alerts: they stay in the store and leave later digests."""
+    """Record that alerts were handled, by whom and what was done; they then show under "Håndteret"."""
     from qualpipe.flagging.alerts import acknowledge
 
     with open_project() as project:
-        missing = acknowledge(project, ids, by)
-    if missing:
-        raise UserError(f"alert(s) {missing} not found; use the ids shown in 'qualpipe alerts'")
-    typer.echo(f"{len(ids)} alert(s) acknowledged")
+        done, already = acknowledge(project.store, ids or [], by=by, note=note, case_id=case)
+    typer.echo(f"{len(done)} alert(s) acknowledged" + (f"; already handled before: {', '.join(map(str, already))}"
+                                                       if already else ""))
 
 
 @app.command()

@@ -13,6 +13,8 @@ from qualpipe.errors import UserError
 CONFIG_NAME = "qualpipe.toml"
 ROLES = ("interviewer", "parent", "child", "volunteer", "professional", "unknown")
 LOGBOOK_FIELDS = ("entry_id", "case_id", "date", "author", "text")
+# One address, no display name, no line breaks: a header injection ("a@b\nBcc: x@y") is refused.
+EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 TEMPLATE = """\
 # qualpipe project configuration. Every value below is the default; uncomment to change.
@@ -79,6 +81,28 @@ TEMPLATE = """\
 # the store (another disk or folder); it is never exported. Relative to this file.
 # key = "private/qualpipe-key.json"
 
+[flagging]
+# "learned": the concern detector trained on the labelled corpus (with the lexicon adding what it misses);
+# "lexicon": the older lexicon + example-sentence detector. A model trained with
+# `qualpipe flag train --with-feedback` is kept in models/concern_model.npz and used instead of the shipped one.
+# detector = "learned"
+
+[digest]
+# Who the weekly digest e-mail is from and to (several recipients allowed).
+# from = "qualpipe@kommune.dk"
+# to = ["koordinator@kommune.dk"]
+
+[smtp]
+# Where `qualpipe alerts send` (or `alerts --send`) delivers the digest: STARTTLS on port 587 by default.
+# The password is read from the environment variable named here, never from this file.
+# host = "smtp.kommune.dk"
+# port = 587
+# user = "qualpipe"
+# password_env = "QUALPIPE_SMTP_PASSWORD"
+# starttls = true
+# A CA bundle for a server with its own certificate authority (relative to this file).
+# cafile = ""
+
 [speakers]
 # Speaker labels mapped to a role (interviewer, parent, child, volunteer, professional).
 # Labels are matched case-insensitively; these add to the built-in Danish role words.
@@ -110,6 +134,15 @@ class Config:
     pseudonymise_at_ingest: bool = False
     ner_pipeline: str = ""
     key_path: Path | None = None
+    detector: str = "learned"
+    digest_from: str = "qualpipe@example.org"
+    digest_to: tuple[str, ...] = ()
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password_env: str = "QUALPIPE_SMTP_PASSWORD"
+    smtp_starttls: bool = True
+    smtp_cafile: Path | None = None
 
     def with_overrides(
         self,
@@ -163,6 +196,17 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
     embedding = data.get("embedding", {})
     coding = data.get("coding", {})
     privacy = data.get("privacy", {})
+    flagging = data.get("flagging", {})
+    digest = data.get("digest", {})
+    smtp = data.get("smtp", {})
+    recipients = digest.get("to", [])
+    recipients = [recipients] if isinstance(recipients, str) else list(recipients)
+    for address in [digest.get("from", "qualpipe@example.org"), *recipients]:
+        if not EMAIL.fullmatch(str(address)):
+            raise UserError(f"{where}: [digest] address {str(address)!r} is not an e-mail address")
+    detector = str(flagging.get("detector", "learned"))
+    if detector not in ("learned", "lexicon"):
+        raise UserError(f"{where}: [flagging] detector = {detector!r}; use \"learned\" or \"lexicon\"")
     unknown = set(columns) - set(LOGBOOK_FIELDS)
     if unknown:
         raise UserError(f"{where}: [logbook.columns] has unknown field(s) {sorted(unknown)}; use {list(LOGBOOK_FIELDS)}")
@@ -197,4 +241,13 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         pseudonymise_at_ingest=bool(privacy.get("pseudonymise_at_ingest", False)),
         ner_pipeline=str(privacy.get("ner_pipeline", "")),
         key_path=root / privacy.get("key", "private/qualpipe-key.json"),
+        detector=detector,
+        digest_from=str(digest.get("from", "qualpipe@example.org")),
+        digest_to=tuple(str(r) for r in recipients),
+        smtp_host=str(smtp.get("host", "")),
+        smtp_port=int(smtp.get("port", 587)),
+        smtp_user=str(smtp.get("user", "")),
+        smtp_password_env=str(smtp.get("password_env", "QUALPIPE_SMTP_PASSWORD")),
+        smtp_starttls=bool(smtp.get("starttls", True)),
+        smtp_cafile=root / smtp["cafile"] if smtp.get("cafile") else None,
     )

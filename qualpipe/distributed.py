@@ -10,6 +10,7 @@ organisation that may hold the data, with TLS between the machines.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -27,6 +28,8 @@ class WorkerSpec:
     codebook: object  # coding.codebook.Codebook
     pipeline: str
     coding_threshold: float
+    flag_model: object = None  # the concern detector's embedder (a ModelEntry); None: the lexicon detector
+    concern_model: str = ""  # the project's own concern model file; "": the shipped one
 
 
 @dataclass
@@ -58,10 +61,17 @@ def _components(spec: WorkerSpec, what: str):
 
             _COMPONENTS[key] = CodingEngine(spec.codebook, _components(spec, "embedder"), load_nlp(spec.pipeline),
                                             threshold=spec.coding_threshold)
+        elif what == "flag_embedder":
+            _COMPONENTS[key] = load_embedder(spec.flag_model)
         else:
             from qualpipe.flagging.flagger import ConcernFlagger
+            from qualpipe.flagging.model import load_concern_model
 
-            _COMPONENTS[key] = ConcernFlagger(load_nlp(spec.pipeline), _components(spec, "embedder"))
+            if spec.flag_model is None:
+                _COMPONENTS[key] = ConcernFlagger(load_nlp(spec.pipeline), _components(spec, "embedder"))
+            else:
+                head = load_concern_model(Path(spec.concern_model) if spec.concern_model else None)
+                _COMPONENTS[key] = ConcernFlagger(load_nlp(spec.pipeline), _components(spec, "flag_embedder"), model=head)
     return _COMPONENTS[key]
 
 
@@ -133,8 +143,16 @@ class DaskExecutor:
 def worker_spec(project) -> WorkerSpec:
     from qualpipe.embed.registry import resolve_model
 
+    from qualpipe.flagging.model import load_concern_model
+
+    flag_model, concern_model = None, ""
+    if project.config.detector == "learned":
+        own = project.concern_model_path()
+        concern_model = str(own) if own.is_file() else ""
+        head = load_concern_model(own if own.is_file() else None)
+        flag_model = resolve_model(head.embedder, project.model_registry())
     return WorkerSpec(resolve_model(project.config.embedding_model, project.model_registry()), project.codebook(),
-                      project.config.pipeline, project.config.coding_threshold)
+                      project.config.pipeline, project.config.coding_threshold, flag_model, concern_model)
 
 
 def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size: int = 2000) -> RunReport:

@@ -187,12 +187,25 @@ class Project:
         return CodingEngine(self.codebook(), self.cached_embedder(model), load_nlp(self.config.pipeline),
                             threshold=self.config.coding_threshold)
 
+    def concern_model_path(self) -> Path:
+        """Where this project's own concern model goes (`flag train --with-feedback`)."""
+        return self.root / "models" / "concern_model.npz"
+
     def flagger(self):
-        self.start_loading_embedder()  # it loads while spaCy is imported
+        """The configured concern flagger: the learned detector (this project's own model when
+        `flag train --with-feedback` made one, else the shipped one), or the lexicon detector."""
+        from qualpipe.flagging.model import load_concern_model
+
+        head = None
+        if self.config.detector == "learned":
+            own = self.concern_model_path()
+            head = load_concern_model(own if own.is_file() else None)
+        model = head.embedder if head is not None else None
+        self.start_loading_embedder(model)  # it loads while spaCy is imported
         from qualpipe.flagging.flagger import ConcernFlagger
         from qualpipe.text.nlp import load_nlp
 
-        return ConcernFlagger(load_nlp(self.config.pipeline), self.cached_embedder())
+        return ConcernFlagger(load_nlp(self.config.pipeline), self.cached_embedder(model), model=head)
 
     def flag_new_entries(self):
         """Flag logbook entries not flagged before (incremental); returns a FlagReport."""
@@ -209,13 +222,20 @@ class Project:
     def weekly_digest(self, week: str | None = None, *, show_identities: bool = False):
         """Flag new entries, then build the digest of `week` (default: the last complete ISO week).
 
-        The digest's text is pseudonymised unless `show_identities`."""
-        from qualpipe.flagging.alerts import last_complete_week, weekly_digest
+        Logbook files that could not be read (and not fixed since) open the digest. The digest's text
+        is pseudonymised unless `show_identities`."""
+        from qualpipe.flagging.alerts import last_complete_week, parse_week, unresolved_failures, weekly_digest
         from qualpipe.flagging.lexicon import load_lexicon
 
+        week = parse_week(week) if week else last_complete_week()
         self.flag_new_entries()
         labels = {c.id: c.label for c in load_lexicon().categories.values()}
-        return weekly_digest(self, week or last_complete_week(), labels, self.pseudonyms(show_identities))
+        return weekly_digest(self, week, labels, self.pseudonyms(show_identities), unresolved_failures(self.store))
+
+    def mark_digest_sent(self, week: str, recipients: list[str]) -> None:
+        from qualpipe.flagging.alerts import mark_digest_sent
+
+        mark_digest_sent(self.store, week, recipients)
 
     # -- topics, tables and reports ---------------------------------------------------------
 

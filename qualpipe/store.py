@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -110,6 +110,8 @@ CREATE TABLE IF NOT EXISTS reviews (
 );
 -- Concern alerts on logbook entries; severity may be raised by case rules from base_severity.
 -- first_digest: the ISO week of the first digest that showed it (late entries show once).
+-- band: 'alert', or 'check' where the detector is unsure (the digest's "Tjek disse"); reason: why, in Danish.
+-- handled_as: 'ack' (handled), 'dismissed' (a false alarm) or 'added' (a coordinator's own), with ack_note.
 CREATE TABLE IF NOT EXISTS alerts (
     id            INTEGER PRIMARY KEY,
     document_id   INTEGER NOT NULL REFERENCES documents(id),
@@ -127,17 +129,56 @@ CREATE TABLE IF NOT EXISTS alerts (
     first_digest  TEXT,
     acked_at      TEXT,
     acked_by      TEXT,
+    band          TEXT NOT NULL DEFAULT 'alert',
+    reason        TEXT NOT NULL DEFAULT '',
+    handled_as    TEXT,
+    ack_note      TEXT,
+    undated       INTEGER NOT NULL DEFAULT 0,
     UNIQUE (document_id, category)
 );
 CREATE INDEX IF NOT EXISTS alerts_week ON alerts (week);
 CREATE INDEX IF NOT EXISTS alerts_case ON alerts (case_id, category);
+-- What a coordinator decided about an entry and a concern category: present (with severity) or absent.
+-- The learned detector trains on these with `qualpipe flag train --with-feedback`.
+CREATE TABLE IF NOT EXISTS concern_labels (
+    document_id INTEGER NOT NULL REFERENCES documents(id),
+    category    TEXT NOT NULL,
+    present     INTEGER NOT NULL,
+    severity    TEXT,
+    note        TEXT,
+    labelled_by TEXT NOT NULL,
+    labelled_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, category)
+);
 CREATE TABLE IF NOT EXISTS flagged_documents (
     document_id INTEGER PRIMARY KEY REFERENCES documents(id),
     flagged_at  TEXT NOT NULL
 );
+-- snapshot = 1: the alerts the digest showed are kept in digest_items, so a rebuild shows the same
 CREATE TABLE IF NOT EXISTS digests (
     week     TEXT PRIMARY KEY,
-    built_at TEXT NOT NULL
+    built_at TEXT NOT NULL,
+    snapshot INTEGER NOT NULL DEFAULT 0,
+    sent_at  TEXT,
+    sent_to  TEXT
+);
+-- still_open = 1: shown again because it was urgent or high and not yet handled
+CREATE TABLE IF NOT EXISTS digest_items (
+    week       TEXT NOT NULL,
+    alert_id   INTEGER NOT NULL REFERENCES alerts(id),
+    still_open INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (week, alert_id)
+);
+-- Input files (or rows) that could not be read: shown at the top of every digest until a later ingest of
+-- the same file succeeds (resolved_at).
+CREATE TABLE IF NOT EXISTS ingest_failures (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    source_path TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    failed_at   TEXT NOT NULL,
+    resolved_at TEXT,
+    UNIQUE (source_path, message)
 );
 -- Topic runs (BERTopic), their topics, and each segment's topic; the fitted model is saved at model_path.
 -- npmi/diversity: the run's coherence and diversity; fingerprint: model, parameters and segments (a re-run reuses it); theme: the codebook theme a topic matches (zero-shot);
@@ -194,6 +235,9 @@ ADDED_COLUMNS = {
     5: [("topic_runs", "npmi REAL"), ("topic_runs", "diversity REAL"), ("topic_runs", "fingerprint TEXT"), ("topics", "theme TEXT"),
         ("topics", "theme_score REAL"), ("topics", "representative TEXT"),
         ("segment_topics", "probability REAL"), ("segment_topics", "raw_topic INTEGER")],
+    8: [("alerts", "band TEXT NOT NULL DEFAULT 'alert'"), ("alerts", "reason TEXT NOT NULL DEFAULT ''"),
+        ("alerts", "handled_as TEXT"), ("alerts", "ack_note TEXT"), ("alerts", "undated INTEGER NOT NULL DEFAULT 0"),
+        ("digests", "snapshot INTEGER NOT NULL DEFAULT 0"), ("digests", "sent_at TEXT"), ("digests", "sent_to TEXT")],
 }
 
 CODING_COLUMNS = ("segment_id", "code", "score", "source", "coder", "method", "start", "end", "created_at")

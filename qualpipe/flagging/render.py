@@ -1,41 +1,120 @@
-"""The weekly digest as terminal output, Markdown, self-contained HTML, JSON and a ready-to-send .eml."""
+"""The weekly digest as terminal output, Markdown, plain text, self-contained HTML, JSON and an e-mail.
+
+Every string a coordinator reads comes from the message catalogue (qualpipe/data/messages.da.yaml).
+Every format opens with the failed inputs, then the notification-duty banner naming its cases.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import asdict
 from email.message import EmailMessage
-from email.utils import format_datetime
-import datetime as dt
+from email.utils import format_datetime, make_msgid
+from functools import lru_cache
+from importlib import resources
 
-from qualpipe.flagging.alerts import Digest
+import yaml
 
-TREND_DA = {"rising": "stigende", "falling": "faldende", "steady": "uændret"}
-NOTIFY = ("Underretningspligt: Mindst én sag rummer mulig vold, overgreb eller selvskade. Overvej straks, "
-          "om der skal sendes en underretning til kommunen (serviceloven).")
+from qualpipe.flagging.alerts import AlertView, Digest
+
+
+@lru_cache(maxsize=2)
+def messages(language: str = "da") -> dict:
+    return yaml.safe_load(resources.files("qualpipe.data").joinpath(f"messages.{language}.yaml").read_text(encoding="utf-8"))
+
+
+def say(key: str, **values) -> str:
+    return messages()[key].format(**values)
+
+
+def severity(level: str) -> str:
+    return messages()["severity"][level]
+
+
+def why(alert: AlertView) -> str:
+    """The Danish reason the coordinator reads (older alerts without one: the category's name)."""
+    return alert.reason or alert.label
+
+
+def handled(alert: AlertView) -> str:
+    what = messages()["handled_as"].get(alert.handled_as or "ack", messages()["handled_as"]["ack"])
+    line = say("handled_line", what=what, by=alert.handled_by or "?", when=(alert.handled_at or "")[:10])
+    return f"{line} – {alert.note}" if alert.note else line
+
+
+def marks(alert: AlertView) -> list[str]:
+    """What the coordinator must know about an alert's timing: late, still open, undated."""
+    out = []
+    if alert.late:
+        out.append(say("late", date=alert.entry_date))
+    if alert.still_open:
+        out.append(say("still_open"))
+    if alert.undated:
+        out.append(say("undated"))
+    return out
+
+
+def heading(digest: Digest) -> list[str]:
+    """Lines that open every format: failures first, then notification duty, rebuild notes."""
+    lines = []
+    if digest.failures:
+        lines.append(say("failures_title", n=len(digest.failures)))
+        lines += [f"- {problem}" for _, problem in digest.failures]
+        lines.append(say("failures_help"))
+    if digest.notify_reminder:
+        lines.append(say("notify", cases=", ".join(digest.notify_cases)))
+    if digest.arrived_since:  # a rebuilt digest shows what it showed then, and says what came since
+        lines += [say("rebuilt"), say("arrived_since", n=digest.arrived_since)]
+    return lines
+
+
+def closing(digest: Digest) -> list[str]:
+    quiet, silent = ("quiet_failed", "silent_failed") if digest.failures else ("quiet", "silent")
+    lines = []
+    if digest.quiet_cases:
+        lines.append(say(quiet, n=len(digest.quiet_cases), cases=", ".join(digest.quiet_cases)))
+    if digest.silent_cases:
+        lines.append(say(silent, n=len(digest.silent_cases), cases=", ".join(digest.silent_cases)))
+    return lines
 
 
 def to_json(digest: Digest) -> str:
     return json.dumps(asdict(digest), ensure_ascii=False, indent=2)
 
 
-def to_markdown(digest: Digest) -> str:
-    lines = [f"# Ugentlig oversigt over logbøger — {digest.week}", "",
-             f"{digest.start} til {digest.end} · {len(digest.cases)} sag(er) kræver opmærksomhed", ""]
-    if digest.notify_reminder:
-        lines += [f"> **{NOTIFY}**", ""]
+def to_markdown(digest: Digest, *, plain: bool = False) -> str:
+    """Markdown, or with `plain` the same read as plain text (the e-mail's text part)."""
+    bold = (lambda t: t) if plain else (lambda t: f"**{t}**")
+    h1, h2 = ("", "") if plain else ("# ", "## ")
+    attention = say("attention", n=len(digest.cases))
+    if digest.acknowledged_hidden:
+        attention += " · " + say("handled_count", n=digest.acknowledged_hidden)
+    lines = [h1 + say("title", week=digest.week), "", f"{say('period', start=digest.start, end=digest.end)} · {attention}", ""]
+    head = heading(digest)
+    if head:
+        lines += [(t if plain or t.startswith("- ") else f"> {bold(t)}") for t in head] + [""]
     for case in digest.cases:
-        lines += [f"## {case.case_id} — {case.severity.upper()}", "",
-                  f"Aflysninger de seneste 8 uger: {case.cancellations_8_weeks} ({TREND_DA[case.cancellation_trend]})", ""]
+        lines += [f"{h2}{case.case_id} – {severity(case.severity)}", "",
+                  say("cancellations", n=case.cancellations_8_weeks, trend=messages()["trend"][case.cancellation_trend]), ""]
         for a in case.alerts:
-            late = " · *sent indført*" if a.late else ""
-            lines += [f"- **{a.severity.upper()} {a.label}** · {a.entry_date} · alarm #{a.id}{late}",
-                      f"  > {a.text[:a.start]}**{a.text[a.start:a.end]}**{a.text[a.end:]}",
-                      f"  Hvorfor: {a.fired_by}", ""]
-    if digest.quiet_cases:
-        lines.append(f"Rolige sager denne uge ({len(digest.quiet_cases)}): {', '.join(digest.quiet_cases)}.")
-    if digest.silent_cases:
-        lines.append(f"Ingen logbog denne uge ({len(digest.silent_cases)}): {', '.join(digest.silent_cases)}.")
+            extra = "".join(f" · {m}" for m in marks(a))
+            lines += [f"- {bold(f'{severity(a.severity)} {a.label}')} · {a.entry_date} · {say('alert', id=a.id)}{extra}",
+                      f"  > {a.text[:a.start]}{bold(a.text[a.start:a.end])}{a.text[a.end:]}",
+                      f"  {say('why')}: {why(a)}", ""]
+    if digest.check:
+        lines += [h2 + say("check_title"), "", say("check_help"), ""]
+        for a in digest.check:
+            lines += [f"- {bold(a.case_id)} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}",
+                      f"  > {a.text[:a.start]}{bold(a.text[a.start:a.end])}{a.text[a.end:]}",
+                      f"  {say('why')}: {why(a)}", ""]
+    if digest.handled:
+        lines += [h2 + say("handled_title"), ""]
+        lines += [f"- {a.case_id} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}: {handled(a)}" for a in digest.handled]
+        lines.append("")
+    lines += closing(digest)
+    if digest.cases or digest.check:
+        lines += ["", say("next_steps")]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -43,16 +122,29 @@ def to_html(digest: Digest) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("qualpipe", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template("digest.html.j2").render(d=digest, trend_da=TREND_DA)
+    return env.get_template("digest.html.j2").render(d=digest, m=messages(), say=say, severity=severity, why=why,
+                                                      handled=handled, marks=marks, heading=heading(digest),
+                                                      closing=closing(digest))
 
 
-def to_eml(digest: Digest, *, to: str, sender: str) -> bytes:
+def subject(digest: Digest) -> str:
+    text = say("subject", week=digest.week)
+    if digest.notify_reminder:
+        text = messages()["subject_urgent"] + text
+    if digest.failures:
+        text = say("subject_failure", n=len(digest.failures)) + text
+    return text
+
+
+def to_eml(digest: Digest, *, to: str | list[str], sender: str) -> bytes:
+    """A complete e-mail: Message-ID, Date, From, To, subject with any warning, plain text and HTML parts."""
     message = EmailMessage()
-    message["Subject"] = f"Ugentlig oversigt over logbøger {digest.week}" + (" — HASTER" if digest.notify_reminder else "")
+    message["Subject"] = subject(digest)
     message["From"] = sender
-    message["To"] = to
+    message["To"] = ", ".join(to) if isinstance(to, (list, tuple)) else to
     message["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
-    message.set_content(to_markdown(digest))
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "qualpipe.invalid")
+    message.set_content(to_markdown(digest, plain=True))
     message.add_alternative(to_html(digest), subtype="html")
     return bytes(message)
 
@@ -63,20 +155,30 @@ def print_terminal(digest: Digest) -> None:
     from rich.text import Text
 
     console = Console()
-    console.rule(f"Ugentlig oversigt {digest.week} ({digest.start} – {digest.end})")
-    if digest.notify_reminder:
-        console.print(Panel(NOTIFY, style="bold red"))
+    console.rule(Text(f"{say('title', week=digest.week)} ({digest.start} – {digest.end})"))
+    head = heading(digest)
+    if head:
+        console.print(Panel(Text("\n".join(head)), style="bold red"))
     colours = {"urgent": "bold white on red", "high": "bold white on dark_orange", "watch": "bold white on grey42"}
     for case in digest.cases:
-        console.print(Text.assemble((f" {case.severity.upper()} ", colours[case.severity]), f"  {case.case_id}",
-                                    f"   aflysninger 8 uger: {case.cancellations_8_weeks} ({TREND_DA[case.cancellation_trend]})"))
+        trend = messages()["trend"][case.cancellation_trend]
+        console.print(Text.assemble((f" {severity(case.severity)} ", colours[case.severity]), f"  {case.case_id}",
+                                    "   " + say("cancellations", n=case.cancellations_8_weeks, trend=trend)))
         for a in case.alerts:
-            head = Text.assemble("  ", (f"{a.severity}", colours[a.severity]), f" {a.label} · {a.entry_date} · #{a.id}",
-                                 (" · sent indført" if a.late else "", "magenta"))
-            console.print(head)
+            extra = "".join(f" · {m}" for m in marks(a))
+            console.print(Text.assemble("  ", (severity(a.severity), colours[a.severity]),
+                                        f" {a.label} · {a.entry_date} · #{a.id}", (extra, "magenta")))
             console.print(Text.assemble("    ", a.text[:a.start], (a.text[a.start:a.end], "black on yellow"), a.text[a.end:]))
-            console.print(Text(f"    hvorfor: {a.fired_by}", style="dim"))
-    if digest.quiet_cases:
-        console.print(f"Rolige sager ({len(digest.quiet_cases)}): {', '.join(digest.quiet_cases)}", style="dim")
-    if digest.silent_cases:
-        console.print(f"Ingen logbog denne uge ({len(digest.silent_cases)}): {', '.join(digest.silent_cases)}", style="dim")
+            console.print(Text(f"    {say('why').lower()}: {why(a)}", style="dim"))
+    if digest.check:
+        console.print(Text(f"{say('check_title')} – {say('check_help')}", style="bold"))
+        for a in digest.check:
+            console.print(Text(f"  {a.case_id} · {a.label} · {a.entry_date} · #{a.id}"))
+            console.print(Text.assemble("    ", a.text[:a.start], (a.text[a.start:a.end], "black on yellow"), a.text[a.end:]))
+            console.print(Text(f"    {say('why').lower()}: {why(a)}", style="dim"))
+    if digest.handled:
+        console.print(Text(say("handled_title") + ":", style="bold"))
+        for a in digest.handled:
+            console.print(Text(f"  {a.case_id} · {a.label} · {a.entry_date} · #{a.id}: {handled(a)}", style="dim"))
+    for line in closing(digest):
+        console.print(Text(line), style="dim")

@@ -149,6 +149,7 @@ def _require_columns(path: Path, record: dict[str, Any], columns: dict[str, str]
         if columns[field] not in present:
             raise InputError(
                 path,
-                f"has no '{columns[field]}' column (found: {', '.join(sorted(present)) or 'none'}); "
+                # The cells found are not quoted: in a file without a header row they are an entry's text.
+                f"has no '{columns[field]}' column among its {len(present)} column(s); "
                 f"map it with --column {field}=NAME or [logbook.columns] in qualpipe.toml",
             )

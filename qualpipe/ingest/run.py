@@ -58,6 +58,7 @@ class IngestReport:
     unchanged: int = 0
     segments: int = 0
     errors: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (file, one-line problem), for the digest
 
     @property
     def ok(self) -> bool:
@@ -121,18 +122,37 @@ class Ingester:
         """`progress(done, total)` is called after every file."""
         report = IngestReport()
         files = discover(paths, report)
+        report.failures += [(e.split(": ")[0], e) for e in report.errors]
+        succeeded: list[str] = []
         for path in files:
             report.files += 1
+            before = len(report.failures)
             try:
                 self._ingest_file(path, report)
             except InputError as exc:
                 report.errors.append(str(exc))
+                report.failures.append((exc.path, str(exc)))
                 log.info("ingest failed for one file (%s)", type(exc).__name__)
+            if len(report.failures) == before:
+                succeeded.append(str(path))
             if progress:
                 progress(report.files, len(files))
         if self.pseudonymiser is not None:
             self.pseudonymiser.write_key(self.config.key_path)
+        self._record_failures(report, succeeded)
         return report
+
+    def _record_failures(self, report: IngestReport, succeeded: list[str]) -> None:
+        """Keep what failed for the digest (it shows unresolved failures first); a file that now ingests
+        cleanly resolves its earlier failures."""
+        now = utc_now()
+        with self.store.transaction() as conn:
+            conn.executemany("UPDATE ingest_failures SET resolved_at = ? WHERE source_path = ? AND resolved_at IS NULL",
+                             [(now, path) for path in succeeded])
+            conn.executemany(
+                "INSERT INTO ingest_failures (kind, source_path, message, failed_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source_path, message) DO UPDATE SET failed_at = excluded.failed_at, resolved_at = NULL",
+                [(self.kind, path, message, now) for path, message in report.failures])
 
     def _ingest_file(self, path: Path, report: IngestReport) -> None:
         suffix = path.suffix.lower()
@@ -153,6 +173,7 @@ class Ingester:
         else:
             drafts, row_errors = self._logbook_drafts(path)
         report.errors += [str(e) for e in row_errors]
+        report.failures += [(e.path, str(e)) for e in row_errors]
         prepared = [(d, *segmented) for d, segmented in zip(drafts, self._segments(drafts))]
         with self.store.transaction():
             for draft, segments, language in prepared:

@@ -1,0 +1,135 @@
+"""Write one brief per writer persona for the development corpus (seeded, reproducible)."""
+import datetime as dt
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+BRIEF = (HERE / "briefs" / "WRITER_BRIEF.md").read_text(encoding="utf-8")
+
+PERSONAS = {
+    "V01": "Terse phone notes. A busy volunteer dad who types on his phone in the car after the visit. "
+           "Mostly 1-3 short sentences, often without a subject ('Hentede kl 15. Fodbold i parken.'), "
+           "abbreviations (kl, ca, evt, mor/far, bh for børnehave), rarely more than 25 words, but a few "
+           "longer entries when something matters.",
+    "V02": "Long narratives. A retired schoolteacher who writes warm, detailed, chronological entries of "
+           "6-10 sentences with correct spelling and many small observations of the child's mood, words "
+           "and body language; quotes what the child said.",
+    "V03": "Frequent spelling mistakes and missing commas. A volunteer with dyslexia: words spelled as "
+           "pronounced ('vi hade det hyggeligt', 'hun var glad for at se hundn', 'de var rigtig sjovt'), "
+           "mixed up 'de/det', 'nu/nud', run-on sentences without commas, 2-5 sentences.",
+    "V04": "No Danish letters. Writes on an old laptop with a US keyboard: always ae, oe, aa instead of "
+           "æ, ø, å ('Vi gik en tur i skoven og saa paa fugle, han var glad og roed i kinderne'). "
+           "Otherwise ordinary, medium-length entries of 3-6 sentences.",
+    "V05": "All lower case without punctuation. A young volunteer who writes everything in lower case "
+           "with no full stops or commas, one long breathless line per entry ('vi var i svømmehallen og "
+           "han sprang fra vippen for første gang han var så stolt'). 1-4 'sentences' run together.",
+    "V06": "Danish with English words. A couple working in IT who mix English words and phrases into "
+           "Danish ('det var en really good dag', 'hun var lidt off i dag', 'vi chillede', 'super "
+           "sweet', 'awkward', 'no big deal', 'check-in med mor'). Medium length.",
+    "V07": "Bullet lists. An engineer who writes every entry as a short bullet list with '-' or '*' "
+           "(time, activity, mood, food, next time), sometimes with a short free-text line at the end. "
+           "Concerns appear as one more bullet among the others.",
+    "V08": "Elderly formal Danish. A couple in their late seventies who write formally and a little "
+           "old-fashioned ('Vi havde den glæde at have Sofie hos os', 'Hun var i godt humør', 'Det må "
+           "nævnes at...', 'De venligste hilsner'), full sentences, correct commas, some letter-like "
+           "openings and closings.",
+    "V09": "A 19-year-old mentor's slang. A young mentor for a 12-15 year old: slang and youth language "
+           "('vi hang ud', 'han var vildt nede', 'det var lowkey nice', 'sygt', 'nice', 'fed', 'mega', "
+           "'wallah', 'bro', 'cringe', 'chill'), short sentences, some emojis written as :) or xD, "
+           "casual spelling.",
+    "V10": "Professional report style. A volunteer who is a trained pedagogue and writes like a "
+           "professional: third person, observations separated from interpretations ('Det observeres, "
+           "at...', 'Barnet giver udtryk for...', 'Vurdering:'), neutral, precise wording, medium length.",
+    "V11": "Second-hand reporter. A volunteer who often passes on what others told them: the child's "
+           "older sister, the mother on the phone, the teacher at pick-up, the neighbour "
+           "('Hendes storebror fortalte...', 'Mor sagde i telefonen at...', 'Læreren nævnte...'), "
+           "beside what they saw themselves. Medium length.",
+    "V12": "An emotional, over-sharing volunteer mother. Writes about her own feelings as much as the "
+           "child's, exclamation marks, worries and joys alike ('Jeg fik helt tårer i øjnene!', 'Jeg er "
+           "SÅ stolt af ham', 'Jeg lå vågen og tænkte på...'), including about ordinary things.",
+    "V13": "A laconic farming family from West Jutland. Short, dry, understated sentences, some regional "
+           "words ('æ' for jeg, 'hjem te', 'det ka' godt være', 'godt nok', 'knægten', 'tøsen'), about "
+           "animals, tractors, the barn, weather. Rarely more than 4 sentences.",
+    "V14": "Danish as a second language. A volunteer with Arabic or Polish background whose Danish is "
+           "good but with grammar errors: wrong gender (en/et), word order ('I dag vi gik til parken'), "
+           "missing articles, some wrong prepositions; friendly and direct.",
+    "V15": "Humorous with emojis. A cheerful volunteer who writes with humour, exclamation marks and "
+           "emojis (😂, ❤️, ⚽, 🙈), jokes about herself ('jeg tabte selvfølgelig igen'), nicknames for "
+           "the child; she gets quieter and plainer when something is wrong.",
+    "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
+           "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
+           "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
+}
+
+ARCS = {
+    "calm": "a calm, warm match throughout: ordinary ups and downs, a cold, a birthday, holidays; the child "
+            "and the volunteers grow fond of each other",
+    "calm_cancel": "a calm match with a few ordinary cancellations (illness, an agreed holiday pause, one visit "
+                   "moved to another day, one time nobody opened the door)",
+    "shy": "a shy or anxious child who is slow to trust and gradually opens up at its own pace",
+    "grief": "the child's grandmother (or a pet) dies during the period; grief and sadness for some weeks, "
+             "then slowly better",
+    "bullying": "the child is teased at school and has nobody to play with for a period; sad some weeks; the "
+                "school gets involved and it slowly improves",
+    "cancellations": "visits are cancelled more and more often by the family, sometimes without a word; the "
+                     "volunteer gets frustrated",
+    "neglect": "slow deterioration at home: over the weeks the child more often arrives hungry, with clothes "
+               "that do not fit the weather, unwashed, is not collected on time, mentions being alone at home "
+               "at night or a toothache nobody deals with",
+    "violence": "signs of violence at home build up over some weeks (the child flinches, has marks it will not "
+                "explain, is afraid of going home, a sibling says something), then the child or someone else "
+                "tells; the volunteer contacts the coordinator; follow-up entries after",
+    "boundary": "a sexual boundary violation or grooming, hinted indirectly and hesitantly: an adult around the "
+                "child (a mother's new friend, an uncle, an online 'friend' from a game who sends gifts) does "
+                "things the child finds uncomfortable and says it is a secret; the child tells a little at a "
+                "time; the volunteer contacts the coordinator; follow-up entries after",
+    "selfharm": "a child or teenager in a dark period: withdrawn, says things like not wanting to be here, "
+                "marks on the arms, gives away things that mattered to it, or says it wishes to die (maybe "
+                "in anger); the volunteer contacts the coordinator; follow-up entries after",
+    "burnout": "the volunteers' own strain grows (illness in their family, work, the child's behaviour); they "
+               "voice doubts and eventually consider stopping; the child itself is fine",
+    "parent_conflict": "conflict with a parent: criticism of the volunteers, disagreements about sweets, screen "
+                       "time or bedtimes, a tense pick-up, at one point the mother threatens to end the match; "
+                       "later a meeting with the coordinator calms it",
+    "parent_illness": "a parent's drinking or mental illness in the background: chaotic pick-ups, the child "
+                      "worried about mum, tired after bad nights, occasionally does not want to go home",
+    "teen_school": "a teenager skipping school, gaming all night, a fight at school that the school handles, "
+                   "then better after a new class or a job; (for mentors)",
+}
+
+SERIOUS = ["violence", "boundary", "selfharm", "neglect"]
+MILD = ["cancellations", "burnout", "parent_conflict", "parent_illness", "bullying", "grief", "teen_school"]
+CALM = ["calm", "calm_cancel", "shy"]
+
+
+def cases_for(writer: str, rng: random.Random) -> list[str]:
+    n = int(writer[1:])
+    serious = [SERIOUS[(n - 1) % 4]]
+    if n % 3 == 0:
+        serious.append(SERIOUS[(n + 1) % 4])
+    mild = rng.sample(MILD, 3 if len(serious) == 1 else 2)
+    calm = [rng.choice(CALM) for _ in range(8 - len(serious) - len(mild))]
+    arcs = serious + mild + calm
+    rng.shuffle(arcs)
+    return arcs
+
+
+def main() -> None:
+    rng = random.Random(20261129)
+    out = HERE / "briefs"
+    for writer, persona in PERSONAS.items():
+        arcs = cases_for(writer, rng)
+        lines = []
+        for i, arc in enumerate(arcs, 1):
+            start = dt.date(2023, 8, 7) + dt.timedelta(days=rng.randrange(0, 200))
+            programme = "mentor programme (child 12-16)" if writer in ("V09", "V16") or arc == "teen_school" \
+                else "friend family (child 5-12)"
+            lines.append(f"{i:02d}: {start.isoformat()}; {programme}; {ARCS[arc]}")
+        text = BRIEF.replace("{writer_id}", writer).replace("{persona}", "Persona: " + persona)
+        text = text.replace("{cases}", "\n".join(lines))
+        (out / f"{writer}.md").write_text(text, encoding="utf-8")
+        print(writer, arcs)
+
+
+if __name__ == "__main__":
+    main()

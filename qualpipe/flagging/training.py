@@ -1,0 +1,414 @@
+"""Training the concern detector: the labelled corpus, sentence labels from evidence spans, calibration on dev.
+
+`qualpipe flag train` runs `train_concern_model`: read the corpus (corpora/dev: entries, labels and
+the writer-disjoint split), split entries into sentences as the flagger does, embed them with the
+default engine, fit the head on the train split (plus a project's coordinator feedback, weighted),
+choose thresholds on the dev split, and save the weights. Same corpus, same seed: the same weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from qualpipe.errors import UserError
+from qualpipe.flagging.model import ConcernHead
+
+URGENT_RECALL_TARGET = 0.98
+FEEDBACK_WEIGHT = 5.0  # a coordinator's correction counts as much as this many corpus sentences
+
+
+@dataclass(frozen=True)
+class LabelledEntry:
+    entry_id: str
+    case_id: str
+    writer: str
+    split: str
+    text: str
+    # (category, severity, start, end); start/end = -1 where the evidence could not be located
+    concerns: tuple[tuple[str, str, int, int], ...] = ()
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise UserError(f"{path}:{number}: not a JSON line; fix or remove it") from None
+    return rows
+
+
+def load_corpus(root: Path) -> list[LabelledEntry]:
+    """The labelled development corpus: `logbooks.jsonl` (with `writer` and `split`) and `labels.jsonl`."""
+    root = Path(root)
+    if not (root / "logbooks.jsonl").is_file() or not (root / "labels.jsonl").is_file():
+        raise UserError(f"{root}: no logbooks.jsonl and labels.jsonl here; point --corpus at corpora/dev")
+    labels = {r["entry_id"]: r for r in read_jsonl(root / "labels.jsonl")}
+    entries = []
+    for row in read_jsonl(root / "logbooks.jsonl"):
+        label = labels.get(row["entry_id"])
+        if label is None:
+            continue
+        concerns = tuple((c["category"], c["severity"], c.get("start", -1), c.get("end", -1)) for c in label["concerns"])
+        entries.append(LabelledEntry(row["entry_id"], row["case_id"], row["writer"], row["split"], row["text"], concerns))
+    return entries
+
+
+def corpus_digest(entries: Sequence[LabelledEntry]) -> str:
+    h = hashlib.sha256()
+    for e in entries:
+        h.update(json.dumps([e.entry_id, e.split, e.text, e.concerns], ensure_ascii=False).encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class Featurised:
+    """Sentences of a list of entries (text and vector, flat in entry order) and, for labelled entries,
+    their labels; `owner` says which entry each sentence belongs to."""
+
+    entries: list
+    spans: list[list[tuple[int, int]]]
+    texts: list[str]
+    vectors: np.ndarray
+    Y: np.ndarray | None = None
+    owner: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    W: np.ndarray | None = None
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(s) for s in self.spans]
+
+    def X(self, head: ConcernHead):
+        return head.features(self.texts, self.vectors, self.sizes)
+
+
+def sentence_spans(nlp, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+    """Each text's non-empty sentences as (start, end) character offsets, stripped of surrounding space."""
+    spans = []
+    for doc in nlp.pipe(texts):
+        entry = []
+        for sent in doc.sents:
+            text = sent.text
+            if not text.strip():
+                continue
+            start = sent.start_char + len(text) - len(text.lstrip())
+            entry.append((start, start + len(text.strip())))
+        spans.append(entry or [(0, len(doc.text))])
+    return spans
+
+
+def featurise(nlp, embed: Callable[[list[str]], np.ndarray], entries: Sequence, text_of=lambda e: e.text,
+              categories: Sequence[str] = ()) -> Featurised:
+    texts = [text_of(e) for e in entries]
+    spans = sentence_spans(nlp, texts)
+    flat = [" ".join(t[s:e].split()) for t, entry in zip(texts, spans) for s, e in entry]
+    vectors = embed(flat) if flat else np.zeros((0, 384), np.float32)
+    owner = np.repeat(np.arange(len(entries)), [len(s) for s in spans])
+    data = Featurised(list(entries), spans, flat, vectors, owner=owner)
+    if categories:
+        data.Y = sentence_labels(entries, spans, categories)
+    return data
+
+
+def sentence_labels(entries: Sequence[LabelledEntry], spans, categories: Sequence[str]) -> np.ndarray:
+    """A sentence is positive for a category when it overlaps that category's evidence; where the
+    evidence could not be located, every sentence of the entry is."""
+    index = {c: k for k, c in enumerate(categories)}
+    rows = []
+    for entry, entry_spans in zip(entries, spans):
+        block = np.zeros((len(entry_spans), len(categories)), dtype=np.int8)
+        for category, _, start, end in entry.concerns:
+            if category not in index:
+                continue
+            hit = [i for i, (s, e) in enumerate(entry_spans) if start >= 0 and s < end and start < e]
+            for i in hit or range(len(entry_spans)):
+                block[i, index[category]] = 1
+        rows.append(block)
+    return np.concatenate(rows) if rows else np.zeros((0, len(categories)), np.int8)
+
+
+def entry_scores(head: ConcernHead, data: Featurised) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry and category: the best sentence's probability, and that sentence's index in the entry."""
+    proba = head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
+    n = len(data.entries)
+    best = np.zeros((n, len(head.categories)), dtype=np.float32)
+    where = np.zeros((n, len(head.categories)), dtype=np.int64)
+    start = 0
+    for i, entry_spans in enumerate(data.spans):
+        block = proba[start:start + len(entry_spans)]
+        if len(block):
+            best[i] = block.max(axis=0)
+            where[i] = block.argmax(axis=0)
+        start += len(entry_spans)
+    return best, where
+
+
+def gold_matrix(entries: Sequence[LabelledEntry], categories: Sequence[str]) -> np.ndarray:
+    gold = np.zeros((len(entries), len(categories)), dtype=bool)
+    for i, e in enumerate(entries):
+        for category, *_ in e.concerns:
+            if category in categories:
+                gold[i, list(categories).index(category)] = True
+    return gold
+
+
+def choose_thresholds(scores: np.ndarray, gold: np.ndarray, categories: Sequence[str], urgent: Iterable[str],
+                      ) -> tuple[dict[str, float], dict[str, float]]:
+    """Per category on dev: the alert threshold with the best F1; for urgent categories also a check band
+    below it, down to the highest threshold whose dev recall reaches URGENT_RECALL_TARGET, so what the
+    alert threshold misses is shown to the coordinator as "check this" rather than dropped."""
+    urgent = set(urgent)
+    alert, check = {}, {}
+    grid = np.unique(np.clip(np.concatenate([np.linspace(0.02, 0.98, 97), scores.ravel()]), 0.02, 0.99))
+    for k, category in enumerate(categories):
+        s, g = scores[:, k], gold[:, k]
+        if not g.any():
+            alert[category] = check[category] = 0.99
+            continue
+        f1 = [_f1(s >= t, g) for t in grid]
+        alert[category] = check[category] = float(grid[int(np.argmax(f1))])
+        if category in urgent:
+            ok = [t for t in grid if (s[g] >= t).mean() >= URGENT_RECALL_TARGET]
+            check[category] = float(min(alert[category], max(ok))) if ok else alert[category]
+    return alert, check
+
+
+def _f1(predicted: np.ndarray, gold: np.ndarray) -> float:
+    tp = float((predicted & gold).sum())
+    return 2 * tp / max(float(predicted.sum() + gold.sum()), 1.0)
+
+
+SEVERITY_HEADS = ("aflysning", "mistrivsel", "konflikt")  # graded categories: a head says when it is 'high'
+
+
+def head_outputs(categories: Sequence[str]) -> tuple[str, ...]:
+    """The head's outputs: one per category, then one per graded category for its 'high' severity."""
+    return (*categories, *(f"{c}:high" for c in SEVERITY_HEADS if c in categories))
+
+
+def with_high_labels(entries: Sequence[LabelledEntry]) -> list[LabelledEntry]:
+    """Entries whose graded 'high' concerns also appear as the pseudo-category 'CATEGORY:high'."""
+    out = []
+    for e in entries:
+        extra = tuple((f"{c}:high", s, a, b) for c, s, a, b in e.concerns if c in SEVERITY_HEADS and s == "high")
+        out.append(LabelledEntry(e.entry_id, e.case_id, e.writer, e.split, e.text, e.concerns + extra))
+    return out
+
+
+def cached_features(nlp, embedder, entries: Sequence[LabelledEntry], outputs: Sequence[str]) -> Featurised:
+    """Featurise labelled entries; sentence vectors are kept in the cache folder by model and sentence, so
+    a grown corpus embeds only its new sentences and a retrain embeds nothing."""
+    from qualpipe.embed.ort_backend import cache_dir
+
+    path = cache_dir() / f"concern-train-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:16]}.npz"
+
+    def embed(texts: list[str]) -> np.ndarray:
+        known: dict[str, np.ndarray] = {}
+        if path.is_file():
+            with np.load(path) as stored:
+                known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
+        if missing:
+            vectors = embedder.encode([t for _, t in missing])
+            known.update(zip([k for k, _ in missing], vectors))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial.npz")
+            np.savez(partial, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+            partial.replace(path)
+        return np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+
+    return featurise(nlp, embed, with_high_labels(entries), categories=outputs)
+
+
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A coordinator's decision about one entry and category (from the store's concern_labels)."""
+
+    text: str
+    category: str
+    present: bool
+    severity: str | None
+
+
+def feedback_from_store(store) -> list[Feedback]:
+    rows = store.query("SELECT d.text, l.category, l.present, l.severity FROM concern_labels l "
+                       "JOIN documents d ON d.id = l.document_id ORDER BY l.document_id, l.category")
+    return [Feedback(r["text"], r["category"], bool(r["present"]), r["severity"]) for r in rows]
+
+
+def feedback_features(nlp, embedder, feedback: Sequence[Feedback], outputs: Sequence[str]) -> Featurised:
+    """Feedback as training rows: the decided category (and its 'high' output) weighted FEEDBACK_WEIGHT on
+    every sentence of the entry; the other outputs weight 0 (unknown)."""
+    data = featurise(nlp, embedder.encode, feedback)
+    Y = np.zeros((len(data.texts), len(outputs)), np.int8)
+    W = np.zeros((len(data.texts), len(outputs)), np.float32)
+    for i, item in enumerate(feedback):
+        rows = data.owner == i
+        k = list(outputs).index(item.category)
+        Y[rows, k], W[rows, k] = int(item.present), FEEDBACK_WEIGHT
+        high = f"{item.category}:high"
+        if high in outputs:
+            j = list(outputs).index(high)
+            Y[rows, j], W[rows, j] = int(item.present and item.severity == "high"), FEEDBACK_WEIGHT
+    data.Y = Y
+    data.W = W
+    return data
+
+
+@dataclass
+class TrainingResult:
+    head: ConcernHead
+    dev: dict
+    test: dict
+    feedback: int = 0
+
+
+def lexical_view(nlp, texts: Sequence[str]):
+    """Per entry: its sentences (as the flagger splits them), ConText triggers and lexicon flags."""
+    from qualpipe.flagging.flagger import ConcernFlagger
+
+    lexicon_only = ConcernFlagger(nlp, None)
+    out = []
+    for doc in nlp.pipe(texts):
+        sentences = [s for s in doc.sents if s.text.strip()]
+        triggers, best = lexicon_only._lexicon_flags(doc)
+        out.append((sentences, triggers, best))
+    return out, lexicon_only
+
+
+def predict(head: ConcernHead, data: Featurised, view, flagger) -> list[list]:
+    """The learned detector's flags for featurised entries (as ConcernFlagger decides them)."""
+    from qualpipe.flagging.flagger import decide_entry
+
+    proba = head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
+    out = []
+    for i, (sentences, triggers, best) in enumerate(view):
+        block = proba[data.owner == i]
+        out.append(decide_entry(head, block, sentences, triggers, best, flagger.context, flagger.lexicon))
+    return out
+
+
+def evaluate(entries: Sequence[LabelledEntry], flags: Sequence[Sequence], categories: Sequence[str]) -> dict:
+    """Per category and micro P/R/F1 over (entry, category) pairs; urgent recall at entry level with the
+    number of false urgent entries; the check band's size and how many urgent entries only it holds."""
+    stats = {c: [0, 0, 0] for c in categories}
+    urgent = {"tp": 0, "fn": 0, "fp": 0, "check_only": 0}
+    check_entries = 0
+    for entry, entry_flags in zip(entries, flags):
+        gold = {c for c, *_ in entry.concerns if c in stats}
+        got = {f.category for f in entry_flags if f.band == "alert"}
+        for c in categories:
+            stats[c][0] += c in gold and c in got
+            stats[c][1] += c in got and c not in gold
+            stats[c][2] += c in gold and c not in got
+        gold_urgent = any(s == "urgent" for _, s, *_ in entry.concerns)
+        got_urgent = any(f.severity == "urgent" and f.band == "alert" for f in entry_flags)
+        checked = any(f.band == "check" for f in entry_flags)
+        check_entries += checked
+        urgent["tp"] += gold_urgent and got_urgent
+        urgent["fn"] += gold_urgent and not got_urgent
+        urgent["fp"] += got_urgent and not gold_urgent
+        urgent["check_only"] += gold_urgent and not got_urgent and checked
+    tp, fp, fn = (sum(v[i] for v in stats.values()) for i in range(3))
+    return {"per_category": {c: _prf(*v) for c, v in stats.items()}, "micro": _prf(tp, fp, fn), "urgent": urgent,
+            "check_entries": check_entries, "entries": len(entries)}
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed: int = 13, C: float = 0.5,
+                        combine: str | None = None, feedback: Sequence[Feedback] = (),
+                        progress: Callable[[str], None] = lambda message: None) -> TrainingResult:
+    """Fit on the train split (and feedback), choose thresholds and the lexicon's role on dev, score test."""
+    from qualpipe.flagging.flagger import URGENT_CATEGORIES
+    from qualpipe.flagging.lexicon import CATEGORIES
+
+    entries = load_corpus(corpus)
+    outputs = head_outputs(CATEGORIES)
+    progress(f"{len(entries)} labelled entries; embedding their sentences")
+    data = cached_features(nlp, embedder, entries, outputs)
+    parts = {split: _subset(data, [i for i, e in enumerate(entries) if e.split == split]) for split in ("train", "dev", "test")}
+    train = parts["train"]
+    head = ConcernHead(outputs, C=C, seed=seed, embedder=embedder_name)
+    texts, vectors, sizes, Y, W = train.texts, train.vectors, train.sizes, train.Y, None
+    if feedback:
+        extra = feedback_features(nlp, embedder, feedback, outputs)
+        W = np.vstack([np.ones_like(Y, dtype=np.float32), extra.W])
+        texts, vectors, sizes = texts + extra.texts, np.vstack([vectors, extra.vectors]), sizes + extra.sizes
+        Y = np.vstack([Y, extra.Y])
+    progress(f"fitting the head on {len(train.entries)} entries ({len(texts)} sentences)")
+    head.fit_idf(texts).fit(head.features(texts, vectors, sizes), Y, W)
+    dev, test = parts["dev"], parts["test"]
+    dev_scores, _ = entry_scores(head, dev)
+    dev_gold = gold_matrix(with_high_labels(dev.entries), outputs)
+    head.alert_, head.check_ = choose_thresholds(dev_scores, dev_gold, outputs, URGENT_CATEGORIES)
+    dev_view, flagger = lexical_view(nlp, [e.text for e in dev.entries])
+    results = {}
+    for mode in ([combine] if combine else ["model", "check", "union", "veto"]):
+        head.info["combine"] = mode
+        results[mode] = evaluate(dev.entries, predict(head, dev, dev_view, flagger), CATEGORIES)
+    # Never drop an urgent entry first (alerts and check band together), then the best alert F1; a tie goes to
+    # the mode that shows more for checking (guide rule 10: a doubtful urgent entry must never be dropped).
+    shows_more = ["veto", "union", "model", "check"]
+    chosen = combine or max(results, key=lambda m: (_urgent_recall(results[m]) >= URGENT_RECALL_TARGET,
+                                                     round(results[m]["micro"]["f1"], 3), shows_more.index(m)))
+    head.info = {"combine": chosen, "corpus": corpus_digest(entries), "dev_by_mode": {m: r["micro"] for m, r in results.items()},
+                 "feedback_labels": len(feedback), "embedder_model_id": embedder.model_id}
+    test_view, _ = lexical_view(nlp, [e.text for e in test.entries])
+    return TrainingResult(head, results[chosen], evaluate(test.entries, predict(head, test, test_view, flagger), CATEGORIES),
+                          len(feedback))
+
+
+def _urgent_recall(result: dict) -> float:
+    """Urgent entries shown to the coordinator, as alerts or in the check band."""
+    u = result["urgent"]
+    return (u["tp"] + u["check_only"]) / (u["tp"] + u["fn"]) if u["tp"] + u["fn"] else 1.0
+
+
+def _subset(data: Featurised, indices: list[int]) -> Featurised:
+    """The entries at `indices` (in that order) with their sentences."""
+    starts = np.concatenate([[0], np.cumsum(data.sizes)])
+    rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in indices]).astype(int) if indices else np.zeros(0, int)
+    owner = np.repeat(np.arange(len(indices)), [len(data.spans[i]) for i in indices])
+    return Featurised([data.entries[i] for i in indices], [data.spans[i] for i in indices], [data.texts[r] for r in rows],
+                      data.vectors[rows], None if data.Y is None else data.Y[rows], owner)
+
+
+def default_corpus() -> Path:
+    """corpora/dev of a source checkout (the corpus is not part of the installed package)."""
+    root = Path(__file__).resolve().parents[2] / "corpora" / "dev"
+    if not (root / "labels.jsonl").is_file():
+        raise UserError("no labelled corpus here; pass --corpus PATH (corpora/dev of a qualpipe source checkout)")
+    return root
+
+
+def train_and_save(corpus: Path | None, output: Path, *, seed: int = 13, store=None,
+                   progress: Callable[[str], None] = lambda m: None) -> TrainingResult:
+    """Train on the corpus (plus `store`'s coordinator labels when given) and save the model at `output`."""
+    from qualpipe.embed import load_embedder
+    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+    from qualpipe.text.nlp import load_nlp
+
+    feedback = feedback_from_store(store) if store is not None else []
+    if store is not None and not feedback:
+        progress("no coordinator decisions in this project yet (alerts dismiss / alerts add); training on the corpus alone")
+    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    result = train_concern_model(corpus or default_corpus(), load_nlp(""), embedder, DEFAULT_MODEL, seed=seed,
+                                 feedback=feedback, progress=progress)
+    result.head.info["test"] = result.test["micro"]
+    result.head.save(output)
+    return result
