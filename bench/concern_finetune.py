@@ -2,8 +2,8 @@
 
 Usage: .venv/bin/python bench/concern_finetune.py [--layers 4] [--epochs 3] [--keep PATH]
 
-Both variants then fit the same concern head (logistic regression over sentence vectors in context) and
-choose thresholds on dev; the lines printed are dev figures only (the test split is not read).
+Both variants then fit the same concern head (logistic regression over the sentences' n-grams and vectors
+in context) and choose thresholds on dev; the lines printed are dev figures only (the test split is not read).
 """
 
 from __future__ import annotations
@@ -27,17 +27,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def score(name, data_train, data_dev, outputs, view, flagger, C=0.5):
-    head = ConcernHead(outputs, C=C, embedder=name).fit(data_train.X, data_train.Y)
+    head = ConcernHead(outputs, C=C, embedder=name).fit_idf(data_train.texts)
+    head.fit(data_train.X(head), data_train.Y)
     scores, _ = entry_scores(head, data_dev)
     head.alert_, head.check_ = choose_thresholds(scores, gold_matrix(with_high_labels(data_dev.entries), outputs), outputs,
                                                  URGENT_CATEGORIES)
-    for mode in ("model", "union"):
+    for mode in ("model", "check"):
         head.info["combine"] = mode
         r = evaluate(data_dev.entries, predict(head, data_dev, view, flagger), CATEGORIES)
         m, u = r["micro"], r["urgent"]
         print(f"{name:<10} C={C} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
               f"urgent {u['tp']}/{u['tp'] + u['fn']} false {u['fp']} check {r['check_entries']}")
-        if mode == "union":
+        if mode == "check":
             print("   ", {c: round(v["f1"], 2) for c, v in r["per_category"].items()})
 
 

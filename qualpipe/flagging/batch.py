@@ -1,8 +1,9 @@
 """The batch contract: `qualpipe flag --input IN.jsonl --output OUT.jsonl`, with no project store.
 
 Each input line holds `id`, `text` and optionally `case_id` and `date` (other fields pass through);
-each output line adds `concerns`: [{"category", "severity", "evidence", "start", "end"}] (an empty
-list when none). With `case_id` and `date`, case-level rules apply in date order within each case.
+each output line adds `concerns`: [{"category", "severity", "evidence", "start", "end"}] (an empty list
+when none) and `check`: the same for what the detector is unsure about (the digest's "Tjek disse"), which
+a caller must not drop. With `case_id` and `date`, case-level rules apply in date order within each case.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ def flag_batch(flagger: ConcernFlagger, source: Path, stream: TextIO, out: TextI
         if error is not None:
             errors += 1
             on_error(error)
-            line = {"id": record.get("id") if record else None, "concerns": [], "error": error}
+            line = {"id": record.get("id") if record else None, "concerns": [], "check": [], "error": error}
         else:
-            line = {**record, "concerns": [
-                {"category": f.category, "severity": f.severity, "evidence": f.evidence, "start": f.start, "end": f.end}
-                for f in ruled[number]]}
+            line = {**record, **{key: [{"category": f.category, "severity": f.severity, "evidence": f.evidence,
+                                        "start": f.start, "end": f.end} for f in ruled[number] if f.band == band]
+                                 for key, band in (("concerns", "alert"), ("check", "check"))}}
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
     return errors

@@ -107,7 +107,7 @@ class ConcernFlagger:
             return self._decide_learned(sentences, vectors, lexical)
         detected = self._detect(sentences, vectors)
         return [self._explain(self._decide(sents, hits, triggers, best), sents, vecs)
-                for sents, hits, (triggers, best), vecs in zip(sentences, detected, lexical, vectors)]
+                for sents, hits, (triggers, best, _), vecs in zip(sentences, detected, lexical, vectors)]
 
     def _embed(self, sentences) -> list[np.ndarray | None]:
         """Each entry's sentence vectors (None per entry without an embedder)."""
@@ -128,10 +128,10 @@ class ConcernFlagger:
         stacked = np.concatenate(vectors) if texts else np.zeros((0, self.embedder.dim), np.float32)
         proba = head.predict_proba(head.features(texts, stacked, sizes)) if texts else np.zeros((0, len(head.categories)))
         out, at = [], 0
-        for sents, vecs, (triggers, lexicon_best), n in zip(sentences, vectors, lexical, sizes):
+        for sents, vecs, (triggers, lexicon_best, vetoed), n in zip(sentences, vectors, lexical, sizes):
             block = proba[at:at + n]
             at += n
-            flags = decide_entry(head, block, sents, triggers, lexicon_best, self.context, self.lexicon)
+            flags = decide_entry(head, block, sents, triggers, lexicon_best, self.context, self.lexicon, vetoed)
             out.append(self._explain(flags, sents, vecs))
         return out
 
@@ -156,18 +156,24 @@ class ConcernFlagger:
         return [self.detector.detect(v) if len(sents) else [] for sents, v in zip(sentences, vectors)]
 
     def _lexicon_flags(self, doc):
-        """The entry's ConText triggers, and its lexicon flags by category (the most severe match of each)."""
+        """The entry's ConText triggers, its lexicon flags by category (the most severe match of each), and
+        per category the sentences (by start offset) whose every match ConText set aside (negated,
+        hypothetical, an innocent sense, resolved, someone else's)."""
         triggers = self.context.triggers(doc)
         best: dict[str, Flag] = {}
+        vetoed: dict[str, set[int]] = {}
+        kept: dict[str, set[int]] = {}
         for match_id, start, end in self.matcher(doc):
             category, override = self.keys[self.nlp.vocab.strings[match_id]]
             spec = self.lexicon.categories[category]
             sentence = doc[start].sent
-            if self.context.why_not(doc, sentence, start, end, category, spec.subject, triggers):
-                continue
             text, s, e = _sentence_span(sentence)
+            if self.context.why_not(doc, sentence, start, end, category, spec.subject, triggers):
+                vetoed.setdefault(category, set()).add(s)
+                continue
+            kept.setdefault(category, set()).add(s)
             _keep(best, Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"))
-        return triggers, best
+        return triggers, best, {c: starts - kept.get(c, set()) for c, starts in vetoed.items()}
 
     def _decide(self, sentences, detector_hits, triggers, best: dict[str, Flag]) -> list[Flag]:
         """Lexicon flags first; the detector adds categories the lexicon did not find, unless ConText blocks them."""
@@ -205,24 +211,36 @@ def _sentence_span(sentence) -> tuple[str, int, int]:
     return stripped, start, start + len(stripped)
 
 
+SERIOUS = ("omsorgssvigt", "vold_overgreb", "selvskade")  # guide rule 8: mistrivsel beside these only when separate
+
+
 def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, triggers, lexicon_best: dict[str, Flag],
-                 context: ContextRules, lexicon: Lexicon) -> list[Flag]:
+                 context: ContextRules, lexicon: Lexicon, vetoed: dict[str, set[int]] | None = None) -> list[Flag]:
     """One entry's flags from the head's sentence probabilities and the lexicon's flags.
 
-    Per category: the head alerts at or above its threshold, with the best sentence as evidence; how the
-    lexicon joins is the head's `combine` (chosen on the dev split): "model" ignores it, "union" adds
-    its flags as alerts, "check" shows its urgent flags that the head did not confirm in the check band,
-    "veto" is "union" and also lets ConText (negation, hypothetical, innocent senses) block the head's
-    non-urgent alerts. Urgent categories between the check and the alert threshold go to the check band.
-    Graded categories are 'high' when their severity output or a lexicon pattern says so."""
+    Per category: the head alerts at or above its threshold, with the best sentence as evidence. How the
+    lexicon joins is the head's `combine` (chosen on the dev split): "model" ignores it; "union" adds its
+    flags as alerts; "check" shows its urgent flags that the head did not confirm in the check band;
+    "check-veto" is "check", and a sentence whose every lexicon match of the category ConText set aside
+    (negated, hypothetical, innocent, resolved) cannot be the evidence of an alert (an urgent one then
+    goes to the check band); "veto" is "union" with ConText's sentence rules blocking non-urgent alerts.
+    Urgent categories between the check and the alert threshold go to the check band. Graded categories
+    are 'high' when their severity output or a lexicon pattern says so. Guide rule 8: `mistrivsel` is
+    kept beside neglect, violence or self-harm only when another sentence shows it."""
     combine = head.info.get("combine", "union")
     columns = {c: k for k, c in enumerate(head.categories)}
+    vetoed = vetoed or {}
+    starts = [_sentence_span(s)[1] for s in sentences]
     flags: dict[str, Flag] = {}
     for category, spec in lexicon.categories.items():
         lexical = lexicon_best.get(category) if combine != "model" else None
         k = columns.get(category)
-        score = float(proba[:, k].max()) if k is not None and len(proba) else 0.0
-        best = int(proba[:, k].argmax()) if k is not None and len(proba) else 0
+        column = proba[:, k] if k is not None and len(proba) else np.zeros(len(sentences))
+        blocked = vetoed.get(category, set()) if combine == "check-veto" else set()
+        usable = [i for i in range(len(column)) if starts[i] not in blocked]
+        best = max(usable, key=lambda i: column[i]) if usable else 0
+        score = float(column[best]) if usable else 0.0  # every sentence set aside by ConText: no alert
+        top = float(column.max()) if len(column) else 0.0
         alert = k is not None and score >= head.alert_[category]
         if alert and combine == "veto" and category not in URGENT_CATEGORIES \
                 and context.sentence_blocked(sentences[best], triggers, category):
@@ -239,11 +257,25 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, triggers, lexi
             flags[category] = Flag(category, severity, text, s, e, fired, round(score, 4))
         elif lexical is not None and (combine in ("union", "veto") or category in URGENT_CATEGORIES):
             # "check": a lexicon hit the head does not confirm is shown for checking, for urgent categories only
-            band = "check" if combine == "check" else "alert"
-            flags[category] = replace(lexical, score=round(score, 4), band=band)
-        elif k is not None and score >= head.check_.get(category, 1.0) and head.check_[category] < head.alert_[category]:
-            text, s, e = _sentence_span(sentences[best])
-            flags[category] = Flag(category, spec.severity, text, s, e, f"model {score:.2f} (usikker)", round(score, 4),
+            band = "alert" if combine in ("union", "veto") else "check"
+            flags[category] = replace(lexical, score=round(top, 4), band=band)
+        elif k is not None and category in URGENT_CATEGORIES and top >= head.check_.get(category, 1.0):
+            where = int(column.argmax())  # a vetoed sentence too: the check band drops nothing
+            text, s, e = _sentence_span(sentences[where])
+            flags[category] = Flag(category, spec.severity, text, s, e, f"model {top:.2f} (usikker)", round(top, 4),
                                    band="check")
+    wellbeing = flags.get("mistrivsel")
+    if wellbeing is not None and wellbeing.band == "alert":
+        serious = {flags[c].start for c in SERIOUS if c in flags and flags[c].band == "alert"}
+        if wellbeing.start in serious:
+            k = columns.get("mistrivsel")
+            others = [i for i in range(len(sentences)) if starts[i] not in serious and k is not None
+                      and proba[i, k] >= head.alert_["mistrivsel"]]
+            if others:
+                i = max(others, key=lambda i: proba[i, k])
+                text, s, e = _sentence_span(sentences[i])
+                flags["mistrivsel"] = replace(wellbeing, evidence=text, start=s, end=e, score=round(float(proba[i, k]), 4))
+            else:
+                del flags["mistrivsel"]
     out = [ConcernFlagger._entry_rules(f) for f in flags.values()]
     return sorted(out, key=lambda f: (f.band != "alert", -severity_rank(f.severity), f.start, f.category))

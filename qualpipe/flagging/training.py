@@ -281,8 +281,8 @@ def lexical_view(nlp, texts: Sequence[str]):
     out = []
     for doc in nlp.pipe(texts):
         sentences = [s for s in doc.sents if s.text.strip()]
-        triggers, best = lexicon_only._lexicon_flags(doc)
-        out.append((sentences, triggers, best))
+        triggers, best, vetoed = lexicon_only._lexicon_flags(doc)
+        out.append((sentences, triggers, best, vetoed))
     return out, lexicon_only
 
 
@@ -292,9 +292,9 @@ def predict(head: ConcernHead, data: Featurised, view, flagger) -> list[list]:
 
     proba = head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
     out = []
-    for i, (sentences, triggers, best) in enumerate(view):
+    for i, (sentences, triggers, best, vetoed) in enumerate(view):
         block = proba[data.owner == i]
-        out.append(decide_entry(head, block, sentences, triggers, best, flagger.context, flagger.lexicon))
+        out.append(decide_entry(head, block, sentences, triggers, best, flagger.context, flagger.lexicon, vetoed))
     return out
 
 
@@ -358,12 +358,12 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
     head.alert_, head.check_ = choose_thresholds(dev_scores, dev_gold, outputs, URGENT_CATEGORIES)
     dev_view, flagger = lexical_view(nlp, [e.text for e in dev.entries])
     results = {}
-    for mode in ([combine] if combine else ["model", "check", "union", "veto"]):
+    for mode in ([combine] if combine else ["model", "check", "check-veto", "union", "veto"]):
         head.info["combine"] = mode
         results[mode] = evaluate(dev.entries, predict(head, dev, dev_view, flagger), CATEGORIES)
     # Never drop an urgent entry first (alerts and check band together), then the best alert F1; a tie goes to
     # the mode that shows more for checking (guide rule 10: a doubtful urgent entry must never be dropped).
-    shows_more = ["veto", "union", "model", "check"]
+    shows_more = ["veto", "union", "model", "check-veto", "check"]
     chosen = combine or max(results, key=lambda m: (_urgent_recall(results[m]) >= URGENT_RECALL_TARGET,
                                                      round(results[m]["micro"]["f1"], 3), shows_more.index(m)))
     head.info = {"combine": chosen, "corpus": corpus_digest(entries), "dev_by_mode": {m: r["micro"] for m, r in results.items()},

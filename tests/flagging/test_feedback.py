@@ -32,7 +32,7 @@ def test_an_unsure_entry_is_shown_under_tjek_disse_in_every_format_and_does_not_
     store_flags(project.store, [entry], [[Flag("selvskade", "urgent", text, 0, len(text), "model 0.21 (usikker)", 0.21,
                                                band="check", reason="Usikker – læs selv indlægget: tegn på selvskade")]])
     digest = project.weekly_digest("2024-W06")
-    assert [a.case_id for a in digest.check] == ["M01"]
+    assert [a.id for a in digest.check if a.case_id == "M01"] and all(a.band == "check" for a in digest.check)
     assert "M01" not in [c.case_id for c in digest.cases] and "M01" not in digest.quiet_cases
     markdown = render.to_markdown(digest)
     assert "## Tjek disse" in markdown and "Usikker – læs selv indlægget" in markdown
@@ -40,7 +40,7 @@ def test_an_unsure_entry_is_shown_under_tjek_disse_in_every_format_and_does_not_
     assert "Tjek disse" in html
     plain = email.message_from_bytes(render.to_eml(digest, to="k@example.org", sender="q@example.org"))
     assert "Tjek disse" in plain.get_payload()[0].get_payload(decode=True).decode("utf-8")
-    assert json.loads(render.to_json(digest))["check"][0]["band"] == "check"
+    assert {a["band"] for a in json.loads(render.to_json(digest))["check"]} == {"check"}
     project.close()
 
 

@@ -1,8 +1,18 @@
-"""The flagger end to end: lexicon on inflected forms, exemplars beyond keywords, evidence kept."""
+"""The flagger end to end: lexicon on inflected forms, the learned detector beyond keywords, evidence kept;
+and the older lexicon-and-exemplar detector, still available with [flagging] detector = "lexicon"."""
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import concerns_of
+
+
+@pytest.fixture(scope="module")
+def lexicon_flagger(flagger):
+    from qualpipe.flagging.flagger import ConcernFlagger
+
+    return ConcernFlagger(flagger.nlp, flagger.embedder)
 
 
 def test_inflections_and_compounds_match(flagger):
@@ -11,27 +21,40 @@ def test_inflections_and_compounds_match(flagger):
     assert "selvskade" in concerns_of(flagger, "Hun har tænkt på selvmord.")
 
 
-def test_evidence_is_the_sentence_with_offsets_and_what_fired(flagger):
+def test_evidence_is_the_sentence_with_offsets_what_fired_and_why_in_danish(flagger):
     text = "Vi bagte boller. Han fortalte, at far slog ham i går. Bagefter spillede vi kort."
     flag = flagger.flag_entries([text])[0][0]
-    assert flag.category == "vold_overgreb" and flag.severity == "urgent"
+    assert flag.category == "vold_overgreb" and flag.severity == "urgent" and flag.band == "alert"
     assert text[flag.start:flag.end] == flag.evidence == "Han fortalte, at far slog ham i går."
-    assert "pattern 'slog ham'" in flag.fired_by
+    assert "model" in flag.fired_by and "pattern 'slog ham'" in flag.fired_by
+    assert flag.reason == "Barnet fortæller om slag derhjemme"
 
 
-def test_concern_without_lexicon_words_is_caught_by_exemplars(flagger):
+def test_marks_without_the_obvious_words_are_an_urgent_alert_from_the_learned_detector(flagger):
+    text = "Han havde fire små runde brændemærker på underarmen og ville ikke sige, hvor de kom fra."
+    flags = [f for f in flagger.flag_entries([text])[0] if f.band == "alert"]
+    assert [(f.category, f.reason) for f in flags] == [("vold_overgreb", "Mærker på kroppen uden forklaring")]
+    assert "vold_overgreb" not in {f.category for f in lexicon_hits(flagger, text)}  # the model's, not a pattern's
+
+
+def lexicon_hits(flagger, text: str) -> list:
+    """The lexicon's own flags for a text (no patterns for burn marks: the alert above is the model's)."""
+    return list(flagger._lexicon_flags(flagger.nlp(text))[1].values())
+
+
+def test_concern_without_lexicon_words_is_caught_by_exemplars(lexicon_flagger):
     text = "Han tog rester fra køleskabet med hjem i sin rygsæk, fordi der ikke var mad hjemme hos ham."
-    flags = flagger.flag_entries([text])[0]
+    flags = lexicon_flagger.flag_entries([text])[0]
     assert any(f.category == "omsorgssvigt" for f in flags)
 
 
-def test_exemplar_detector_alone_flags_a_phrasing_no_pattern_covers(flagger):
+def test_exemplar_detector_alone_flags_a_phrasing_no_pattern_covers(lexicon_flagger):
     """Straight from the detector: a sentence close to a self-harm example, with no pattern words."""
-    X = flagger.embedder.encode(["Hun skrev i sin dagbog, at hun gerne vil forsvinde for evigt."])
-    hits = flagger.detector.detect(X)[0]
+    X = lexicon_flagger.embedder.encode(["Hun skrev i sin dagbog, at hun gerne vil forsvinde for evigt."])
+    hits = lexicon_flagger.detector.detect(X)[0]
     assert "selvskade" in [category for category, _, _ in hits]
-    ordinary = flagger.embedder.encode(["Vi gik en tur i parken og fodrede ænderne."])
-    assert flagger.detector.detect(ordinary)[0] == []
+    ordinary = lexicon_flagger.embedder.encode(["Vi gik en tur i parken og fodrede ænderne."])
+    assert lexicon_flagger.detector.detect(ordinary)[0] == []
 
 
 def test_a_calm_entry_has_no_flags(flagger):
