@@ -112,8 +112,10 @@ def _concern_labels() -> dict[str, str]:
 def _render(template: str, **context) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
+    from qualpipe.flagging.render import severity
+
     env = Environment(loader=PackageLoader("qualpipe", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template(template).render(**context)
+    return env.get_template(template).render(severity=severity, **context)
 
 
 def _run_context(project, run_id: int | None) -> dict | None:
