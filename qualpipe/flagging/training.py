@@ -20,7 +20,7 @@ from qualpipe.errors import UserError
 from qualpipe.flagging.model import ConcernHead
 
 URGENT_RECALL_TARGET = 0.98
-FEEDBACK_WEIGHT = 5.0  # a coordinator's correction counts as much as this many corpus sentences
+FEEDBACK_WEIGHT = 20.0  # a coordinator's correction counts as much as this many corpus sentences
 
 
 @dataclass(frozen=True)
@@ -330,11 +330,14 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
     return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
-def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed: int = 13, C: float = 0.5,
-                        combine: str | None = None, feedback: Sequence[Feedback] = (),
+REGULARISATION = (0.5, 2.0, 8.0)  # logistic regression's C: the dev split picks one
+
+
+def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed: int = 13,
+                        feedback: Sequence[Feedback] = (),
                         progress: Callable[[str], None] = lambda message: None) -> TrainingResult:
-    """Fit on the train split (and feedback), choose thresholds and the lexicon's role on dev, score test."""
-    from qualpipe.flagging.flagger import URGENT_CATEGORIES
+    """Fit on the train split (and feedback) for each C, choose thresholds, the lexicon's role and C on dev,
+    score test once with what was chosen."""
     from qualpipe.flagging.lexicon import CATEGORIES
 
     entries = load_corpus(corpus)
@@ -342,35 +345,53 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
     progress(f"{len(entries)} labelled entries; embedding their sentences")
     data = cached_features(nlp, embedder, entries, outputs)
     parts = {split: _subset(data, [i for i, e in enumerate(entries) if e.split == split]) for split in ("train", "dev", "test")}
-    train = parts["train"]
-    head = ConcernHead(outputs, C=C, seed=seed, embedder=embedder_name)
+    train, dev, test = parts["train"], parts["dev"], parts["test"]
     texts, vectors, sizes, Y, W = train.texts, train.vectors, train.sizes, train.Y, None
     if feedback:
         extra = feedback_features(nlp, embedder, feedback, outputs)
         W = np.vstack([np.ones_like(Y, dtype=np.float32), extra.W])
         texts, vectors, sizes = texts + extra.texts, np.vstack([vectors, extra.vectors]), sizes + extra.sizes
         Y = np.vstack([Y, extra.Y])
-    progress(f"fitting the head on {len(train.entries)} entries ({len(texts)} sentences)")
-    head.fit_idf(texts).fit(head.features(texts, vectors, sizes), Y, W)
-    dev, test = parts["dev"], parts["test"]
-    dev_scores, _ = entry_scores(head, dev)
-    dev_gold = gold_matrix(with_high_labels(dev.entries), outputs)
-    head.alert_, head.check_ = choose_thresholds(dev_scores, dev_gold, outputs, URGENT_CATEGORIES)
     dev_view, flagger = lexical_view(nlp, [e.text for e in dev.entries])
-    results = {}
-    for mode in ([combine] if combine else ["model", "check", "check-veto", "union", "veto"]):
-        head.info["combine"] = mode
-        results[mode] = evaluate(dev.entries, predict(head, dev, dev_view, flagger), CATEGORIES)
-    # Never drop an urgent entry first (alerts and check band together), then the best alert F1; a tie goes to
-    # the mode that shows more for checking (guide rule 10: a doubtful urgent entry must never be dropped).
-    shows_more = ["veto", "union", "model", "check-veto", "check"]
-    chosen = combine or max(results, key=lambda m: (_urgent_recall(results[m]) >= URGENT_RECALL_TARGET,
-                                                     round(results[m]["micro"]["f1"], 3), shows_more.index(m)))
+    candidates = []
+    for C in REGULARISATION:
+        progress(f"fitting the head on {len(train.entries)} entries ({len(texts)} sentences), C={C}")
+        head = ConcernHead(outputs, C=C, seed=seed, embedder=embedder_name).fit_idf(texts)
+        head.fit(head.features(texts, vectors, sizes), Y, W)
+        candidates.append(_calibrate(head, dev, dev_view, flagger, outputs))
+    head, results, chosen = max(candidates, key=lambda c: _preference(c[1][c[2]], c[2]))
     head.info = {"combine": chosen, "corpus": corpus_digest(entries), "dev_by_mode": {m: r["micro"] for m, r in results.items()},
+                 "dev_f1_by_C": {str(h.C): round(r[m]["micro"]["f1"], 4) for h, r, m in candidates},
                  "feedback_labels": len(feedback), "embedder_model_id": embedder.model_id}
     test_view, _ = lexical_view(nlp, [e.text for e in test.entries])
     return TrainingResult(head, results[chosen], evaluate(test.entries, predict(head, test, test_view, flagger), CATEGORIES),
                           len(feedback))
+
+
+# A tie on dev goes to the mode later in this list: the check band (guide rule 10: a doubtful urgent entry
+# is never dropped), with ConText's negation, hypothetical and innocent-sense rules applied (rules 2-4).
+SHOWS_MORE = ("veto", "union", "model", "check", "check-veto")
+
+
+def _preference(result: dict, mode: str) -> tuple:
+    """Never drop an urgent entry first (alerts and check band together), then the best alert F1."""
+    return (_urgent_recall(result) >= URGENT_RECALL_TARGET, round(result["micro"]["f1"], 3), SHOWS_MORE.index(mode))
+
+
+def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tuple[ConcernHead, dict, str]:
+    """Thresholds on dev, then every way for the lexicon to join, scored on dev; returns the head, the
+    results per mode and the preferred mode."""
+    from qualpipe.flagging.flagger import URGENT_CATEGORIES
+    from qualpipe.flagging.lexicon import CATEGORIES
+
+    scores, _ = entry_scores(head, dev)
+    head.alert_, head.check_ = choose_thresholds(scores, gold_matrix(with_high_labels(dev.entries), outputs), outputs,
+                                                 URGENT_CATEGORIES)
+    results = {}
+    for mode in SHOWS_MORE:
+        head.info["combine"] = mode
+        results[mode] = evaluate(dev.entries, predict(head, dev, view, flagger), CATEGORIES)
+    return head, results, max(results, key=lambda m: _preference(results[m], m))
 
 
 def _urgent_recall(result: dict) -> float:

@@ -58,8 +58,8 @@ def test_a_coordinators_dismissals_of_a_recurring_false_alarm_stop_it_recurring(
     """Sadness that the visit is over is no concern (guide rule 4), but one volunteer writes it every week."""
     project = new_corpus_project(tmp_path / "p")
     weekly = ["Han var lidt ked af det, da vi skulle sige farvel.", "Hun var ked af, at besøget var slut.",
-              "Han blev ked af det, da mor kom og hentede ham, for han ville gerne blive længere.",
-              "Hun var lidt trist, da vi skulle sige farvel, men glad for dagen."]
+              "Han græd lidt, da vi skulle sige farvel, fordi han gerne ville blive og lege mere.",
+              "Hun græd lidt i bilen hjem, fordi dagen var slut."]
     rows = [{"entry_id": f"K1-{i}", "case_id": "K1", "date": f"2024-03-{4 + 7 * i:02d}", "text": t} for i, t in enumerate(weekly)]
     (tmp_path / "week.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     project.ingest([tmp_path / "week.jsonl"], "logbook")
@@ -76,7 +76,7 @@ def test_a_coordinators_dismissals_of_a_recurring_false_alarm_stop_it_recurring(
     assert trained.exit_code == 0, trained.output
     assert f"{len(false_alarms)} coordinator label(s)" in trained.output
     later = [{"entry_id": "K1-9", "case_id": "K1", "date": "2024-04-22",
-              "text": "Hun blev lidt ked af det, da hun skulle hjem, fordi det havde været så hyggeligt."},
+              "text": "Hun var lidt ked af det, da vi skulle sige farvel."},
              {"entry_id": "K1-10", "case_id": "K1", "date": "2024-04-29",
               "text": "Han sagde, at han er bange for at tage hjem, fordi far slår ham, når han er fuld."}]
     before = flagger.flag_entries([later[0]["text"]])[0]
