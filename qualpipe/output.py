@@ -20,6 +20,17 @@ def _as_dict(row: Any) -> dict[str, Any]:
     return asdict(row) if is_dataclass(row) else dict(row)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """A cell a spreadsheet will show as text: a string that starts like a formula gets a leading
+    apostrophe (OWASP's advice against CSV injection); other values are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_rows(rows: Iterable[Any], columns: Sequence[str], fmt: Format, out: TextIO | None = None, title: str | None = None) -> None:
     out = out or sys.stdout
     records = [_as_dict(r) for r in rows]
@@ -30,7 +41,7 @@ def write_rows(rows: Iterable[Any], columns: Sequence[str], fmt: Format, out: Te
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for record in records:
-            writer.writerow(["" if record.get(c) is None else record.get(c) for c in columns])
+            writer.writerow(["" if record.get(c) is None else spreadsheet_text(record.get(c)) for c in columns])
     else:
         from rich.console import Console
         from rich.table import Table

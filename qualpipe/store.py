@@ -256,9 +256,19 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
+def private_dir(path: Path) -> Path:
+    """Make a folder for outputs readable by its owner only (0700); a folder that exists is left as it is."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700)
+        os.chmod(path, 0o700)
+    return path
+
+
 def create_private_file(path: Path) -> None:
     """Create `path` readable and writable by its owner only; it will hold data about children."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(path).parent)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
     os.close(fd)
     os.chmod(path, 0o600)
@@ -280,7 +290,10 @@ class Store:
         self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA busy_timeout = 5000")
+        # WAL: a reader (Datasette, a report, the web app) never blocks a writer's commit, and a writer waits
+        # up to a minute for another writer instead of failing with "database is locked".
+        self.conn.execute("PRAGMA busy_timeout = 60000")
+        self.conn.execute("PRAGMA journal_mode = WAL")
         self._migrate()
 
     def _migrate(self) -> None:

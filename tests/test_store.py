@@ -103,3 +103,20 @@ def test_store_is_a_plain_sqlite_file_with_offsets_into_the_stored_text(corpus_p
             "SELECT d.text, s.start, s.end, s.text FROM segments s JOIN documents d ON d.id = s.document_id").fetchall()
     assert len(rows) > 100
     assert all(doc[start:end] == seg for doc, start, end, seg in rows)
+
+
+def test_a_reader_holding_a_transaction_does_not_stop_an_ingest(tmp_path):
+    import sqlite3
+
+    from conftest import CORPUS
+    from qualpipe.project import Project
+
+    with Project.init(tmp_path / "p") as project:
+        reader = sqlite3.connect(project.store.path)
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM documents").fetchone()  # a read transaction stays open
+        report = project.ingest([CORPUS / "logbooks"], "logbook")
+        reader.rollback()
+        reader.close()
+        assert report.ok and report.added == 180
+        assert project.store.query("SELECT COUNT(*) FROM documents")[0][0] == 180

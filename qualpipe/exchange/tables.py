@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from qualpipe.output import spreadsheet_text
+from qualpipe.store import create_private_file
+
 COLUMNS = ["case_id", "document", "kind", "role", "date", "code", "score", "source", "coder", "segment_id", "start", "end", "text"]
 WIDTHS = {"case_id": 10, "document": 34, "kind": 10, "role": 13, "date": 12, "code": 24, "score": 8, "source": 9,
           "coder": 14, "segment_id": 11, "start": 8, "end": 8, "text": 90}
@@ -35,10 +38,11 @@ def coded_rows(project, pseudonyms=None) -> list[dict]:
 
 def export_csv(project, path: Path, pseudonyms=None) -> int:
     rows = coded_rows(project, pseudonyms)
+    create_private_file(path)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_text(v) for k, v in row.items()} for row in rows)
     return len(rows)
 
 
@@ -57,11 +61,15 @@ def export_xlsx(project, path: Path, pseudonyms=None) -> int:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([row[c] for c in COLUMNS])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # text that starts with "=" is the entry's text, never a formula
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
     for index, column in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[column]
     for cell in sheet[get_column_letter(len(COLUMNS))][1:]:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    create_private_file(path)
     book.save(path)
     return len(rows)

@@ -10,6 +10,7 @@ from typing import Iterable
 
 from qualpipe.errors import InputError, UserError
 from qualpipe.privacy.detect import Entity, find_personal_data, name_lists
+from qualpipe.store import private_dir, write_private
 from qualpipe.text.normalize import Edit, NormalizedText, apply_edits
 
 TAGS = {"PERSON": "NAVN", "CPR": "CPR", "PHONE": "TLF", "EMAIL": "EMAIL", "ADDRESS": "ADRESSE",
@@ -67,8 +68,8 @@ class Pseudonymiser:
 
     def write_key(self, path: Path) -> None:
         """The re-identification key, per scope: pseudonym -> original (and the lookup that keeps later
-        runs consistent). Readable by its owner only; written whole or not at all."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        runs consistent). Readable by its owner only, in a folder of its owner only; written whole or not at all."""
+        private_dir(path.parent)
         partial = path.with_name(path.name + ".partial")
         fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -97,7 +98,7 @@ def pseudonymise_files(paths: Iterable[Path], output: Path, pseudonymiser: Pseud
     from qualpipe.ingest.decode import jsonl_records, read_text_file
 
     written, errors = [], []
-    output.mkdir(parents=True, exist_ok=True)
+    private_dir(output)
     for path in paths:
         try:
             if path.suffix.lower() not in PLAIN_SUFFIXES:
@@ -118,7 +119,7 @@ def pseudonymise_files(paths: Iterable[Path], output: Path, pseudonymiser: Pseud
             else:
                 result = pseudonymiser.pseudonymise(text, path.name).text
             target = output / path.name
-            target.write_text(result, encoding="utf-8")
+            write_private(target, result)
             written.append(target)
         except InputError as exc:
             errors.append(str(exc))

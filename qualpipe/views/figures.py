@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qualpipe.store import create_private_file, private_dir, write_private
+
 
 def _pyplot():
     import matplotlib
@@ -91,7 +93,7 @@ def write_topic_figures(project, run_id: int, out_dir: Path) -> list[Path]:
     from qualpipe.topics.runs import load_model
     from qualpipe.views.tables import segment_frame, topic_rows
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     model = load_model(project, run_id)
     # The saved vectoriser keeps its vocabulary but not qualpipe's analyser: give it back, so words are lemmas
     # from that (personal-data-free) vocabulary only.
@@ -109,6 +111,7 @@ def write_topic_figures(project, run_id: int, out_dir: Path) -> list[Path]:
 
     def save(figure, name: str) -> None:
         path = out_dir / f"{name}.html"
+        create_private_file(path)  # figures show topic words and case groups: owner only
         figure.write_html(str(path), include_plotlyjs="directory", full_html=True)
         written.append(path)
 
@@ -132,20 +135,20 @@ def write_topic_figures(project, run_id: int, out_dir: Path) -> list[Path]:
     rows = topic_rows(project, run_id)
     labels = {t["topic"]: t["label"] for t in rows}
     stored = [t for t in rows if t["topic"] >= 0][:12]
-    (out_dir / "topic-words.png").write_bytes(topic_words_png(stored))
+    write_private(out_dir / "topic-words.png", topic_words_png(stored))
     written.append(out_dir / "topic-words.png")
     if over_time is not None:
         table = over_time.pivot_table(index="Timestamp", columns="Topic", values="Frequency", fill_value=0)
         top = [t for t in table.sum().sort_values(ascending=False).index if t >= 0][:8]
         table = table[top].rename(columns=lambda t: labels.get(t, t))
         table.index = [ts.strftime("%Y-%m") for ts in table.index]
-        (out_dir / "topics-over-time.png").write_bytes(lines_png(table, f"Topics over time (run {run_id})"))
+        write_private(out_dir / "topics-over-time.png", lines_png(table, f"Topics over time (run {run_id})"))
         written.append(out_dir / "topics-over-time.png")
     by_role = per_role[per_role.Topic >= 0].pivot_table(index="Topic", columns="Class", values="Frequency", fill_value=0)
     shares = by_role / by_role.sum(axis=0)
     shares.index = [labels.get(t, t) for t in shares.index]
-    (out_dir / "topics-per-role.png").write_bytes(heatmap_png(shares, f"Topics per speaker role (run {run_id})",
-                                                              "share of the role's segments"))
+    write_private(out_dir / "topics-per-role.png", heatmap_png(shares, f"Topics per speaker role (run {run_id})",
+                                                               "share of the role's segments"))
     written.append(out_dir / "topics-per-role.png")
     return written
 

@@ -56,6 +56,22 @@ PERSONAS = {
     "V15": "Humorous with emojis. A cheerful volunteer who writes with humour, exclamation marks and "
            "emojis (😂, ❤️, ⚽, 🙈), jokes about herself ('jeg tabte selvfølgelig igen'), nicknames for "
            "the child; she gets quieter and plainer when something is wrong.",
+    "V17": "A practical single dad volunteer writing on a tablet: medium-length, down-to-earth entries about "
+           "what they did and how the child seemed, few adjectives, occasional autocorrect slips.",
+    "V18": "A warm grandmother-type volunteer in her sixties who uses diminutives and endearments ('lille skat', "
+           "'den søde pige'), mentions her church choir and her garden, 4-7 sentences.",
+    "V19": "A psychology student volunteer who writes analytically ('tryghed', 'regulering', 'tilknytning', "
+           "'hun søgte kontakt'), reflects on her own role, medium to long entries.",
+    "V20": "An extremely terse note-taker who writes fragments with clock times ('kl 14-17 svømning. ok. spiste "
+           "godt.'), rarely full sentences, now and then one longer line when something matters.",
+    "V21": "A volunteer couple who take turns writing, each entry signed or prefixed by the writer ('Jens: ...', "
+           "'Lis: ...'), sometimes both write a line in the same entry; two voices, one calmer, one more worried.",
+    "V22": "A volunteer who types on a phone with autocorrect: wrong but real words now and then ('hun var glad for "
+           "hunden' becomes 'hun var glad for hunten'), missing capital letters after full stops, short entries.",
+    "V23": "A retired police officer: factual, chronological, times and places ('Kl. 13.30 afhentet ved skolen.'), "
+           "neutral tone, notes what was said in quotes, medium length.",
+    "V24": "A young mother volunteer who writes long run-on paragraphs joined with 'og så' and 'og', little "
+           "punctuation, lots of detail about food and activities and her own children joining in.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -104,6 +120,11 @@ CALM = ["calm", "calm_cancel", "shy"]
 
 def cases_for(writer: str, rng: random.Random) -> list[str]:
     n = int(writer[1:])
+    if n > 16:  # the second round (train only): two serious and three mild arcs each, more case-history signal
+        serious = rng.sample(SERIOUS, 2)
+        arcs = serious + rng.sample(MILD, 3) + [rng.choice(CALM) for _ in range(3)]
+        rng.shuffle(arcs)
+        return arcs
     serious = [SERIOUS[(n - 1) % 4]]
     if n % 3 == 0:
         serious.append(SERIOUS[(n + 1) % 4])
@@ -114,10 +135,13 @@ def cases_for(writer: str, rng: random.Random) -> list[str]:
     return arcs
 
 
-def main() -> None:
+def main(only: list[str] | None = None) -> None:
     rng = random.Random(20261129)
     out = HERE / "briefs"
-    for writer, persona in PERSONAS.items():
+    for writer, persona in sorted(PERSONAS.items()):
+        if only and writer not in only:
+            rng = random.Random(f"20261129-{writer}")  # each later writer's draw does not depend on the others
+            continue
         arcs = cases_for(writer, rng)
         lines = []
         for i, arc in enumerate(arcs, 1):
@@ -132,4 +156,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:] or None)
