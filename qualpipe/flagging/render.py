@@ -83,8 +83,15 @@ def to_json(digest: Digest) -> str:
     return json.dumps(asdict(digest), ensure_ascii=False, indent=2)
 
 
+def _markdown_safe(text: str) -> str:
+    """Entry text in Markdown: HTML in it is shown, not run, by whatever renders the Markdown."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def to_markdown(digest: Digest, *, plain: bool = False) -> str:
     """Markdown, or with `plain` the same read as plain text (the e-mail's text part)."""
+    if not plain:
+        digest = _escaped(digest)
     bold = (lambda t: t) if plain else (lambda t: f"**{t}**")
     h1, h2 = ("", "") if plain else ("# ", "## ")
     attention = say("attention", n=len(digest.cases))
@@ -116,6 +123,23 @@ def to_markdown(digest: Digest, *, plain: bool = False) -> str:
     if digest.cases or digest.check:
         lines += ["", say("next_steps")]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _escaped(digest: Digest) -> Digest:
+    """A copy of the digest whose entry texts and case ids are safe in Markdown (offsets move with the text)."""
+    from dataclasses import replace
+
+    def view(a: AlertView) -> AlertView:
+        before, mark, after = a.text[:a.start], a.text[a.start:a.end], a.text[a.end:]
+        before, mark, after = _markdown_safe(before), _markdown_safe(mark), _markdown_safe(after)
+        return replace(a, text=before + mark + after, start=len(before), end=len(before) + len(mark),
+                       evidence=mark, case_id=_markdown_safe(a.case_id))
+
+    return replace(digest, cases=[replace(c, case_id=_markdown_safe(c.case_id), alerts=[view(a) for a in c.alerts])
+                                  for c in digest.cases],
+                   check=[view(a) for a in digest.check], handled=[view(a) for a in digest.handled],
+                   quiet_cases=[_markdown_safe(c) for c in digest.quiet_cases],
+                   silent_cases=[_markdown_safe(c) for c in digest.silent_cases])
 
 
 def to_html(digest: Digest) -> str:

@@ -291,3 +291,20 @@ def test_a_refused_login_or_an_unreachable_server_is_one_line_and_nothing_is_mar
                               "--to", "a@b.dk\nBcc: x@y.dk"])
     assert bad.exit_code == 2 and "not one e-mail address" in bad.output
     project.close()
+
+
+def test_hostile_text_and_case_ids_are_shown_not_run_in_every_format(tmp_path):
+    project = new_corpus_project(tmp_path / "p")
+    rows = [{"entry_id": "X-1", "case_id": "[/bold]<b>M99", "date": "2024-02-06",
+             "text": "Hun fortalte, at stedfar slår hende. <script>alert(1)</script><img src=x onerror=alert(2)>"}]
+    _logbook(tmp_path / "hostile.jsonl", rows)
+    project.ingest([tmp_path / "hostile.jsonl"], "logbook")
+    project.close()
+    runner = CliRunner()
+    base = ["--project", str(project.root), "alerts", "--week", "2024-W06", "--show-identities"]
+    terminal = runner.invoke(app, base)
+    assert terminal.exit_code == 0 and "[/bold]<b>M99" in terminal.output  # no rich MarkupError
+    markdown = runner.invoke(app, [*base, "-f", "markdown"]).output
+    assert "<script>" not in markdown and "<img" not in markdown and "&lt;script&gt;" in markdown
+    html = runner.invoke(app, [*base, "-f", "html"]).output
+    assert "<script>" not in html and "<img src=x" not in html
