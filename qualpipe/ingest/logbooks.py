@@ -92,8 +92,10 @@ def _rows_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError]]
 READERS = {".csv": _rows_csv, ".tsv": _rows_csv, ".xlsx": _rows_xlsx, ".jsonl": _rows_jsonl}
 
 
-def read_logbook(path: Path, columns: dict[str, str]) -> tuple[list[LogbookRow], list[InputError]]:
-    """All good rows of a logbook file, and one error per bad row.
+def read_logbook(path: Path, columns: dict[str, str], default_case: str | None = None
+                 ) -> tuple[list[LogbookRow], list[InputError]]:
+    """All good rows of a logbook file, and one error per bad row. With `default_case` (`ingest --case`),
+    rows without a case column or cell belong to that case.
 
     A problem with the whole file (no text column, unreadable) raises InputError instead.
     """
@@ -108,10 +110,10 @@ def read_logbook(path: Path, columns: dict[str, str]) -> tuple[list[LogbookRow],
             continue
         located = {"line": number} if where == "line" else {"row": number}
         if index == 0 and where == "row":
-            _require_columns(path, record, columns)
+            _require_columns(path, record, columns, needs_case=default_case is None)
         record = {str(k).strip(): v for k, v in record.items() if k is not None}
         text = _cell(record, columns["text"])
-        case_id = _cell(record, columns["case_id"])
+        case_id = _cell(record, columns["case_id"]) or default_case
         if not text:
             errors.append(InputError(path, f"empty '{columns['text']}'; fill in the entry or delete the row", **located))
             continue
@@ -143,9 +145,9 @@ def _cell(record: dict[str, Any], column: str) -> str:
     return str(value).strip()
 
 
-def _require_columns(path: Path, record: dict[str, Any], columns: dict[str, str]) -> None:
+def _require_columns(path: Path, record: dict[str, Any], columns: dict[str, str], needs_case: bool = True) -> None:
     present = {str(k).strip() for k in record if k is not None}
-    for field in ("text", "case_id"):
+    for field in ("text", "case_id") if needs_case else ("text",):
         if columns[field] not in present:
             raise InputError(
                 path,

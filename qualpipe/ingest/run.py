@@ -236,7 +236,7 @@ class Ingester:
         return result.text, moved
 
     def _logbook_drafts(self, path: Path) -> tuple[list[DocumentDraft], list[InputError]]:
-        rows, errors = read_logbook(path, self.config.columns)
+        rows, errors = read_logbook(path, self.config.columns, default_case=self.case_id)
         drafts = []
         for row in rows:
             role = self.roles.configured(row.author) if row.author else None

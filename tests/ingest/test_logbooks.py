@@ -62,3 +62,14 @@ def test_missing_text_column_names_the_fix_without_quoting_any_cell():
 @pytest.mark.parametrize("value", ["2024-03-05", "05-03-2024", "5/3/2024", "05.03.2024", "2024-03-05T14:00:00", dt.date(2024, 3, 5)])
 def test_danish_date_forms(value):
     assert parse_date(value) == "2024-03-05"
+
+
+def test_ingest_case_gives_every_row_of_a_file_without_a_case_column_its_case(tmp_path):
+    from qualpipe.project import Project
+
+    path = tmp_path / "Mads.csv"
+    path.write_text("dato;tekst\n04-03-2024;Vi bagte boller.\n11-03-2024;Vi var i svømmehallen.\n", encoding="utf-8")
+    with Project.init(tmp_path / "p") as project:
+        report = project.ingest([path], "logbook", case_id="M42", columns={"date": "dato", "text": "tekst"})
+        assert report.ok and report.added == 2
+        assert {r[0] for r in project.store.query("SELECT case_id FROM documents")} == {"M42"}
