@@ -51,17 +51,24 @@ def cached_encode(
     kind: str = "passage",
     batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    chunk: int = 2000,
 ) -> tuple[np.ndarray, int]:
-    """Rows for `texts` (in order) and how many were newly embedded; identical texts embed once."""
+    """Rows for `texts` (in order) and how many were newly embedded; identical texts embed once.
+
+    New texts are embedded shortest first in chunks of `chunk`, each stored in its own transaction, so a
+    run that is stopped keeps what it embedded (a text's vector does not depend on its batch mates)."""
     keys = [text_key(t, kind) for t in texts]
     found = known_vectors(store, embedder.model_id, keys)
     text_of = dict(zip(keys, texts))
     missing_keys = [k for k in dict.fromkeys(keys) if k not in found]
-    if missing_keys:
-        missing = [text_of[k] for k in missing_keys]
-        fresh = embedder.encode(missing, kind=kind, batch_size=batch_size, progress=progress)
-        store_vectors(store, embedder.model_id, missing, fresh, kind)
-        found.update(zip(missing_keys, fresh))
+    missing_keys.sort(key=lambda k: len(text_of[k]))
+    for start in range(0, len(missing_keys), chunk):
+        chosen = missing_keys[start:start + chunk]
+        texts_now = [text_of[k] for k in chosen]
+        step = None if progress is None else (lambda done, _total, base=start: progress(base + done, len(missing_keys)))
+        fresh = embedder.encode(texts_now, kind=kind, batch_size=batch_size, progress=step)
+        store_vectors(store, embedder.model_id, texts_now, fresh, kind)
+        found.update(zip(chosen, fresh))
     matrix = np.stack([found[k] for k in keys]) if keys else np.empty((0, embedder.dim), dtype=np.float32)
     return matrix.astype(np.float32), len(missing_keys)
 
