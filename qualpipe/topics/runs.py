@@ -91,7 +91,7 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
     if not refit:
         earlier = store.query("SELECT id, model_path FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1",
                               (fingerprint,))
-        if earlier and Path(earlier[0]["model_path"]).is_dir():
+        if earlier and model_dir(project, earlier[0]["model_path"]).is_dir():
             return int(earlier[0]["id"])
     X = embedder.encode(texts)
     codebook = project.codebook()
@@ -122,8 +122,9 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
             " fingerprint) VALUES (?,?,?,?,?,?,?,?,?)",
             (utc_now(), embedder.model_id, json.dumps(asdict(params)), len(segments), n_topics, "",
              _finite(npmi), _finite(diversity), fingerprint)).lastrowid
-        path = project.root / "topic-models" / f"run-{run_id}"
-        conn.execute("UPDATE topic_runs SET model_path = ? WHERE id = ?", (str(path), run_id))
+        relative = Path("topic-models") / f"run-{run_id}"  # relative to the project, wherever it is run from
+        path = model_dir(project, str(relative))
+        conn.execute("UPDATE topic_runs SET model_path = ? WHERE id = ?", (str(relative), run_id))
         for t in sorted(set(topics)):
             members = np.flatnonzero(topic_array == t)
             representative = _representatives(segments, X, members, centroids[t]) if t >= 0 else []
@@ -174,11 +175,16 @@ def _themes(project, texts: list[str], topics: np.ndarray, n_topics: int, min_sh
     return themes
 
 
-def run_info(project, run_id: int):
+def model_dir(project, stored: str) -> Path:
+    """A run's saved model folder: stored relative to the project (older stores: as an absolute path)."""
+    return Path(project.root).resolve() / stored
+
+
+def run_info(project, run_id: int) -> dict:
     rows = project.store.query("SELECT * FROM topic_runs WHERE id = ?", (run_id,))
-    if not rows or not Path(rows[0]["model_path"]).is_dir():
+    if not rows or not model_dir(project, rows[0]["model_path"]).is_dir():
         raise UserError(f"topic run {run_id}: not found; see 'qualpipe topics list'")
-    return rows[0]
+    return {**dict(rows[0]), "model_path": str(model_dir(project, rows[0]["model_path"]))}
 
 
 def latest_run(project) -> int:

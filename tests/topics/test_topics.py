@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from bertopic import BERTopic
 from typer.testing import CliRunner
@@ -11,7 +12,7 @@ from conftest import CORPUS
 from qualpipe.cli import app
 from qualpipe.topics.model import DanishAnalyzer, TopicParams
 from qualpipe.topics.quality import npmi_coherence, topic_diversity
-from qualpipe.topics.runs import assign_topics, fit_topics, latest_run
+from qualpipe.topics.runs import assign_topics, fit_topics, latest_run, run_info
 
 
 def _assignments(project, run_id: int) -> list[tuple]:
@@ -95,14 +96,16 @@ def test_refitting_with_the_same_seed_gives_the_same_topics_and_rerunning_stores
     assert words[0] == words[1]
 
 
-def test_keeping_outliers_and_guiding_by_the_codebook_are_run_options(topic_corpus):
+def test_keeping_outliers_and_guiding_by_the_codebook_are_run_options(topic_corpus, tmp_path, monkeypatch):
     kept = fit_topics(topic_corpus, TopicParams(reduce_outliers=False, guided=True))
     rows = _assignments(topic_corpus, kept)
     assert any(topic == -1 for _, topic, _ in rows) and all(topic == raw for _, topic, raw in rows)
     params = json.loads(topic_corpus.store.query("SELECT params FROM topic_runs WHERE id = ?", (kept,))[0][0])
     assert params["guided"] is True and params["reduce_outliers"] is False
-    path = topic_corpus.store.query("SELECT model_path FROM topic_runs WHERE id = ?", (kept,))[0][0]
-    seeds = BERTopic.load(path).seed_topic_list
+    stored = topic_corpus.store.query("SELECT model_path FROM topic_runs WHERE id = ?", (kept,))[0][0]
+    assert not Path(stored).is_absolute()  # relative to the project: found from any working folder
+    monkeypatch.chdir(tmp_path)
+    seeds = BERTopic.load(run_info(topic_corpus, kept)["model_path"]).seed_topic_list
     stabilitet = topic_corpus.codebook().get("stabilitet")
     assert list(stabilitet.cues) in [list(s) for s in seeds]
 
