@@ -42,6 +42,11 @@ TEMPLATE = """\
 # A regular expression searched in each file name; the named group `case` gives the case id and
 # `date` (YYYY-MM-DD) the interview date. Example: "(?P<case>M\\\\d+)_(?P<date>\\\\d{4}-\\\\d{2}-\\\\d{2})"
 # filename_pattern = ""
+# Limits that keep a damaged or hostile file from taking the machine: a file's size, what an Office file
+# (.docx, .xlsx) unpacks to, and one document's length (spaCy reads up to 1,000,000 characters at once).
+# max_file_mb = 100
+# max_unzipped_mb = 100
+# max_document_chars = 1000000
 
 [logbook.columns]
 # The column (or JSON field) that holds each logbook field, for exports that name them differently.
@@ -135,6 +140,9 @@ class Config:
     ner_pipeline: str = ""
     key_path: Path | None = None
     detector: str = "learned"
+    max_file_mb: int = 100
+    max_unzipped_mb: int = 100
+    max_document_chars: int = 1_000_000
     digest_from: str = "qualpipe@example.org"
     digest_to: tuple[str, ...] = ()
     smtp_host: str = ""
@@ -242,6 +250,9 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         ner_pipeline=str(privacy.get("ner_pipeline", "")),
         key_path=root / privacy.get("key", "private/qualpipe-key.json"),
         detector=detector,
+        max_file_mb=int(ingest.get("max_file_mb", 100)),
+        max_unzipped_mb=int(ingest.get("max_unzipped_mb", 100)),
+        max_document_chars=int(ingest.get("max_document_chars", 1_000_000)),
         digest_from=str(digest.get("from", "qualpipe@example.org")),
         digest_to=tuple(str(r) for r in recipients),
         smtp_host=str(smtp.get("host", "")),

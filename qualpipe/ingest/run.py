@@ -87,6 +87,27 @@ def _filename_fields(path: Path, config: Config) -> dict[str, str]:
     return {k: v for k, v in match.groupdict().items() if v} if match else {}
 
 
+def check_size(path: Path, config: Config) -> None:
+    size = path.stat().st_size if path.exists() else 0
+    if size > config.max_file_mb * 1_000_000:
+        raise InputError(path, f"is {size / 1e6:.0f} MB, more than {config.max_file_mb} MB ([ingest] max_file_mb); "
+                               "split it or raise the limit")
+
+
+def check_unzipped_size(path: Path, config: Config) -> None:
+    """A .docx or .xlsx is a zip: refuse one that would unpack to more than the limit (a zip bomb)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise InputError(path, "is not a readable Office file; open and re-save it") from None
+    if unpacked > config.max_unzipped_mb * 1_000_000:
+        raise InputError(path, f"would unpack to {unpacked / 1e6:.0f} MB, more than {config.max_unzipped_mb} MB "
+                               "([ingest] max_unzipped_mb); it is damaged or not a document")
+
+
 class Ingester:
     """Parses files of one kind and stores them; built once per `ingest` call."""
 
@@ -133,6 +154,11 @@ class Ingester:
                 report.errors.append(str(exc))
                 report.failures.append((exc.path, str(exc)))
                 log.info("ingest failed for one file (%s)", type(exc).__name__)
+            except (Exception, RecursionError) as exc:  # a damaged file must not end the batch (zlib, XML, zip…)
+                message = f"{path}: could not be read ({type(exc).__name__}); open and re-save it, or remove it"
+                report.errors.append(message)
+                report.failures.append((str(path), message))
+                log.info("ingest failed for one file (%s)", type(exc).__name__)
             if len(report.failures) == before:
                 succeeded.append(str(path))
             if progress:
@@ -161,7 +187,10 @@ class Ingester:
             other = "logbook" if suffix in LOGBOOK_SUFFIXES else "interview" if suffix in INTERVIEW_SUFFIXES else None
             hint = f"use --kind {other}" if other else f"qualpipe reads {', '.join(accepted)} as {self.kind}s"
             raise InputError(path, f"unknown or wrong file type '{suffix or '(none)'}' for --kind {self.kind}; {hint}")
+        check_size(path, self.config)
         data = read_file_bytes(path)
+        if suffix in (".docx", ".xlsx"):
+            check_unzipped_size(path, self.config)
         file_key = str(path.resolve())
         sha = hashlib.sha256(data).hexdigest()
         if self.store.file_hash(file_key) == sha:
@@ -172,6 +201,10 @@ class Ingester:
             drafts, row_errors = [self._interview_draft(path, suffix, data)], []
         else:
             drafts, row_errors = self._logbook_drafts(path)
+        too_long = [d for d in drafts if len(d.text) > self.config.max_document_chars]
+        if too_long:
+            raise InputError(path, f"a document holds {len(too_long[0].text):,} characters, more than "
+                                   f"{self.config.max_document_chars:,} ([ingest] max_document_chars); split the file")
         report.errors += [str(e) for e in row_errors]
         report.failures += [(e.path, str(e)) for e in row_errors]
         prepared = [(d, *segmented) for d, segmented in zip(drafts, self._segments(drafts))]

@@ -73,3 +73,31 @@ def test_ingest_case_gives_every_row_of_a_file_without_a_case_column_its_case(tm
         report = project.ingest([path], "logbook", case_id="M42", columns={"date": "dato", "text": "tekst"})
         assert report.ok and report.added == 2
         assert {r[0] for r in project.store.query("SELECT case_id FROM documents")} == {"M42"}
+
+
+def test_hostile_and_broken_files_get_one_line_each_and_the_batch_goes_on(tmp_path):
+    import zipfile
+
+    from conftest import CORPUS
+    from qualpipe.project import Project
+
+    folder = tmp_path / "ind"
+    folder.mkdir()
+    bomb = folder / "bombe.docx"  # 150 kB on disk, 150 MB unpacked
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<a>" + b"0" * 150_000_000 + b"</a>")
+    good = (CORPUS / "interviews" / "M14_2024-03-21_interview_far.docx").read_bytes()
+    broken = bytearray(good)
+    broken[len(broken) // 2: len(broken) // 2 + 400] = bytes(400)  # a damaged deflate stream
+    (folder / "M14_2024-03-21_beskadiget.docx").write_bytes(bytes(broken))
+    (folder / "lang.txt").write_text("R: " + "bla " * 260_000 + "\n", encoding="utf-8")  # one 1 MB line
+    (folder / "M01_2024-03-12_ok.txt").write_text("I: Hvordan går det?\nR: Det går godt.\n", encoding="utf-8")
+    with Project.init(tmp_path / "p") as project:
+        report = project.ingest([folder], "interview")
+    assert report.added == 1  # the good file
+    by_file = {e.split(":")[0].rsplit("/", 1)[-1]: e for e in report.errors}
+    assert set(by_file) == {"bombe.docx", "M14_2024-03-21_beskadiget.docx", "lang.txt"}, report.errors
+    assert "would unpack to 150 MB" in by_file["bombe.docx"]
+    assert "could not be read" in by_file["M14_2024-03-21_beskadiget.docx"] or "re-save" in by_file["M14_2024-03-21_beskadiget.docx"]
+    assert "max_document_chars" in by_file["lang.txt"]
+    assert all("\n" not in e and "bla bla" not in e for e in report.errors)
