@@ -145,7 +145,7 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
     files: dict[str, str] = {}
     for d in documents:
         source = source_guid[d["id"]]
-        element = _sub(sources_el, "TextSource", guid=source, name=_source_name(d),
+        element = _sub(sources_el, "TextSource", guid=source, name=_source_name(d, pseudonymised=pseudonyms is not None),
                        plainTextPath=f"internal://{source}.txt", creatingUser=user_guid[MACHINE_USER],
                        creationDateTime=_datetime(d["ingested_at"]))
         selections: dict[tuple[int, int], list] = defaultdict(list)
@@ -200,11 +200,14 @@ def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data)
 
 
-def _source_name(document) -> str:
-    name = Path(document["source_path"].split("#", 1)[0]).name
+def _source_name(document, pseudonymised: bool = False) -> str:
+    """The source's name in the QDA program; pseudonymised, it never shows the file name, which often
+    names the person interviewed ("samtale med Søren Madsen.txt")."""
     if document["kind"] == "logbook":
         return f"{document['case_id']} logbog {document['date'] or ''} ({document['doc_key'].split(':', 1)[1]})".strip()
-    return name
+    if pseudonymised:
+        return f"{document['case_id'] or 'uden sag'} interview {document['date'] or ''} (#{document['id']})".strip()
+    return Path(document["source_path"].split("#", 1)[0]).name
 
 
 @dataclass

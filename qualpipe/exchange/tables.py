@@ -25,7 +25,8 @@ def coded_rows(project, pseudonyms=None) -> list[dict]:
         pseudonyms.warm(r["case_id"] for r in rows)
     for r in rows:
         record = {k: r[k] for k in COLUMNS if k != "text"}
-        if pseudonyms is not None:
+        if pseudonyms is not None:  # a file name often names the person interviewed: not shown
+            record["document"] = f"{r['case_id'] or 'uden sag'} {r['kind']} {r['date'] or ''} (#{r['document_id']})"
             text, start, end = pseudonyms.span(r["document_id"], r["start"], r["end"])
             record["text"] = text[start:end]
         else:

@@ -75,3 +75,23 @@ def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx(tmp_path):
     assert "<f>" not in sheet
     values = [c.value for row in load_workbook(tmp_path / "x.xlsx").active.iter_rows() for c in row]
     assert HOSTILE in values  # the text itself, kept as text
+
+
+def test_pseudonymised_exports_do_not_show_file_names_that_name_people(tmp_path):
+    project = new_corpus_project(tmp_path / "p")
+    named = tmp_path / "M01_2024-03-12_samtale med Søren Madsen.txt"
+    named.write_text("I: Hvordan går det?\nR: Det går godt med Emma.\n", encoding="utf-8")
+    project.ingest([named], "interview")
+    from qualpipe.coding.run import code_project
+
+    code_project(project)
+    project.close()
+    runner = CliRunner()
+    base = ["--project", str(project.root), "export"]
+    assert runner.invoke(app, [*base, "--format", "csv", "-o", str(tmp_path / "x.csv")]).exit_code == 0
+    assert runner.invoke(app, [*base, "--format", "qdpx", "-o", str(tmp_path / "x.qdpx")]).exit_code == 0
+    csv_text = (tmp_path / "x.csv").read_text(encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "x.qdpx") as archive:
+        project_xml = archive.read("project.qde").decode("utf-8")
+    for shown in (csv_text, project_xml):
+        assert "Søren" not in shown and "Madsen" not in shown
