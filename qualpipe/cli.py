@@ -14,10 +14,20 @@ from qualpipe.distributed import STAGES
 from qualpipe.errors import UserError
 from qualpipe.output import Format, write_rows
 
+def print_version(asked: bool) -> None:
+    if asked:
+        from qualpipe import __version__
+
+        typer.echo(f"qualpipe {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main(
     project: Path = typer.Option(Path("."), "--project", "-p", envvar="QUALPIPE_PROJECT", help="Project folder (holds qualpipe.toml)."),
     log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING or ERROR. Logs never hold text from the corpus."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=lambda shown: print_version(shown),
+                                 help="Print qualpipe's version and exit."),
 ) -> None:
     state.project_dir = project
     level = logging.getLevelName(log_level.upper())

@@ -153,3 +153,12 @@ def test_segments_are_pseudonymised_unless_identities_are_asked_for(cli):
     assert "Sara" in shown and "Rikke" in shown
     assert "Sara" not in hidden and "Rikke" not in hidden and "[NAVN-1]" in hidden
     assert len(shown.splitlines()) == len(hidden.splitlines())
+
+
+def test_version_is_printed():
+    from typer.testing import CliRunner
+
+    from qualpipe import __version__
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"qualpipe {__version__}"
