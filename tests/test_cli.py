@@ -159,6 +159,7 @@ def test_version_is_printed():
     from typer.testing import CliRunner
 
     from qualpipe import __version__
+    from qualpipe.cli import app
 
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.strip() == f"qualpipe {__version__}"
