@@ -41,7 +41,7 @@ def main() -> None:
     view, flagger = lexical_view(nlp, [e.text for e in dev.entries])
     print(f"train {len(train.entries)} entries / {len(train.texts)} sentences; dev {len(dev.entries)} entries")
 
-    def run(label: str, C: float, drop: str | None = None, modes=("model", "check", "check-veto", "union", "veto")) -> ConcernHead:
+    def run(label: str, C: float, drop: str | None = None, modes=("model", "check", "union")) -> ConcernHead:
         head = ConcernHead(outputs, C=C, embedder=DEFAULT_MODEL).fit_idf(train.texts)
         Xt, Xd = train.X(head), dev.X(head)
         if drop is not None:  # ablation: zero one part of the representation
@@ -75,8 +75,8 @@ def main() -> None:
 def decide(head, proba, data, view, flagger):
     from qualpipe.flagging.flagger import decide_entry
 
-    return [decide_entry(head, proba[data.owner == i], sentences, triggers, best, flagger.context, flagger.lexicon, vetoed)
-            for i, (sentences, triggers, best, vetoed) in enumerate(view)]
+    return [decide_entry(head, proba[data.owner == i], sentences, best, flagger.lexicon, vetoed)
+            for i, (sentences, _, best, vetoed) in enumerate(view)]
 
 
 if __name__ == "__main__":

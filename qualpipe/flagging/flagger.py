@@ -128,10 +128,10 @@ class ConcernFlagger:
         stacked = np.concatenate(vectors) if texts else np.zeros((0, self.embedder.dim), np.float32)
         proba = head.predict_proba(head.features(texts, stacked, sizes)) if texts else np.zeros((0, len(head.categories)))
         out, at = [], 0
-        for sents, vecs, (triggers, lexicon_best, vetoed), n in zip(sentences, vectors, lexical, sizes):
+        for sents, vecs, (_, lexicon_best, vetoed), n in zip(sentences, vectors, lexical, sizes):
             block = proba[at:at + n]
             at += n
-            flags = decide_entry(head, block, sents, triggers, lexicon_best, self.context, self.lexicon, vetoed)
+            flags = decide_entry(head, block, sents, lexicon_best, self.lexicon, vetoed)
             out.append(self._explain(flags, sents, vecs))
         return out
 
@@ -214,20 +214,20 @@ def _sentence_span(sentence) -> tuple[str, int, int]:
 SERIOUS = ("omsorgssvigt", "vold_overgreb", "selvskade")  # guide rule 8: mistrivsel beside these only when separate
 
 
-def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, triggers, lexicon_best: dict[str, Flag],
-                 context: ContextRules, lexicon: Lexicon, vetoed: dict[str, set[int]] | None = None) -> list[Flag]:
+def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: dict[str, Flag], lexicon: Lexicon,
+                 vetoed: dict[str, set[int]] | None = None) -> list[Flag]:
     """One entry's flags from the head's sentence probabilities and the lexicon's flags.
 
-    Per category: the head alerts at or above its threshold, with the best sentence as evidence. How the
-    lexicon joins is the head's `combine` (chosen on the dev split): "model" ignores it; "union" adds its
-    flags as alerts; "check" shows its urgent flags that the head did not confirm in the check band;
-    "check-veto" is "check", and a sentence whose every lexicon match of the category ConText set aside
-    (negated, hypothetical, innocent, resolved) cannot be the evidence of an alert (an urgent one then
-    goes to the check band); "veto" is "union" with ConText's sentence rules blocking non-urgent alerts.
-    Urgent categories between the check and the alert threshold go to the check band. Graded categories
-    are 'high' when their severity output or a lexicon pattern says so. Guide rule 8: `mistrivsel` is
-    kept beside neglect, violence or self-harm only when another sentence shows it."""
-    combine = head.info.get("combine", "union")
+    Per category: the head alerts at or above its threshold, with the best sentence as evidence. The rules
+    veto what the guide says is no concern (rules 2-4): a sentence whose every lexicon match of the category
+    ConText set aside (negated, hypothetical, an innocent sense, resolved) cannot be an alert's evidence
+    (an urgent one then goes to the check band). How the lexicon's own flags join is the head's `combine`
+    (chosen on the dev split): "model" ignores them; "union" adds them as alerts; "check" shows its urgent
+    flags that the head did not confirm in the check band. Urgent categories between the check and the
+    alert threshold go to the check band. Graded categories are 'high' when their severity output or a
+    lexicon pattern says so. Guide rule 8: `mistrivsel` is kept beside neglect, violence or self-harm
+    only when another sentence shows it."""
+    combine = head.info.get("combine", "check")
     columns = {c: k for k, c in enumerate(head.categories)}
     vetoed = vetoed or {}
     starts = [_sentence_span(s)[1] for s in sentences]
@@ -236,15 +236,12 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, triggers, lexi
         lexical = lexicon_best.get(category) if combine != "model" else None
         k = columns.get(category)
         column = proba[:, k] if k is not None and len(proba) else np.zeros(len(sentences))
-        blocked = vetoed.get(category, set()) if combine == "check-veto" else set()
+        blocked = vetoed.get(category, set())
         usable = [i for i in range(len(column)) if starts[i] not in blocked]
         best = max(usable, key=lambda i: column[i]) if usable else 0
         score = float(column[best]) if usable else 0.0  # every sentence set aside by ConText: no alert
         top = float(column.max()) if len(column) else 0.0
         alert = k is not None and score >= head.alert_[category]
-        if alert and combine == "veto" and category not in URGENT_CATEGORIES \
-                and context.sentence_blocked(sentences[best], triggers, category):
-            alert = False
         if alert:
             severity = spec.severity
             high = columns.get(f"{category}:high")
@@ -255,9 +252,9 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, triggers, lexi
             text, s, e = _sentence_span(sentences[best])
             fired = f"model {score:.2f}" + (f"; {lexical.fired_by}" if lexical is not None else "")
             flags[category] = Flag(category, severity, text, s, e, fired, round(score, 4))
-        elif lexical is not None and (combine in ("union", "veto") or category in URGENT_CATEGORIES):
+        elif lexical is not None and (combine == "union" or category in URGENT_CATEGORIES):
             # "check": a lexicon hit the head does not confirm is shown for checking, for urgent categories only
-            band = "alert" if combine in ("union", "veto") else "check"
+            band = "alert" if combine == "union" else "check"
             flags[category] = replace(lexical, score=round(top, 4), band=band)
         elif k is not None and category in URGENT_CATEGORIES and top >= head.check_.get(category, 1.0):
             where = int(column.argmax())  # a vetoed sentence too: the check band drops nothing

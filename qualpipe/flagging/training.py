@@ -292,9 +292,9 @@ def predict(head: ConcernHead, data: Featurised, view, flagger) -> list[list]:
 
     proba = head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
     out = []
-    for i, (sentences, triggers, best, vetoed) in enumerate(view):
+    for i, (sentences, _, best, vetoed) in enumerate(view):
         block = proba[data.owner == i]
-        out.append(decide_entry(head, block, sentences, triggers, best, flagger.context, flagger.lexicon, vetoed))
+        out.append(decide_entry(head, block, sentences, best, flagger.lexicon, vetoed))
     return out
 
 
@@ -368,9 +368,9 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
                           len(feedback))
 
 
-# A tie on dev goes to the mode later in this list: the check band (guide rule 10: a doubtful urgent entry
-# is never dropped), with ConText's negation, hypothetical and innocent-sense rules applied (rules 2-4).
-SHOWS_MORE = ("veto", "union", "model", "check", "check-veto")
+# A tie on dev goes to the mode later in this list: the one that shows more for checking (guide rule 10: a
+# doubtful urgent entry is never dropped).
+SHOWS_MORE = ("union", "model", "check")
 
 
 def _preference(result: dict, mode: str) -> tuple:
