@@ -32,13 +32,13 @@ def score(name, data_train, data_dev, outputs, view, flagger, C=0.5):
     scores, _ = entry_scores(head, data_dev)
     head.alert_, head.check_ = choose_thresholds(scores, gold_matrix(with_high_labels(data_dev.entries), outputs), outputs,
                                                  URGENT_CATEGORIES)
-    for mode in ("model", "check"):
-        head.info["combine"] = mode
+    for mode in ("model", "union"):  # the lexicon's unconfirmed flags: never alerts, or alerts in every category
+        head.info["lexicon_alerts"] = list(CATEGORIES) if mode == "union" else []
         r = evaluate(data_dev.entries, predict(head, data_dev, view, flagger), CATEGORIES)
         m, u = r["micro"], r["urgent"]
         print(f"{name:<10} C={C} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
               f"urgent {u['tp']}/{u['tp'] + u['fn']} false {u['fp']} check {r['check_entries']}")
-        if mode == "check":
+        if mode == "model":
             print("   ", {c: round(v["f1"], 2) for c, v in r["per_category"].items()})
 
 

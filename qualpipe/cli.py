@@ -360,7 +360,8 @@ def flag_train(
         if project is not None:
             project.close()
     micro, urgent = result.test["micro"], result.test["urgent"]
-    typer.echo(f"{target}: trained (seed {seed}, lexicon: {result.head.info['combine']}, "
+    lexicon = ", ".join(result.head.info["lexicon_alerts"]) or "none"
+    typer.echo(f"{target}: trained (seed {seed}, C {result.head.C}, lexicon alerts for: {lexicon}, "
                f"{result.feedback} coordinator label(s)); test split: P {micro['precision']:.2f} R {micro['recall']:.2f} "
                f"F1 {micro['f1']:.2f}, urgent {urgent['tp']}/{urgent['tp'] + urgent['fn']} found, "
                f"{urgent['fp']} false urgent, {result.test['check_entries']} in the check band")

@@ -78,7 +78,7 @@ class ConcernFlagger:
     """Flags entries. Built once (loads patterns, the learned head or the exemplars), used for any number of entries.
 
     With `model` (a ConcernHead; the default detector), the head scores every sentence in its entry's
-    context and decides; the lexicon and ConText add what the head missed (`combine`, chosen on the dev
+    context and decides; the lexicon and ConText add what the head missed (`lexicon_alerts`, chosen on the dev
     split) and give the readable evidence. Without it, the older lexicon + exemplar detector decides."""
 
     def __init__(self, nlp: Language, embedder: Embedder | None, lexicon: Lexicon | None = None,
@@ -219,30 +219,30 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: 
     """One entry's flags from the head's sentence probabilities and the lexicon's flags.
 
     Per category: the head alerts at or above its threshold, with the best sentence as evidence. The rules
-    veto what the guide says is no concern (rules 2-4): a sentence whose every lexicon match of the category
-    ConText set aside (negated, hypothetical, an innocent sense, resolved) cannot be an alert's evidence
-    (an urgent one then goes to the check band). How the lexicon's own flags join is the head's `combine`
-    (chosen on the dev split): "model" ignores them; "union" adds them as alerts; "check" shows its urgent
-    flags that the head did not confirm in the check band. Urgent categories between the check and the
-    alert threshold go to the check band. Graded categories are 'high' when their severity output or a
-    lexicon pattern says so. Guide rule 8: `mistrivsel` is kept beside neglect, violence or self-harm
-    only when another sentence shows it."""
-    combine = head.info.get("combine", "check")
+    veto what the guide says is no concern (rules 2-4): for the non-urgent categories, a sentence whose
+    every lexicon match of the category ConText set aside (negated, hypothetical, an innocent sense,
+    resolved) cannot be an alert's evidence; for the urgent ones ConText never silences the head, since
+    "hun vil ikke leve mere" is a disclosure, not a negation. A lexicon flag the head does not confirm is
+    an alert for the categories the dev split chose (`head.info["lexicon_alerts"]`), and for the urgent
+    categories otherwise goes to the check band, as do urgent scores between the check and the alert
+    threshold (guide rule 10). Graded categories are 'high' when their severity output or a lexicon
+    pattern says so. Guide rule 8: `mistrivsel` is kept beside neglect, violence or self-harm only when
+    another sentence shows it."""
+    from_lexicon = set(head.info.get("lexicon_alerts", ()))
     columns = {c: k for k, c in enumerate(head.categories)}
     vetoed = vetoed or {}
     starts = [_sentence_span(s)[1] for s in sentences]
     flags: dict[str, Flag] = {}
     for category, spec in lexicon.categories.items():
-        lexical = lexicon_best.get(category) if combine != "model" else None
+        lexical = lexicon_best.get(category)
         k = columns.get(category)
         column = proba[:, k] if k is not None and len(proba) else np.zeros(len(sentences))
-        blocked = vetoed.get(category, set())
+        blocked = set() if category in URGENT_CATEGORIES else vetoed.get(category, set())
         usable = [i for i in range(len(column)) if starts[i] not in blocked]
         best = max(usable, key=lambda i: column[i]) if usable else 0
         score = float(column[best]) if usable else 0.0  # every sentence set aside by ConText: no alert
         top = float(column.max()) if len(column) else 0.0
-        alert = k is not None and score >= head.alert_[category]
-        if alert:
+        if k is not None and score >= head.alert_[category]:
             severity = spec.severity
             high = columns.get(f"{category}:high")
             if high is not None and float(proba[:, high].max()) >= head.alert_[f"{category}:high"]:
@@ -252,12 +252,11 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: 
             text, s, e = _sentence_span(sentences[best])
             fired = f"model {score:.2f}" + (f"; {lexical.fired_by}" if lexical is not None else "")
             flags[category] = Flag(category, severity, text, s, e, fired, round(score, 4))
-        elif lexical is not None and (combine == "union" or category in URGENT_CATEGORIES):
-            # "check": a lexicon hit the head does not confirm is shown for checking, for urgent categories only
-            band = "alert" if combine == "union" else "check"
+        elif lexical is not None and (category in from_lexicon or category in URGENT_CATEGORIES):
+            band = "alert" if category in from_lexicon else "check"
             flags[category] = replace(lexical, score=round(top, 4), band=band)
         elif k is not None and category in URGENT_CATEGORIES and top >= head.check_.get(category, 1.0):
-            where = int(column.argmax())  # a vetoed sentence too: the check band drops nothing
+            where = int(column.argmax())
             text, s, e = _sentence_span(sentences[where])
             flags[category] = Flag(category, spec.severity, text, s, e, f"model {top:.2f} (usikker)", round(top, 4),
                                    band="check")

@@ -161,9 +161,10 @@ def gold_matrix(entries: Sequence[LabelledEntry], categories: Sequence[str]) -> 
 
 def choose_thresholds(scores: np.ndarray, gold: np.ndarray, categories: Sequence[str], urgent: Iterable[str],
                       ) -> tuple[dict[str, float], dict[str, float]]:
-    """Per category on dev: the alert threshold with the best F1; for urgent categories also a check band
-    below it, down to the highest threshold whose dev recall reaches URGENT_RECALL_TARGET, so what the
-    alert threshold misses is shown to the coordinator as "check this" rather than dropped."""
+    """Per category on dev: the alert threshold with the best F1; recall-first for the urgent categories (the
+    best F2, which weighs recall twice), with a check band below it down to the highest threshold whose dev
+    recall reaches URGENT_RECALL_TARGET, so what the alert threshold misses is shown to the coordinator as
+    "check this" rather than dropped."""
     urgent = set(urgent)
     alert, check = {}, {}
     grid = np.unique(np.clip(np.concatenate([np.linspace(0.02, 0.98, 97), scores.ravel()]), 0.02, 0.99))
@@ -172,17 +173,19 @@ def choose_thresholds(scores: np.ndarray, gold: np.ndarray, categories: Sequence
         if not g.any():
             alert[category] = check[category] = 0.99
             continue
-        f1 = [_f1(s >= t, g) for t in grid]
-        alert[category] = check[category] = float(grid[int(np.argmax(f1))])
+        beta = 2.0 if category in urgent else 1.0
+        fb = [_fbeta(s >= t, g, beta) for t in grid]
+        alert[category] = check[category] = float(grid[int(np.argmax(fb))])
         if category in urgent:
             ok = [t for t in grid if (s[g] >= t).mean() >= URGENT_RECALL_TARGET]
             check[category] = float(min(alert[category], max(ok))) if ok else alert[category]
     return alert, check
 
 
-def _f1(predicted: np.ndarray, gold: np.ndarray) -> float:
+def _fbeta(predicted: np.ndarray, gold: np.ndarray, beta: float = 1.0) -> float:
     tp = float((predicted & gold).sum())
-    return 2 * tp / max(float(predicted.sum() + gold.sum()), 1.0)
+    b2 = beta * beta
+    return (1 + b2) * tp / max(b2 * float(gold.sum()) + float(predicted.sum()), 1.0)
 
 
 SEVERITY_HEADS = ("aflysning", "mistrivsel", "konflikt")  # graded categories: a head says when it is 'high'
@@ -359,28 +362,19 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
         head = ConcernHead(outputs, C=C, seed=seed, embedder=embedder_name).fit_idf(texts)
         head.fit(head.features(texts, vectors, sizes), Y, W)
         candidates.append(_calibrate(head, dev, dev_view, flagger, outputs))
-    head, results, chosen = max(candidates, key=lambda c: _preference(c[1][c[2]], c[2]))
-    head.info = {"combine": chosen, "corpus": corpus_digest(entries), "dev_by_mode": {m: r["micro"] for m, r in results.items()},
-                 "dev_f1_by_C": {str(h.C): round(r[m]["micro"]["f1"], 4) for h, r, m in candidates},
+    head, result = max(candidates, key=lambda c: (_urgent_recall(c[1]) >= URGENT_RECALL_TARGET,
+                                                  round(c[1]["micro"]["f1"], 3)))
+    head.info = {"lexicon_alerts": head.info["lexicon_alerts"], "corpus": corpus_digest(entries),
+                 "dev": result["micro"], "dev_f1_by_C": {str(h.C): round(r["micro"]["f1"], 4) for h, r in candidates},
                  "feedback_labels": len(feedback), "embedder_model_id": embedder.model_id}
     test_view, _ = lexical_view(nlp, [e.text for e in test.entries])
-    return TrainingResult(head, results[chosen], evaluate(test.entries, predict(head, test, test_view, flagger), CATEGORIES),
+    return TrainingResult(head, result, evaluate(test.entries, predict(head, test, test_view, flagger), CATEGORIES),
                           len(feedback))
 
 
-# A tie on dev goes to the mode later in this list: the one that shows more for checking (guide rule 10: a
-# doubtful urgent entry is never dropped).
-SHOWS_MORE = ("union", "model", "check")
-
-
-def _preference(result: dict, mode: str) -> tuple:
-    """Never drop an urgent entry first (alerts and check band together), then the best alert F1."""
-    return (_urgent_recall(result) >= URGENT_RECALL_TARGET, round(result["micro"]["f1"], 3), SHOWS_MORE.index(mode))
-
-
-def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tuple[ConcernHead, dict, str]:
-    """Thresholds on dev, then every way for the lexicon to join, scored on dev; returns the head, the
-    results per mode and the preferred mode."""
+def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tuple[ConcernHead, dict]:
+    """Thresholds on dev; then, per category, whether the lexicon's flags the head does not confirm become
+    alerts (where that raises the category's dev F1). Returns the head and its dev results."""
     from qualpipe.flagging.flagger import URGENT_CATEGORIES
     from qualpipe.flagging.lexicon import CATEGORIES
 
@@ -388,10 +382,11 @@ def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tu
     head.alert_, head.check_ = choose_thresholds(scores, gold_matrix(with_high_labels(dev.entries), outputs), outputs,
                                                  URGENT_CATEGORIES)
     results = {}
-    for mode in SHOWS_MORE:
-        head.info["combine"] = mode
-        results[mode] = evaluate(dev.entries, predict(head, dev, view, flagger), CATEGORIES)
-    return head, results, max(results, key=lambda m: _preference(results[m], m))
+    for chosen in ((), CATEGORIES):
+        head.info["lexicon_alerts"] = list(chosen)
+        results[bool(chosen)] = evaluate(dev.entries, predict(head, dev, view, flagger), CATEGORIES)["per_category"]
+    head.info["lexicon_alerts"] = [c for c in CATEGORIES if results[True][c]["f1"] > results[False][c]["f1"]]
+    return head, evaluate(dev.entries, predict(head, dev, view, flagger), CATEGORIES)
 
 
 def _urgent_recall(result: dict) -> float:

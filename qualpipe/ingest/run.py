@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from qualpipe.config import Config
-from qualpipe.errors import InputError
+from qualpipe.errors import InputError, UserError
 from qualpipe.ingest.decode import decode_text, read_file_bytes
 from qualpipe.ingest.logbooks import READERS as LOGBOOK_READERS
 from qualpipe.ingest.logbooks import parse_date, read_logbook
@@ -154,7 +155,9 @@ class Ingester:
                 report.errors.append(str(exc))
                 report.failures.append((exc.path, str(exc)))
                 log.info("ingest failed for one file (%s)", type(exc).__name__)
-            except (Exception, RecursionError) as exc:  # a damaged file must not end the batch (zlib, XML, zip…)
+            except (UserError, sqlite3.Error):
+                raise  # a configuration problem or a store failure is not the file's: it stops the run
+            except Exception as exc:  # a damaged file must not end the batch (zlib, XML, zip…)
                 message = f"{path}: could not be read ({type(exc).__name__}); open and re-save it, or remove it"
                 report.errors.append(message)
                 report.failures.append((str(path), message))

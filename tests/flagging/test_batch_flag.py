@@ -13,7 +13,7 @@ def test_flag_batch_writes_concerns_per_line_and_applies_case_rules(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     lines = [
         {"id": "a", "case_id": "K1", "date": "2024-03-12", "text": "Besøget blev aflyst igen.", "author": "Lone"},
-        {"id": "b", "case_id": "K1", "date": "2024-03-01", "text": "Mor meldte afbud om morgenen."},
+        {"id": "b", "case_id": "K1", "date": "2024-03-01", "text": "Besøget blev aflyst, fordi mor var syg."},
         {"id": "c", "text": "Vi slog katten i Uno og grinede."},
         {"id": "d", "text": "Hun sagde, at hun ikke vil leve mere."},
     ]

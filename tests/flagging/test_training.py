@@ -29,7 +29,8 @@ def retrained(tmp_path_factory):
 def test_the_training_command_reproduces_the_shipped_weights_and_thresholds(retrained):
     head, output = retrained
     shipped = ConcernHead.load(shipped_model_path())
-    assert head.categories == shipped.categories and head.info["combine"] == shipped.info["combine"]
+    assert head.categories == shipped.categories and head.C == shipped.C
+    assert head.info["lexicon_alerts"] == shipped.info["lexicon_alerts"]
     # Same corpus and seed: the same weights, up to float16 storage and the engine's per-CPU rounding.
     assert np.allclose(head.coef_, shipped.coef_, atol=2e-3) and np.allclose(head.intercept_, shipped.intercept_, atol=2e-3)
     assert all(abs(head.alert_[k] - shipped.alert_[k]) < 0.02 for k in head.categories)
