@@ -78,8 +78,8 @@ class ConcernFlagger:
     """Flags entries. Built once (loads patterns, the learned head or the exemplars), used for any number of entries.
 
     With `model` (a ConcernHead; the default detector), the head scores every sentence in its entry's
-    context and decides; the lexicon and ConText add what the head missed (`lexicon_alerts`, chosen on the dev
-    split) and give the readable evidence. Without it, the older lexicon + exemplar detector decides."""
+    context and decides (`decide_entry`); the lexicon and ConText veto innocent senses, fill the check band
+    and raise severities. Without it, the older lexicon + exemplar detector decides."""
 
     def __init__(self, nlp: Language, embedder: Embedder | None, lexicon: Lexicon | None = None,
                  model: ConcernHead | None = None, reasons: Reasons | None = None):
