@@ -20,7 +20,8 @@ from qualpipe.flagging.flagger import URGENT_CATEGORIES
 from qualpipe.flagging.lexicon import CATEGORIES
 from qualpipe.flagging.model import ConcernHead
 from qualpipe.flagging.training import (_subset, cached_features, choose_thresholds, entry_scores, evaluate, featurise,
-                                        gold_matrix, head_outputs, lexical_view, load_corpus, predict, with_high_labels)
+                                        gold_matrix, head_outputs, lexical_view, load_corpus, predict, sentence_proba,
+                                        with_high_labels)
 from qualpipe.text.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,12 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def score(name, data_train, data_dev, outputs, view, flagger, C=0.5):
     head = ConcernHead(outputs, C=C, embedder=name).fit_idf(data_train.texts)
     head.fit(data_train.X(head), data_train.Y)
-    scores, _ = entry_scores(head, data_dev)
-    head.alert_, head.check_ = choose_thresholds(scores, gold_matrix(with_high_labels(data_dev.entries), outputs), outputs,
+    proba = sentence_proba(head, data_dev)
+    head.alert_, head.check_ = choose_thresholds(entry_scores(proba, data_dev), gold_matrix(with_high_labels(data_dev.entries), outputs), outputs,
                                                  URGENT_CATEGORIES)
     for mode in ("model", "union"):  # the lexicon's unconfirmed flags: never alerts, or alerts in every category
         head.info["lexicon_alerts"] = list(CATEGORIES) if mode == "union" else []
-        r = evaluate(data_dev.entries, predict(head, data_dev, view, flagger), CATEGORIES)
+        r = evaluate(data_dev.entries, predict(head, proba, data_dev, view, flagger), CATEGORIES)
         m, u = r["micro"], r["urgent"]
         print(f"{name:<10} C={C} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
               f"urgent {u['tp']}/{u['tp'] + u['fn']} false {u['fp']} check {r['check_entries']}")

@@ -97,35 +97,23 @@ class ConcernFlagger:
     def flag_entries(self, texts: Sequence[str]) -> list[list[Flag]]:
         docs = list(self.nlp.pipe(texts))
         sentences = [[s for s in doc.sents if s.text.strip()] for doc in docs]
+        flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
         # The lexicon and ConText run in a second thread while the sentences are embedded: ONNX Runtime
         # computes outside the GIL, so the pattern work takes the time the embedding leaves on the cores.
         with ThreadPoolExecutor(1, thread_name_prefix="qualpipe-lexicon") as pool:
             lexical = pool.submit(lambda: [self._lexicon_flags(doc) for doc in docs])
-            vectors = self._embed(sentences)
+            stacked = self.embedder.encode(flat) if self.embedder is not None and flat else None
             lexical = lexical.result()
+        vectors = _per_entry(stacked, sentences)
         if self.model is not None:
-            return self._decide_learned(sentences, vectors, lexical)
+            return self._decide_learned(sentences, flat, stacked, vectors, lexical)
         detected = self._detect(sentences, vectors)
         return [self._explain(self._decide(sents, hits, triggers, best), sents, vecs)
                 for sents, hits, (triggers, best, _), vecs in zip(sentences, detected, lexical, vectors)]
 
-    def _embed(self, sentences) -> list[np.ndarray | None]:
-        """Each entry's sentence vectors (None per entry without an embedder)."""
-        if self.embedder is None:
-            return [None] * len(sentences)
-        flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
-        vectors = self.embedder.encode(flat) if flat else np.zeros((0, 1), np.float32)
-        out, at = [], 0
-        for sents in sentences:
-            out.append(vectors[at:at + len(sents)])
-            at += len(sents)
-        return out
-
-    def _decide_learned(self, sentences, vectors, lexical) -> list[list[Flag]]:
+    def _decide_learned(self, sentences, texts, stacked, vectors, lexical) -> list[list[Flag]]:
         head = self.model
         sizes = [len(s) for s in sentences]
-        texts = [" ".join(s.text.split()) for sents in sentences for s in sents]
-        stacked = np.concatenate(vectors) if texts else np.zeros((0, self.embedder.dim), np.float32)
         proba = head.predict_proba(head.features(texts, stacked, sizes)) if texts else np.zeros((0, len(head.categories)))
         out, at = [], 0
         for sents, vecs, (_, lexicon_best, vetoed), n in zip(sentences, vectors, lexical, sizes):
@@ -192,6 +180,14 @@ class ConcernFlagger:
         if flag.category in URGENT_CATEGORIES and flag.severity != "urgent":
             return replace(flag, severity="urgent")
         return flag
+
+
+def _per_entry(stacked: np.ndarray | None, sentences) -> list[np.ndarray | None]:
+    """Each entry's rows of the stacked sentence vectors (None per entry without vectors)."""
+    if stacked is None:
+        return [None] * len(sentences)
+    bounds = np.cumsum([0, *(len(s) for s in sentences)])
+    return [stacked[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def _keep(best: dict[str, Flag], flag: Flag) -> None:

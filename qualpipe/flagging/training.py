@@ -90,18 +90,11 @@ class Featurised:
 
 
 def sentence_spans(nlp, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-    """Each text's non-empty sentences as (start, end) character offsets, stripped of surrounding space."""
-    spans = []
-    for doc in nlp.pipe(texts):
-        entry = []
-        for sent in doc.sents:
-            text = sent.text
-            if not text.strip():
-                continue
-            start = sent.start_char + len(text) - len(text.lstrip())
-            entry.append((start, start + len(text.strip())))
-        spans.append(entry or [(0, len(doc.text))])
-    return spans
+    """Each text's non-empty sentences as (start, end) offsets, split and stripped exactly as the flagger
+    does (an entry's sentences here must be the flagger's, one for one)."""
+    from qualpipe.flagging.flagger import _sentence_span
+
+    return [[_sentence_span(s)[1:] for s in doc.sents if s.text.strip()] for doc in nlp.pipe(texts)]
 
 
 def featurise(nlp, embed: Callable[[list[str]], np.ndarray], entries: Sequence, text_of=lambda e: e.text,
@@ -134,20 +127,19 @@ def sentence_labels(entries: Sequence[LabelledEntry], spans, categories: Sequenc
     return np.concatenate(rows) if rows else np.zeros((0, len(categories)), np.int8)
 
 
-def entry_scores(head: ConcernHead, data: Featurised) -> tuple[np.ndarray, np.ndarray]:
-    """Per entry and category: the best sentence's probability, and that sentence's index in the entry."""
-    proba = head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
-    n = len(data.entries)
-    best = np.zeros((n, len(head.categories)), dtype=np.float32)
-    where = np.zeros((n, len(head.categories)), dtype=np.int64)
-    start = 0
-    for i, entry_spans in enumerate(data.spans):
-        block = proba[start:start + len(entry_spans)]
+def sentence_proba(head: ConcernHead, data: Featurised) -> np.ndarray:
+    """The head's probabilities for every sentence of `data` (sentences x outputs)."""
+    return head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
+
+
+def entry_scores(proba: np.ndarray, data: Featurised) -> np.ndarray:
+    """Per entry and output: its best sentence's probability (0 for an entry without sentences)."""
+    best = np.zeros((len(data.entries), proba.shape[1]), dtype=np.float32)
+    for i in range(len(data.entries)):
+        block = proba[data.owner == i]
         if len(block):
             best[i] = block.max(axis=0)
-            where[i] = block.argmax(axis=0)
-        start += len(entry_spans)
-    return best, where
+    return best
 
 
 def gold_matrix(entries: Sequence[LabelledEntry], categories: Sequence[str]) -> np.ndarray:
@@ -289,11 +281,11 @@ def lexical_view(nlp, texts: Sequence[str]):
     return out, lexicon_only
 
 
-def predict(head: ConcernHead, data: Featurised, view, flagger) -> list[list]:
-    """The learned detector's flags for featurised entries (as ConcernFlagger decides them)."""
+def predict(head: ConcernHead, proba: np.ndarray, data: Featurised, view, flagger) -> list[list]:
+    """The learned detector's flags for featurised entries from their sentence probabilities (`sentence_proba`),
+    decided as ConcernFlagger decides them."""
     from qualpipe.flagging.flagger import decide_entry
 
-    proba = head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
     out = []
     for i, (sentences, _, best, vetoed) in enumerate(view):
         block = proba[data.owner == i]
@@ -368,8 +360,8 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
                  "dev": result["micro"], "dev_f1_by_C": {str(h.C): round(r["micro"]["f1"], 4) for h, r in candidates},
                  "feedback_labels": len(feedback), "embedder_model_id": embedder.model_id}
     test_view, _ = lexical_view(nlp, [e.text for e in test.entries])
-    return TrainingResult(head, result, evaluate(test.entries, predict(head, test, test_view, flagger), CATEGORIES),
-                          len(feedback))
+    flags = predict(head, sentence_proba(head, test), test, test_view, flagger)
+    return TrainingResult(head, result, evaluate(test.entries, flags, CATEGORIES), len(feedback))
 
 
 def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tuple[ConcernHead, dict]:
@@ -378,15 +370,15 @@ def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tu
     from qualpipe.flagging.flagger import URGENT_CATEGORIES
     from qualpipe.flagging.lexicon import CATEGORIES
 
-    scores, _ = entry_scores(head, dev)
-    head.alert_, head.check_ = choose_thresholds(scores, gold_matrix(with_high_labels(dev.entries), outputs), outputs,
-                                                 URGENT_CATEGORIES)
+    proba = sentence_proba(head, dev)
+    head.alert_, head.check_ = choose_thresholds(entry_scores(proba, dev), gold_matrix(with_high_labels(dev.entries), outputs),
+                                                 outputs, URGENT_CATEGORIES)
     results = {}
     for chosen in ((), CATEGORIES):
         head.info["lexicon_alerts"] = list(chosen)
-        results[bool(chosen)] = evaluate(dev.entries, predict(head, dev, view, flagger), CATEGORIES)["per_category"]
+        results[bool(chosen)] = evaluate(dev.entries, predict(head, proba, dev, view, flagger), CATEGORIES)["per_category"]
     head.info["lexicon_alerts"] = [c for c in CATEGORIES if results[True][c]["f1"] > results[False][c]["f1"]]
-    return head, evaluate(dev.entries, predict(head, dev, view, flagger), CATEGORIES)
+    return head, evaluate(dev.entries, predict(head, proba, dev, view, flagger), CATEGORIES)
 
 
 def _urgent_recall(result: dict) -> float:
