@@ -179,7 +179,8 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, f
 
     The first build of a week shows every unacknowledged alert no digest has shown yet whose entry is
     dated in that week or earlier (earlier ones marked late, with their date: a skipped week's alerts
-    reach the next digest), and every urgent or high alert shown before and still not handled. What
+    reach the next digest), and every urgent or high alert shown before and still not handled, the
+    check band's included. What
     it showed is kept: rebuilding the week shows the same alerts (those handled since under
     "Håndteret") and says how many alerts have arrived since. `failures` (input files that could not
     be read) open the digest, and then no case is called calm. With `pseudonyms` (a CasePseudonyms),
@@ -197,7 +198,7 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, f
         rows = store.query(
             f"SELECT {columns}, a.first_digest IS NOT NULL AS still_open FROM alerts a JOIN documents d ON d.id = a.document_id "
             "WHERE d.superseded_at IS NULL AND a.acked_at IS NULL AND a.week <= ? AND (a.first_digest IS NULL OR "
-            "(a.first_digest < ? AND a.band = 'alert' AND a.severity IN ('urgent', 'high'))) ORDER BY a.id", (week, week))
+            "(a.first_digest < ? AND a.severity IN ('urgent', 'high'))) ORDER BY a.id", (week, week))
     shown = {r["id"] for r in rows}
     handled_rows = [r for r in rows if r["acked_at"] is not None]
     handled_rows += [r for r in store.query(

@@ -112,7 +112,8 @@ def to_markdown(digest: Digest, *, plain: bool = False) -> str:
     if digest.check:
         lines += [h2 + say("check_title"), "", say("check_help"), ""]
         for a in digest.check:
-            lines += [f"- {bold(a.case_id)} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}",
+            extra = "".join(f" · {m}" for m in marks(a))
+            lines += [f"- {bold(a.case_id)} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}{extra}",
                       f"  > {a.text[:a.start]}{bold(a.text[a.start:a.end])}{a.text[a.end:]}",
                       f"  {say('why')}: {why(a)}", ""]
     if digest.handled:
@@ -197,7 +198,7 @@ def print_terminal(digest: Digest) -> None:
     if digest.check:
         console.print(Text(f"{say('check_title')} – {say('check_help')}", style="bold"))
         for a in digest.check:
-            console.print(Text(f"  {a.case_id} · {a.label} · {a.entry_date} · #{a.id}"))
+            console.print(Text(f"  {a.case_id} · {a.label} · {a.entry_date} · #{a.id}" + "".join(f" · {m}" for m in marks(a))))
             console.print(Text.assemble("    ", a.text[:a.start], (a.text[a.start:a.end], "black on yellow"), a.text[a.end:]))
             console.print(Text(f"    {say('why').lower()}: {why(a)}", style="dim"))
     if digest.handled:

@@ -84,3 +84,22 @@ def test_dismissing_a_false_alarm_and_adding_a_missed_concern_are_recorded_and_s
     assert "## Håndteret" in markdown and "afvist som falsk alarm af Lene" in markdown
     assert "tilføjet af koordinator af Lene" in markdown and "talt med mor" in markdown
     project.close()
+
+
+def test_an_unsure_urgent_entry_stays_in_the_check_band_until_someone_handles_it(tmp_path):
+    project = _project(tmp_path)
+    entry = _entry(project, "M01-05")
+    text = entry["text"]
+    store_flags(project.store, [entry], [[Flag("vold_overgreb", "urgent", text, 0, len(text), "model 0.31 (usikker)", 0.31,
+                                               band="check")]])
+    first = [a.id for a in project.weekly_digest("2024-W06").check if a.case_id == "M01"]
+    later = project.weekly_digest("2024-W07")
+    carried = [a for a in later.check if a.id in first]
+    assert carried and all(a.still_open for a in carried)
+    assert "stadig ikke håndteret" in render.to_markdown(later)
+    runner = CliRunner()
+    done = runner.invoke(app, ["--project", str(project.root), "alerts", "ack", *map(str, first), "--by", "Lene",
+                               "--note", "læst, ingen bekymring"])
+    assert done.exit_code == 0, done.output
+    assert not [a for a in project.weekly_digest("2024-W08").check if a.id in first]
+    project.close()
