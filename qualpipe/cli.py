@@ -184,6 +184,8 @@ def code(
         report = code_project(project, learn=learn)
     if learn:
         print_agreement(report.cv_agreement, f"Cross-validated agreement on {report.training_segments} human-coded segments (5-fold)")
+        for warning in report.warnings:
+            typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"{report.segments} segment(s) coded ({report.method}, {report.model_id}): {report.codings} coding(s) stored")
 
 
@@ -201,7 +203,11 @@ def code_batch_command(input_path: Path, output_path: Path, model: str | None, c
     registry = load_registry([Path("models/registry.yaml")])
     embedder = load_embedder(resolve_model(model or defaults.embedding_model, registry))
     nlp = load_nlp("")
-    engine = CodingEngine(load_codebook(codebook_path), embedder, nlp, threshold=defaults.coding_threshold)
+    from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
+
+    head = shipped_theme_model()
+    trained = TrainedCoder(head) if (model or defaults.embedding_model) == head.embedder else None
+    engine = CodingEngine(load_codebook(codebook_path), embedder, nlp, threshold=defaults.coding_threshold, trained=trained)
     with progress_bar("Coding") as update:
         return run_batch(input_path, output_path,
                          lambda stream, out, on_error: code_batch(engine, nlp, input_path, out, stream, on_error, update))
@@ -216,32 +222,74 @@ def print_agreement(rows, title: str) -> None:
     write_rows(data, ["code", "support", "predicted", "precision", "recall", "f1", "kappa"], Format.table, title=title)
 
 
+@code_app.command("train")
+@user_errors
+def code_train(
+    logbooks: Optional[Path] = typer.Option(None, "--logbooks", help="Labelled logbook corpus (default: corpora/dev)."),
+    interviews: Optional[Path] = typer.Option(None, "--interviews", help="Labelled interview corpus (default: corpora/interviews_dev)."),
+    seed: int = typer.Option(13, "--seed", help="Random seed; the same corpora and seed give the same weights."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to save the model (qualpipe/data/theme_model.npz "
+                                "is the one qualpipe ships)."),
+) -> None:
+    """Train the theme coder for the built-in codebook: fit on the train writers, calibrate on dev, report test."""
+    from qualpipe.coding.training import train_and_save
+
+    result = train_and_save(logbooks, interviews, output, seed=seed, progress=lambda m: typer.echo(m, err=True))
+    figures = ", ".join(f"{source} {value:.2f}" for source, value in result.head.info["test_macro_f1"].items())
+    typer.echo(f"{output}: trained (seed {seed}, C {result.head.C}); dev macro-F1 {result.dev['macro_f1']:.2f}; "
+               f"test macro-F1: {figures}")
+
+
 @code_app.command("evaluate")
 @user_errors
-def code_evaluate(gold: Path = typer.Option(..., "--gold", help="Human codes: CSV (segment_id, code) or JSONL (id, codes).")) -> None:
-    """Per-code precision, recall, F1 and Cohen's kappa of the stored machine codes against human codes."""
-    from qualpipe.coding.run import evaluate_against
-    from qualpipe.exchange.human_codes import read_human_codes
+def code_evaluate(
+    gold: Optional[Path] = typer.Option(None, "--gold", help="Human codes to score the machine against: CSV "
+                                        "(segment_id, code) or JSONL (id, codes)."),
+    coder: Optional[list[str]] = typer.Option(None, "--coder", help="Only these coders (repeat); 'qualpipe' is the machine."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+) -> None:
+    """Agreement as evaluators report it: per code precision, recall, F1 and Cohen's kappa between every two
+    coders in the project (human-human and machine-human), Krippendorff's alpha for more than two; or the
+    machine against a --gold file. A learned coder is never scored on the segments it learned from."""
+    from qualpipe.coding.run import evaluate_against, evaluate_coders
 
-    labels, errors = read_human_codes(gold, "gold")
-    for message in errors:
-        typer.echo(f"error: {message}", err=True)
-    merged: dict[int, set[str]] = {}
-    for (segment, _coder), codes in labels.items():
-        merged.setdefault(segment, set()).update(codes)
     with open_project() as project:
-        rows = evaluate_against(project, merged)
-    print_agreement(rows, f"Machine codes against {gold.name} ({len(merged)} segments)")
+        if gold is not None:
+            from qualpipe.exchange.human_codes import read_human_codes
+
+            labels, errors = read_human_codes(gold, "gold")
+            for message in errors:
+                typer.echo(f"error: {message}", err=True)
+            merged: dict[int, set[str]] = {}
+            for (segment, _coder), codes in labels.items():
+                merged.setdefault(segment, set()).update(codes)
+            rows = evaluate_against(project, merged)
+            print_agreement(rows, f"Machine codes against {gold.name} ({len(merged)} segments)")
+            return
+        pairs, alphas = evaluate_coders(project, coder)
+
+    def cell(value):
+        return "n/a" if value is None else f"{value:.2f}"
+
+    data = [{"coders": f"{p.a} / {p.b}", "segments": p.segments, "code": p.code, "precision": cell(p.precision),
+             "recall": cell(p.recall), "f1": cell(p.f1), "kappa": cell(p.kappa)} for p in pairs]
+    write_rows(data, ["coders", "segments", "code", "precision", "recall", "f1", "kappa"], fmt,
+               title="Agreement between coders (precision and recall of the first against the second)")
+    if alphas:
+        write_rows([{"coders": "all", "code": c, "alpha": cell(v)} for c, v in alphas.items()], ["coders", "code", "alpha"],
+                   fmt, title="Krippendorff's alpha over all coders")
 
 
 @app.command()
 @user_errors
 def review(
-    limit: int = typer.Option(20, "--limit", help="How many segments to list."),
+    limit: int = typer.Option(20, "--limit", help="How many segments to list (or to review with --as)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
+    coder: Optional[str] = typer.Option(None, "--as", help="Review in the terminal as this evaluator: y accepts the "
+                                        "proposed code, n rejects it, 1-9 adds that code, Enter goes on, q stops."),
 ) -> None:
-    """The review queue: uncoded segments whose codes are most uncertain, first. Code them and import."""
+    """The review queue: uncoded segments whose codes are most uncertain, first. List them, or decide them with --as."""
     from qualpipe.coding.run import review_queue
 
     with open_project() as project:
@@ -254,7 +302,43 @@ def review(
             items = [replace(i, text=pseudonyms.span_text(segments[i.segment_id].document_id,
                                                          segments[i.segment_id].start, segments[i.segment_id].end))
                      for i in items]
-    write_rows(items, ["segment_id", "case_id", "role", "code", "score", "uncertainty", "text"], fmt)
+        if coder is None:
+            write_rows(items, ["segment_id", "case_id", "role", "code", "score", "uncertainty", "text"], fmt)
+            return
+        review_in_terminal(project, items, coder.strip())
+
+
+def review_in_terminal(project, items, coder: str) -> None:
+    """One keystroke per decision; each is stored at once (a stop loses nothing decided)."""
+    from qualpipe.coding.run import decide
+
+    if not coder:
+        raise UserError("--as needs the evaluator's name")
+    codes = project.codebook().codes
+    menu = "  ".join(f"{n}={c.label_da}" for n, c in enumerate(codes[:9], 1))
+    decided = 0
+    for position, item in enumerate(items, 1):
+        typer.echo(f"\n[{position}/{len(items)}] segment {item.segment_id} ({item.case_id or '-'}, {item.role})")
+        typer.echo(f"  {item.text}")
+        typer.echo(f"  Forslag: {project.codebook().get(item.code).label_da} ({item.score:.2f})   "
+                   f"y=ja  n=nej  {menu}  Enter=næste  q=stop")
+        while True:
+            key = typer.getchar()
+            if key in ("q", "Q"):
+                typer.echo(f"{decided} decision(s) stored as {coder}")
+                return
+            if key in ("\r", "\n", " "):
+                break
+            if key in ("y", "n"):
+                decide(project, item.segment_id, item.code, "yes" if key == "y" else "no", coder)
+                decided += 1
+                typer.echo(f"  {'accepted' if key == 'y' else 'rejected'}: {item.code}")
+                break
+            if key.isdigit() and 1 <= int(key) <= min(9, len(codes)):
+                decide(project, item.segment_id, codes[int(key) - 1].id, "yes", coder)
+                decided += 1
+                typer.echo(f"  added: {codes[int(key) - 1].id}")
+    typer.echo(f"{decided} decision(s) stored as {coder}")
 
 
 @app.command("import")

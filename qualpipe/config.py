@@ -66,7 +66,11 @@ TEMPLATE = """\
 [coding]
 # A YAML codebook or a REFI-QDA codebook (.qdc); empty uses qualpipe's Danish default.
 # codebook = ""
-# A code is assigned when its score is at least this.
+# "trained": qualpipe's theme coder trained on its labelled corpora (the default, used when the codebook
+# is the built-in one); "zero-shot": similarity to each code's definition and examples (any codebook).
+# coder = "trained"
+# A zero-shot code is assigned when its score is at least this (the trained coder has its own per-code
+# thresholds, chosen on held-out writers).
 # threshold = 0.5
 # Interviewer questions are not coded unless this is true.
 # code_interviewer = false
@@ -133,6 +137,7 @@ class Config:
     model_registry: Path | None = None
     codebook: Path | None = None
     coding_threshold: float = 0.5
+    coder: str = "trained"
     code_interviewer: bool = False
     pseudonym_style: str = "tag"
     institutions: tuple[str, ...] = ()
@@ -212,9 +217,13 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
     for address in [digest.get("from", "qualpipe@example.org"), *recipients]:
         if not EMAIL.fullmatch(str(address)):
             raise UserError(f"{where}: [digest] address {str(address)!r} is not an e-mail address")
-    detector = str(flagging.get("detector", "learned"))
-    if detector not in ("learned", "lexicon"):
-        raise UserError(f"{where}: [flagging] detector = {detector!r}; use \"learned\" or \"lexicon\"")
+
+    def choice(value, allowed: tuple[str, ...], setting: str) -> str:
+        if str(value) not in allowed:
+            raise UserError(f"{where}: {setting} = {value!r}; use {' or '.join(repr(a) for a in allowed)}")
+        return str(value)
+
+    detector = choice(flagging.get("detector", "learned"), ("learned", "lexicon"), "[flagging] detector")
     unknown = set(columns) - set(LOGBOOK_FIELDS)
     if unknown:
         raise UserError(f"{where}: [logbook.columns] has unknown field(s) {sorted(unknown)}; use {list(LOGBOOK_FIELDS)}")
@@ -243,6 +252,7 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         model_registry=root / embedding.get("registry", "models/registry.yaml"),
         codebook=root / coding["codebook"] if coding.get("codebook") else None,
         coding_threshold=float(coding.get("threshold", 0.5)),
+        coder=choice(coding.get("coder", "trained"), ("trained", "zero-shot"), "[coding] coder"),
         code_interviewer=bool(coding.get("code_interviewer", False)),
         pseudonym_style=str(privacy.get("pseudonym_style", "tag")),
         institutions=tuple(str(i) for i in privacy.get("institutions", [])),

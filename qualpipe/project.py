@@ -27,6 +27,7 @@ class Segment:
     end: int
     text: str
     norm_text: str
+    turn_id: int | None = None  # the transcript turn (or None: a logbook entry is one unit)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ class Project:
         sql += " ORDER BY case_id, date, document_id, idx"
         return [
             Segment(r["id"], r["document_id"], r["doc_key"], r["kind"], r["case_id"], r["date"], r["speaker"],
-                    r["role"], r["language"], r["start"], r["end"], r["text"], r["norm_text"])
+                    r["role"], r["language"], r["start"], r["end"], r["text"], r["norm_text"], r["turn_id"])
             for r in self.store.query(sql, tuple(params))
         ]
 
@@ -184,8 +185,15 @@ class Project:
         from qualpipe.coding.engine import CodingEngine
         from qualpipe.text.nlp import load_nlp
 
+        trained = None
+        if self.config.coder == "trained":
+            from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
+
+            head = shipped_theme_model()
+            # trained on this embedder's vectors: another model gets zero-shot
+            trained = TrainedCoder(head) if (model or self.config.embedding_model) == head.embedder else None
         return CodingEngine(self.codebook(), self.cached_embedder(model), load_nlp(self.config.pipeline),
-                            threshold=self.config.coding_threshold)
+                            threshold=self.config.coding_threshold, trained=trained)
 
     def concern_model_path(self) -> Path:
         """Where this project's own concern model goes (`flag train --with-feedback`)."""

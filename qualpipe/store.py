@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -107,6 +107,17 @@ CREATE TABLE IF NOT EXISTS reviews (
     coder       TEXT NOT NULL,
     reviewed_at TEXT NOT NULL,
     PRIMARY KEY (segment_id, coder)
+);
+-- An evaluator's explicit decision on one code for one segment ('qualpipe review'): 'yes' (accepted or
+-- added; the code is also a human coding) or 'no' (rejected). Only a 'no' here, or a segment reviewed as a
+-- whole in a QDA program, is a human "no" for learning; a machine code left untouched is not.
+CREATE TABLE IF NOT EXISTS code_decisions (
+    segment_id  INTEGER NOT NULL REFERENCES segments(id),
+    code        TEXT NOT NULL,
+    coder       TEXT NOT NULL,
+    decision    TEXT NOT NULL CHECK (decision IN ('yes', 'no')),
+    decided_at  TEXT NOT NULL,
+    PRIMARY KEY (segment_id, code, coder)
 );
 -- Concern alerts on logbook entries; severity may be raised by case rules from base_severity.
 -- first_digest: the ISO week of the first digest that showed it (late entries show once).

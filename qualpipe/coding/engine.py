@@ -10,6 +10,7 @@ import numpy as np
 from qualpipe.coding.codebook import Codebook
 from qualpipe.coding.cues import CueMatcher
 from qualpipe.coding.learn import LearnedCoder
+from qualpipe.coding.trained import TrainedCoder
 from qualpipe.coding.zeroshot import ZeroShotCoder
 from qualpipe.embed.base import Embedder
 
@@ -21,15 +22,33 @@ class ScoredCode:
 
 
 class CodingEngine:
-    """Embeds, matches cues and scores; the embedder may be a CachedEmbedder (see embed.cache)."""
+    """Embeds, matches cues and scores; the embedder may be a CachedEmbedder (see embed.cache).
 
-    def __init__(self, codebook: Codebook, embedder: Embedder, nlp, *, threshold: float = 0.5):
+    With `trained` (the shipped theme coder, for the built-in codebook), units are scored by it and each
+    code has its own threshold; otherwise by zero-shot similarity (or, after `learn`, the learned coder)
+    with one threshold."""
+
+    def __init__(self, codebook: Codebook, embedder: Embedder, nlp, *, threshold: float = 0.5,
+                 trained: TrainedCoder | None = None):
+        if trained is not None and trained.codes != codebook.ids:
+            trained = None  # another codebook: the trained head does not know its codes
         self.codebook = codebook
         self.embedder = embedder
         self.threshold = threshold
         self.cues = CueMatcher(codebook, nlp)
+        self.trained = trained
         self.zero_shot = ZeroShotCoder(codebook, embedder, threshold=threshold).fit()
         self.learned: LearnedCoder | None = None
+
+    @property
+    def method(self) -> str:
+        return "learned" if self.learned is not None else "trained" if self.trained is not None else "zero-shot"
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        if self.learned is None and self.trained is not None:
+            return self.trained.thresholds
+        return np.full(len(self.codebook.codes), self.threshold)
 
     def features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Per sentence: embeddings and cue hits."""
@@ -43,11 +62,17 @@ class CodingEngine:
         X, cues = self.features(texts)
         if self.learned is not None:
             return self.learned.predict_proba(self.learning_features(X, cues))
+        if self.trained is not None:
+            return self.trained.scores(list(texts), X)
         return self.zero_shot.predict_proba(X, cues)
 
     def unit_scores(self, units: Sequence[Sequence[str]]) -> np.ndarray:
-        """A unit's score for a code is its best sentence's score: one clear sentence is evidence enough."""
+        """Units given as their sentences. The trained coder reads the whole unit; otherwise a unit's
+        score for a code is its best sentence's score: one clear sentence is evidence enough."""
         flat = [s for unit in units for s in unit]
+        if self.trained is not None and self.learned is None:
+            vectors = self.embedder.encode(flat, kind="passage") if flat else np.zeros((0, self.embedder.dim), np.float32)
+            return self.trained.unit_scores(units, vectors)
         scores = self.sentence_scores(flat) if flat else np.zeros((0, len(self.codebook.codes)))
         out = np.zeros((len(units), len(self.codebook.codes)))
         pos = 0
@@ -58,9 +83,9 @@ class CodingEngine:
         return out
 
     def assigned(self, scores: np.ndarray) -> list[list[ScoredCode]]:
-        """Codes at or above the threshold, best first."""
-        result = []
+        """Codes at or above their threshold, best first."""
+        result, thresholds = [], self.thresholds
         for row in scores:
-            chosen = [ScoredCode(code, round(float(s), 4)) for code, s in zip(self.codebook.ids, row) if s >= self.threshold]
+            chosen = [ScoredCode(code, round(float(s), 4)) for code, s, t in zip(self.codebook.ids, row, thresholds) if s >= t]
             result.append(sorted(chosen, key=lambda c: (-c.score, c.code)))
         return result

@@ -15,6 +15,7 @@ from qualpipe.store import insert_codings, utc_now
 
 MACHINE = "qualpipe"
 MIN_LEARNING_SEGMENTS = 10
+MIN_EXAMPLES_PER_CODE = 5  # fewer human positives than this for a code: --learn warns
 
 
 @dataclass
@@ -25,24 +26,59 @@ class CodingReport:
     model_id: str = ""
     cv_agreement: list[CodeAgreement] = field(default_factory=list)
     training_segments: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def codable_segments(project, include_interviewer: bool) -> list:
     return [s for s in project.segments() if include_interviewer or s.role != "interviewer"]
 
 
-def human_labels(project, segment_ids: list[int], codes: list[str]) -> tuple[list[int], np.ndarray]:
-    """Segments a human has coded or reviewed, with their codes as a boolean matrix."""
-    rows = project.store.query(
-        "SELECT segment_id, code FROM codings WHERE source = 'human' "
-        "UNION ALL SELECT segment_id, NULL FROM reviews")
-    labelled: dict[int, set[str]] = {}
-    for row in rows:
-        labelled.setdefault(row["segment_id"], set())
-        if row["code"]:
-            labelled[row["segment_id"]].add(row["code"])
-    ids = [i for i in segment_ids if i in labelled]
-    return ids, np.array([[c in labelled[i] for c in codes] for i in ids], dtype=bool).reshape(len(ids), len(codes))
+def human_labels(project, segment_ids: list[int], codes: list[str]) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Segments a human has decided something about, with their codes (Y) and where each label is known (K):
+    a human coding is a yes; a 'no' in `qualpipe review`, or a segment reviewed as a whole in a QDA program
+    without that code, is a no; anything else (a machine code nobody touched) is unknown."""
+    index = {c: j for j, c in enumerate(codes)}
+    yes: dict[int, set[str]] = {}
+    no: dict[int, set[str]] = {}
+    whole: set[int] = {r[0] for r in project.store.query("SELECT segment_id FROM reviews")}
+    for row in project.store.query("SELECT segment_id, code FROM codings WHERE source = 'human'"):
+        yes.setdefault(row["segment_id"], set()).add(row["code"])
+    for row in project.store.query("SELECT segment_id, code, decision FROM code_decisions"):
+        (yes if row["decision"] == "yes" else no).setdefault(row["segment_id"], set()).add(row["code"])
+    ids = [i for i in segment_ids if i in yes or i in no or i in whole]
+    Y = np.zeros((len(ids), len(codes)), dtype=bool)
+    K = np.zeros((len(ids), len(codes)), dtype=bool)
+    for r, i in enumerate(ids):
+        for code in yes.get(i, ()):
+            if code in index:
+                Y[r, index[code]] = K[r, index[code]] = True
+        for code in no.get(i, ()):
+            if code in index:
+                K[r, index[code]] = True
+        if i in whole:
+            K[r] = True
+    return ids, Y, K
+
+
+def decide(project, segment_id: int, code: str, decision: str, coder: str) -> None:
+    """An evaluator's decision on one code for one segment: 'yes' (accept or add: stored as the coder's
+    human coding too) or 'no' (reject). A later decision replaces an earlier one; atomic."""
+    if decision not in ("yes", "no"):
+        raise UserError(f"decision {decision!r}: use 'yes' or 'no'")
+    if project.codebook().find(code) is None:
+        raise UserError(f"code {code!r} is not in the codebook; use one of {', '.join(project.codebook().ids)}")
+    code = project.codebook().find(code).id
+    segment = project.store.query("SELECT start, end FROM segments WHERE id = ?", (segment_id,))
+    if not segment:
+        raise UserError(f"segment {segment_id} is not in this project; use ids from 'qualpipe review'")
+    now = utc_now()
+    with project.store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO code_decisions (segment_id, code, coder, decision, decided_at) VALUES (?,?,?,?,?)",
+                     (segment_id, code, coder, decision, now))
+        conn.execute("DELETE FROM codings WHERE source = 'human' AND segment_id = ? AND code = ? AND coder = ?",
+                     (segment_id, code, coder))
+        if decision == "yes":
+            insert_codings(conn, [(segment_id, code, None, "human", coder, "review", segment[0]["start"], segment[0]["end"], now)])
 
 
 def code_project(project, *, learn: bool = False, progress: Callable[[int, int], None] | None = None) -> CodingReport:
@@ -56,7 +92,7 @@ def code_project(project, *, learn: bool = False, progress: Callable[[int, int],
     X, cues = engine.features(texts)
     if learn:
         codes = engine.codebook.ids
-        ids, Y = human_labels(project, [s.id for s in segments], codes)
+        ids, Y, K = human_labels(project, [s.id for s in segments], codes)
         if len(ids) < MIN_LEARNING_SEGMENTS:
             raise UserError(
                 f"--learn needs human codes on at least {MIN_LEARNING_SEGMENTS} segments (found {len(ids)}); "
@@ -66,11 +102,21 @@ def code_project(project, *, learn: bool = False, progress: Callable[[int, int],
         F = engine.learning_features(X, cues)
         train = F[[position[i] for i in ids]]
         coder = LearnedCoder(codes, threshold=engine.threshold)
-        report.cv_agreement = agreement(Y, cross_validated_predictions(coder, train, Y) >= engine.threshold, codes)
+        report.cv_agreement = agreement(Y, cross_validated_predictions(coder, train, Y, known=K) >= engine.threshold,
+                                        codes, known=K)
         report.training_segments = len(ids)
-        engine.learned = coder.fit(train, Y)
+        report.warnings = [f"code '{c}' has {int(Y[:, j].sum())} human example(s); its learned scores are unreliable "
+                           f"below {MIN_EXAMPLES_PER_CODE} (code more segments with it, or keep the default coder)"
+                           for j, c in enumerate(codes) if Y[:, j].sum() < MIN_EXAMPLES_PER_CODE]
+        engine.learned = coder.fit(train, Y, K)
         scores = engine.learned.predict_proba(F)
         report.method = "learned"
+    elif engine.trained is not None:
+        report.method = "trained"
+        report.codings = store_unit_codes(project.store, segments, engine, X)
+        if progress:
+            progress(len(segments), len(segments))
+        return report
     else:
         scores = engine.zero_shot.predict_proba(X, cues)
     report.codings = store_machine_codes(project.store, segments, engine, scores, f"{report.method}:{engine.embedder.model_id}")
@@ -85,6 +131,34 @@ def store_machine_codes(store, segments, engine: CodingEngine, scores: np.ndarra
     rows = []
     for segment, assigned in zip(segments, engine.assigned(scores)):
         rows += [(segment.id, c.code, c.score, "machine", MACHINE, method, segment.start, segment.end, now) for c in assigned]
+    with store.transaction() as conn:
+        conn.executemany("DELETE FROM codings WHERE source = 'machine' AND segment_id = ?", [(s.id,) for s in segments])
+        insert_codings(conn, rows)
+    return len(rows)
+
+
+def coding_units(segments) -> list[list[int]]:
+    """The guide's units as lists of positions in `segments`: a transcript turn, or a whole logbook entry."""
+    units: dict[tuple, list[int]] = {}
+    for i, s in enumerate(segments):
+        units.setdefault((s.document_id, s.turn_id if s.kind != "logbook" else None), []).append(i)
+    return list(units.values())
+
+
+def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> int:
+    """Code each unit as a whole with the trained coder; each code is stored on the unit's sentence that
+    carries it best, with the unit's calibrated score. Replaces these segments' machine codes atomically."""
+    units = coding_units(segments)
+    texts = [s.norm_text for s in segments]
+    unit_scores = engine.trained.unit_scores([[texts[i] for i in unit] for unit in units],
+                                             np.concatenate([X[unit] for unit in units]) if units else X)
+    sentence_scores = engine.trained.scores(texts, X)
+    now, method, rows = utc_now(), f"trained:{engine.embedder.model_id}", []
+    for unit, assigned in zip(units, engine.assigned(unit_scores)):
+        for c in assigned:
+            k = engine.codebook.ids.index(c.code)
+            best = segments[unit[int(np.argmax(sentence_scores[unit, k]))]]
+            rows.append((best.id, c.code, c.score, "machine", MACHINE, method, best.start, best.end, now))
     with store.transaction() as conn:
         conn.executemany("DELETE FROM codings WHERE source = 'machine' AND segment_id = ?", [(s.id,) for s in segments])
         insert_codings(conn, rows)
@@ -107,12 +181,13 @@ def review_queue(project, limit: int = 20) -> list[ReviewItem]:
     engine: CodingEngine = project.coding_engine()
     segments = [s for s in codable_segments(project, project.config.code_interviewer)]
     reviewed = {r[0] for r in project.store.query(
-        "SELECT segment_id FROM reviews UNION SELECT segment_id FROM codings WHERE source = 'human'")}
+        "SELECT segment_id FROM reviews UNION SELECT segment_id FROM codings WHERE source = 'human' "
+        "UNION SELECT segment_id FROM code_decisions")}
     segments = [s for s in segments if s.id not in reviewed]
     if not segments:
         return []
     scores = engine.sentence_scores([s.norm_text for s in segments])
-    distance = np.abs(scores - engine.threshold)
+    distance = np.abs(scores - engine.thresholds)
     closest = distance.argmin(axis=1)
     items = [
         ReviewItem(s.id, s.case_id, s.role, engine.codebook.ids[j], round(float(scores[i, j]), 4),
@@ -123,8 +198,63 @@ def review_queue(project, limit: int = 20) -> list[ReviewItem]:
     return items[:limit]
 
 
+def learned_training_segments(project) -> set[int]:
+    """Segments a learned coder was trained on: those a human had coded or reviewed when the stored
+    machine codes were made by `code --learn` (empty when the machine codes are not learned)."""
+    made = project.store.query("SELECT MIN(created_at) AS t FROM codings WHERE source = 'machine' AND method LIKE 'learned:%'")
+    if not made or made[0]["t"] is None:
+        return set()
+    cutoff = made[0]["t"]
+    return {r[0] for r in project.store.query(
+        "SELECT segment_id FROM codings WHERE source = 'human' AND created_at <= ? "
+        "UNION SELECT segment_id FROM reviews WHERE reviewed_at <= ?", (cutoff, cutoff))}
+
+
+def coders_in_store(project) -> dict[str, dict[int, set[str]]]:
+    """Each coder's codes per segment they looked at: a human coder's coded or reviewed segments; the
+    machine ('qualpipe') every codable segment once `code` has run, except a learned coder's training segments."""
+    coders: dict[str, dict[int, set[str]]] = {}
+    for row in project.store.query("SELECT segment_id, coder FROM reviews"):
+        coders.setdefault(row["coder"], {}).setdefault(row["segment_id"], set())
+    for row in project.store.query("SELECT segment_id, code, coder FROM codings WHERE source = 'human'"):
+        coders.setdefault(row["coder"], {}).setdefault(row["segment_id"], set()).add(row["code"])
+    machine = project.store.query("SELECT segment_id, code FROM codings WHERE source = 'machine'")
+    if machine:
+        training = learned_training_segments(project)
+        coded = {s.id: set() for s in codable_segments(project, project.config.code_interviewer) if s.id not in training}
+        for row in machine:
+            if row["segment_id"] in coded:
+                coded[row["segment_id"]].add(row["code"])
+        coders[MACHINE] = coded
+    return coders
+
+
+def evaluate_coders(project, names: list[str] | None = None):
+    """Pairwise agreement (precision, recall, F1, kappa per code) between the coders in the store (or the
+    named ones), and Krippendorff's alpha per code when there are more than two."""
+    from qualpipe.coding.metrics import alpha, pairwise
+
+    coders = coders_in_store(project)
+    if names:
+        unknown = [n for n in names if n not in coders]
+        if unknown:
+            raise UserError(f"--coder {unknown[0]}: no codes by that coder in this project; "
+                            f"coders here: {', '.join(sorted(coders)) or 'none'}")
+        coders = {n: coders[n] for n in names}
+    if len(coders) < 2:
+        raise UserError("agreement needs two coders; import an evaluator's codes ('qualpipe import') and run 'qualpipe code'")
+    codes = project.codebook().ids
+    pairs = pairwise(coders, codes)
+    if not pairs:
+        training = learned_training_segments(project)
+        hint = (" (the machine codes were learned from the human codes; a learned coder is not scored on its own "
+                "training segments: code new segments, or evaluate with --gold codes it did not learn from)") if training else ""
+        raise UserError(f"the coders have no segment in common{hint}")
+    return pairs, (alpha(coders, codes) if len(coders) > 2 else {})
+
+
 def evaluate_against(project, gold: dict[int, set[str]]) -> list[CodeAgreement]:
-    """Stored machine codes against human codes on the same segments."""
+    """Stored machine codes against human codes on the same segments (never a learned coder's training segments)."""
     codes = project.codebook().ids
     machine: dict[int, set[str]] = {}
     for row in project.store.query("SELECT segment_id, code FROM codings WHERE source = 'machine'"):
@@ -133,6 +263,12 @@ def evaluate_against(project, gold: dict[int, set[str]]) -> list[CodeAgreement]:
     unknown = [i for i in ids if not project.store.query("SELECT 1 FROM segments WHERE id = ?", (i,))]
     if unknown:
         raise UserError(f"--gold: segment id(s) {unknown[:5]} are not in this project; use ids from 'qualpipe segments'")
+    training = learned_training_segments(project)
+    if training:
+        ids = [i for i in ids if i not in training]
+        if not ids:
+            raise UserError("--gold: every segment in it is one the learned coder was trained on; a coder is not scored "
+                            "on its own training segments (evaluate on segments coded after 'code --learn')")
     Y = np.array([[c in gold[i] for c in codes] for i in ids], dtype=bool).reshape(len(ids), len(codes))
     P = np.array([[c in machine.get(i, set()) for c in codes] for i in ids], dtype=bool).reshape(len(ids), len(codes))
     return agreement(Y, P, codes)

@@ -8,7 +8,6 @@ choose thresholds on the dev split, and save the weights. Same corpus, same seed
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,10 +61,9 @@ def load_corpus(root: Path) -> list[LabelledEntry]:
 
 
 def corpus_digest(entries: Sequence[LabelledEntry]) -> str:
-    h = hashlib.sha256()
-    for e in entries:
-        h.update(json.dumps([e.entry_id, e.split, e.text, e.concerns], ensure_ascii=False).encode())
-    return h.hexdigest()[:16]
+    from qualpipe.learning.head import corpus_digest as digest
+
+    return digest([e.entry_id, e.split, e.text, e.concerns] for e in entries)
 
 
 @dataclass
@@ -198,31 +196,10 @@ def with_high_labels(entries: Sequence[LabelledEntry]) -> list[LabelledEntry]:
 
 
 def cached_features(nlp, embedder, entries: Sequence[LabelledEntry], outputs: Sequence[str]) -> Featurised:
-    """Featurise labelled entries; sentence vectors are kept in the cache folder by model and sentence, so
-    a grown corpus embeds only its new sentences and a retrain embeds nothing."""
-    from qualpipe.embed.ort_backend import cache_dir
+    """Featurise labelled entries, their sentence vectors from the training cache (learning.head.cached_embed)."""
+    from qualpipe.learning.head import cached_embed
 
-    path = cache_dir() / f"concern-train-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:16]}.npz"
-
-    def embed(texts: list[str]) -> np.ndarray:
-        known: dict[str, np.ndarray] = {}
-        if path.is_file():
-            with np.load(path) as stored:
-                known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
-        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
-        if missing:
-            vectors = embedder.encode([t for _, t in missing])
-            known.update(zip([k for k, _ in missing], vectors))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(path.name + ".partial.npz")
-            np.savez(partial, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
-            partial.replace(path)
-        return np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
-
-    return featurise(nlp, embed, with_high_labels(entries), categories=outputs)
-
-
+    return featurise(nlp, cached_embed(embedder, "concern-train"), with_high_labels(entries), categories=outputs)
 
 
 @dataclass(frozen=True)

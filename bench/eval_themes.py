@@ -1,0 +1,122 @@
+"""Theme coding measured on writers and speakers the coders never saw: zero-shot, the trained default and
+few-shot learning from an evaluator's codes, side by side in one run.
+
+Usage: .venv/bin/python bench/eval_themes.py [--model qualpipe/data/theme_model.npz] [--seed 13]
+
+Units are the guide's: one respondent turn (corpora/interviews_dev) or one logbook entry (corpora/dev),
+test split only (writers nobody trained or calibrated on). Zero-shot and the trained coder run through
+`CodingEngine.unit_scores`/`assigned`, as `qualpipe code --input` does. Few-shot: the test units are
+halved by case; from the first half an evaluator codes 10 (or 30) units per code (each unit fully
+coded, as a reviewed segment is), a learned head is fitted on them (the `code --learn` head over the
+unit vector and the trained coder's scores), and every coder is scored on the second half. The corpus's
+human-human kappa (before adjudication) is the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+from qualpipe.coding.codebook import load_codebook
+from qualpipe.coding.engine import CodingEngine
+from qualpipe.coding.learn import LearnedCoder
+from qualpipe.coding.metrics import agreement, macro_f1
+from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
+from qualpipe.coding.training import load_units
+from qualpipe.embed import load_embedder
+from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.learning.head import LinearHead
+from qualpipe.text.nlp import load_nlp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sentences(nlp, texts):
+    return [[" ".join(s.text.split()) for s in doc.sents if s.text.strip()] or [" ".join(doc.text.split()) or "."]
+            for doc in nlp.pipe(texts)]
+
+
+def row(name: str, gold: np.ndarray, predicted: np.ndarray, codes: list[str]) -> dict:
+    rows = agreement(gold, predicted, codes)
+    return {"coder": name, "macro_f1": round(macro_f1(rows), 3),
+            "min_precision": round(min(r.precision for r in rows if r.predicted) if any(r.predicted for r in rows) else 0, 3),
+            "codes": {r.code: [round(r.precision, 2), round(r.recall, 2), round(r.f1, 2), r.support] for r in rows}}
+
+
+def show(title: str, results: list[dict], codes: list[str]) -> None:
+    print(f"\n## {title}")
+    print(f"{'code':26}" + "".join(f"{r['coder']:>22}" for r in results))
+    for code in codes:
+        cells = "".join(f"{'%.2f/%.2f/%.2f' % tuple(r['codes'][code][:3]):>22}" for r in results)
+        print(f"{code:26}{cells}   (n={results[0]['codes'][code][3]})")
+    print(f"{'macro-F1':26}" + "".join(f"{r['macro_f1']:>22.3f}" for r in results))
+    print(f"{'lowest precision':26}" + "".join(f"{r['min_precision']:>22.2f}" for r in results))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+    codebook = load_codebook(None)
+    codes = codebook.ids
+    nlp = load_nlp("")
+    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    head = LinearHead.load(args.model) if args.model else shipped_theme_model()
+    zero = CodingEngine(codebook, embedder, nlp)
+    trained = CodingEngine(codebook, embedder, nlp, trained=TrainedCoder(head))
+    units = [u for u in load_units(ROOT / "corpora" / "dev", ROOT / "corpora" / "interviews_dev") if u.split == "test"]
+    print(f"test split: {sum(u.source == 'interview' for u in units)} interview turns, "
+          f"{sum(u.source == 'logbook' for u in units)} logbook entries; writers "
+          f"{', '.join(sorted({u.writer for u in units}))}")
+    gold = np.array([[c in u.themes for c in codes] for u in units], dtype=bool)
+    split = sentences(nlp, [u.text for u in units])
+    Z = zero.unit_scores(split) >= zero.thresholds
+    T_scores = trained.unit_scores(split)
+    T = T_scores >= trained.thresholds
+    for source in ("interview", "logbook"):
+        rows = [i for i, u in enumerate(units) if u.source == source]
+        show(f"test split, {source} ({len(rows)} units)",
+             [row("zero-shot", gold[rows], Z[rows], codes), row("trained", gold[rows], T[rows], codes)], codes)
+
+    # few-shot on the interviews: an evaluator codes k units per code in half of the test cases
+    rng = random.Random(args.seed)
+    interview = [i for i, u in enumerate(units) if u.source == "interview"]
+    cases = sorted({units[i].unit_id.rsplit("-", 1)[0][:-1] for i in interview})
+    rng.shuffle(cases)
+    first = set(cases[: len(cases) // 2])
+    pool = [i for i in interview if units[i].unit_id.rsplit("-", 1)[0][:-1] in first]
+    held = [i for i in interview if i not in set(pool)]
+    flat = [s for i in range(len(units)) for s in split[i]]
+    vectors = embedder.encode(flat, kind="passage")
+    means, at = np.zeros((len(units), vectors.shape[1]), np.float32), 0
+    for i, unit in enumerate(split):
+        means[i] = vectors[at:at + len(unit)].mean(axis=0)
+        at += len(unit)
+    features = np.hstack([means, np.log(np.clip(T_scores, 1e-4, 1 - 1e-4) / np.clip(1 - T_scores, 1e-4, 1))])
+    results = [row("zero-shot", gold[held], Z[held], codes), row("trained", gold[held], T[held], codes)]
+    for k in (10, 30):
+        chosen: set[int] = set()
+        for j in range(len(codes)):
+            positives = [i for i in pool if gold[i, j]]
+            chosen.update(rng.sample(positives, min(k, len(positives))))
+        negatives = [i for i in pool if i not in chosen]
+        chosen.update(rng.sample(negatives, min(len(chosen), len(negatives))))
+        ids = sorted(chosen)
+        coder = LearnedCoder(codes).fit(features[ids], gold[ids])
+        results.append(row(f"few-shot {k}/code ({len(ids)})", gold[held], coder.predict(features[held]), codes))
+    show(f"few-shot: coded in {len(pool)} turns of {len(first)} cases, scored on {len(held)} turns of the other cases",
+         results, codes)
+    agreement_file = ROOT / "corpora" / "interviews_dev" / "agreement.json"
+    if agreement_file.is_file():
+        print("\nhuman-human kappa (interviews, before adjudication):", json.loads(agreement_file.read_text())["kappa"])
+    logbook = json.loads((ROOT / "corpora" / "dev" / "agreement.json").read_text())
+    print("human-human kappa (logbooks):", logbook["per_theme"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The trained theme coder at run time: the shipped head (coding.training) applied to units of text.
+
+A unit is what the labelling guide codes: an interview turn or a logbook entry. Its score for a code is
+the head's calibrated probability for the whole unit (its words and the mean vector of its sentences);
+the sentence that carries the code (the evidence a reviewer sees) is the unit's sentence the head
+scores highest for it on its own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qualpipe.coding.training import calibrated
+from qualpipe.learning.head import LinearHead
+
+
+def shipped_theme_model_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("qualpipe.data").joinpath("theme_model.npz")))
+
+
+@lru_cache(maxsize=1)
+def shipped_theme_model() -> LinearHead:
+    return LinearHead.load(shipped_theme_model_path())
+
+
+class TrainedCoder:
+    """Calibrated per-code scores for units, and the per-code thresholds chosen on held-out writers."""
+
+    def __init__(self, head: LinearHead):
+        self.head = head
+        self.codes = list(head.categories)
+        self.thresholds = np.array([head.alert_[c] for c in self.codes])
+
+    def scores(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """`vectors`: one per text (a unit's mean sentence vector, or a sentence's own)."""
+        if not len(texts):
+            return np.zeros((0, len(self.codes)))
+        raw = self.head.predict_proba(self.head.features(list(texts), vectors, [1] * len(texts)))
+        return calibrated(self.head, raw)
+
+    def unit_scores(self, units: Sequence[Sequence[str]], sentence_vectors: np.ndarray) -> np.ndarray:
+        """Units given as their sentences; `sentence_vectors` holds every unit's sentences in order."""
+        means = np.zeros((len(units), sentence_vectors.shape[1] if sentence_vectors.ndim == 2 else 384), np.float32)
+        at = 0
+        for i, unit in enumerate(units):
+            if unit:
+                means[i] = sentence_vectors[at:at + len(unit)].mean(axis=0)
+            at += len(unit)
+        return self.scores([" ".join(unit) for unit in units], means)

@@ -1,0 +1,191 @@
+"""The linear head every learned model of qualpipe uses: one logistic regression per output over a
+text's hashed word and character n-grams (tf-idf) and its e5 vectors.
+
+Two contexts: `"sentence"` (the concern detector) reads each sentence with the mean vector of its
+neighbours and of its entry; `"unit"` (the theme coder) reads a whole unit (an interview turn, a logbook
+entry) with the mean of its sentences' vectors. Hashing means no vocabulary is stored: the shipped
+weights are what was trained. Training data, thresholds and calibration belong to each model's own
+training module (flagging.training, coding.training); both call the same `fit`, `features` and
+`cached_embed` here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+FORMAT_VERSION = 2
+
+
+def sentence_features(vectors: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """Per sentence: [own vector, mean of the sentences before and after, the entry's mean vector].
+
+    `vectors` holds every entry's sentences in order; `sizes` says how many belong to each entry."""
+    dim = vectors.shape[1] if vectors.ndim == 2 else 0
+    out = np.zeros((len(vectors), 3 * dim), dtype=np.float32)
+    at = 0
+    for n in sizes:
+        block = vectors[at:at + n]
+        if n:
+            mean = block.mean(axis=0)
+            for i in range(n):
+                neighbours = block[max(i - 1, 0):i].tolist() + block[i + 1:i + 2].tolist()
+                out[at + i, :dim] = block[i]
+                out[at + i, dim:2 * dim] = np.mean(neighbours, axis=0) if neighbours else block[i]
+                out[at + i, 2 * dim:] = mean
+        at += n
+    return out
+
+
+HASH_FEATURES = 2 ** 18  # per kind of n-gram
+NGRAMS = {"char_wb": (2, 5), "word": (1, 2)}  # the dev split chose these (bench/concern_experiments.py)
+
+
+def _hashers():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    # Character n-grams within words (robust to spelling, missing æ/ø/å, inflection) and word uni- and
+    # bigrams, hashed: no vocabulary to store. alternate_sign off, so the counts stay counts for tf-idf.
+    return [HashingVectorizer(analyzer=kind, ngram_range=span, n_features=HASH_FEATURES, alternate_sign=False,
+                              norm=None, lowercase=True) for kind, span in NGRAMS.items()]
+
+
+@dataclass
+class LinearHead:
+    """Logistic regression per output over a text's n-grams (hashed, tf-idf) and its e5 vectors in
+    context, scikit-learn shaped. `context` "sentence": own vector, neighbours', entry's; "unit": the
+    unit's mean sentence vector.
+
+    Learned state: `idf_` (the n-grams' inverse document frequencies over the training sentences),
+    `coef_` (outputs x features), `intercept_`, and after calibration `alert_` (per-output alert
+    threshold) and `check_` (check-band threshold; equal to the alert threshold where there is no band)."""
+
+    categories: tuple[str, ...]
+    C: float = 1.0
+    class_weight: str | None = "balanced"
+    seed: int = 0
+    embedder: str = ""
+    idf_: np.ndarray | None = None
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
+    alert_: dict[str, float] = field(default_factory=dict)
+    check_: dict[str, float] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+    context: str = "sentence"
+    platt_: dict[str, list[float]] = field(default_factory=dict)
+
+    def features(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int]):
+        """The design matrix (sparse): tf-idf of the sentences' n-grams, then their vectors in context."""
+        from scipy.sparse import csr_matrix, diags, hstack
+        from sklearn.preprocessing import normalize
+
+        parts = []
+        for index, hasher in enumerate(_hashers()):
+            counts = hasher.transform(sentences).astype(np.float32)
+            counts.data = 1.0 + np.log(counts.data)  # sublinear tf
+            parts.append(normalize(counts @ diags(self.idf_[index * HASH_FEATURES:(index + 1) * HASH_FEATURES])))
+        dense = sentence_features(vectors, sizes) if self.context == "sentence" else np.asarray(vectors, np.float32)
+        parts.append(csr_matrix(dense))
+        return hstack(parts, format="csr", dtype=np.float32)
+
+    def fit_idf(self, sentences: Sequence[str]) -> "LinearHead":
+        idf = []
+        for hasher in _hashers():
+            df = np.bincount(hasher.transform(sentences).indices, minlength=HASH_FEATURES)
+            idf.append(np.log((1 + len(sentences)) / (1 + df)) + 1.0)
+        self.idf_ = np.concatenate(idf).astype(np.float32)
+        return self
+
+    def fit(self, X, Y: np.ndarray, W: np.ndarray | None = None) -> "LinearHead":
+        """`X` from `features` (after `fit_idf`); `W` (optional, sentences x outputs): each label's weight,
+        0 where a label is unknown (a coordinator's decision about one category says nothing about the others)."""
+        from sklearn.linear_model import LogisticRegression
+
+        coefs, intercepts = [], []
+        for k, _ in enumerate(self.categories):
+            keep = np.arange(X.shape[0]) if W is None else np.flatnonzero(W[:, k] > 0)
+            y = Y[keep, k]
+            if len(y) == 0 or y.min() == y.max():  # an output with no example: never fires
+                coefs.append(np.zeros(X.shape[1], np.float32))
+                intercepts.append(-20.0)
+                continue
+            model = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=3000, random_state=self.seed)
+            model.fit(X[keep], y, sample_weight=None if W is None else W[keep, k])
+            coefs.append(model.coef_[0].astype(np.float32))
+            intercepts.append(float(model.intercept_[0]))
+        self.coef_ = np.stack(coefs)
+        self.intercept_ = np.asarray(intercepts, dtype=np.float32)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Per sentence and output, the probability that the sentence shows it."""
+        z = np.asarray(X @ self.coef_.T) + self.intercept_
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+    def save(self, path: Path) -> None:
+        """Weights as .npz (float16, compressed: what was trained, no vocabulary) and the rest as JSON beside it."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, coef=self.coef_.astype(np.float16), intercept=self.intercept_,
+                            idf=self.idf_.astype(np.float16))
+        meta = {"format": FORMAT_VERSION, "categories": list(self.categories), "C": self.C,
+                "class_weight": self.class_weight, "seed": self.seed, "embedder": self.embedder,
+                "hash_features": HASH_FEATURES, "ngrams": {k: list(v) for k, v in NGRAMS.items()},
+                "alert": self.alert_, "check": self.check_, "info": self.info,
+                "context": self.context, "platt": self.platt_}
+        path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "LinearHead":
+        path = Path(path)
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{path}: model format {meta.get('format')}, expected {FORMAT_VERSION}")
+        with np.load(path) as arrays:
+            head = cls(tuple(meta["categories"]), meta["C"], meta["class_weight"], meta["seed"], meta["embedder"])
+            head.coef_ = arrays["coef"].astype(np.float32)
+            head.intercept_ = arrays["intercept"].astype(np.float32)
+            head.idf_ = arrays["idf"].astype(np.float32)
+        head.alert_, head.check_, head.info = meta["alert"], meta["check"], meta.get("info", {})
+        head.context, head.platt_ = meta.get("context", "sentence"), meta.get("platt", {})
+        return head
+
+
+def cached_embed(embedder, name: str):
+    """`embed(texts)` for training: vectors kept in the cache folder by model and text, so a grown corpus
+    embeds only its new texts and a retrain embeds nothing. `name` keeps each model's cache apart."""
+    from qualpipe.embed.ort_backend import cache_dir
+
+    path = cache_dir() / f"{name}-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:16]}.npz"
+
+    def embed(texts: list[str]) -> np.ndarray:
+        known: dict[str, np.ndarray] = {}
+        if path.is_file():
+            with np.load(path) as stored:
+                known = dict(zip(stored["keys"].tolist(), stored["vectors"]))
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items())
+        if missing:
+            vectors = embedder.encode([t for _, t in missing])
+            known.update(zip([k for k, _ in missing], vectors))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial.npz")
+            np.savez(partial, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+            partial.replace(path)
+        return np.stack([known[k] for k in keys]) if keys else np.zeros((0, embedder.dim), np.float32)
+
+    return embed
+
+
+def corpus_digest(rows) -> str:
+    """A short fingerprint of labelled training rows (lists of JSON values): which corpus a model came from."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps(row, ensure_ascii=False).encode())
+    return digest.hexdigest()[:16]
