@@ -19,6 +19,56 @@ TAGS = {"PERSON": "NAVN", "CPR": "CPR", "PHONE": "TLF", "EMAIL": "EMAIL", "ADDRE
 SUBSTITUTES = ("Alex", "Kim", "Robin", "Sam", "Charlie", "Noa", "Vic", "Eli", "Billie", "Luca", "Mika", "Toni")
 
 
+TITLES = frozenset({"fru", "hr", "hr.", "frk", "frk.", "fr.", "herr"})
+
+
+def person_parts(surface: str) -> tuple[str | None, str | None]:
+    """(first name, last name) of a person's surface form, lower case; a first name may be an initial
+    ("e."); "Fru Nielsen" has no first name, "Emma" no last name, "Emma Sofie Nielsen" is emma/nielsen."""
+    words = surface.lower().split()
+    titled = bool(words) and words[0] in TITLES
+    words = [w for w in words if w not in TITLES]
+    if not words:
+        return None, None
+    if titled and len(words) == 1:
+        return None, words[0]
+    return words[0], (words[-1] if len(words) > 1 else None)
+
+
+def _same_first(a: str, b: str) -> bool:
+    """Equal first names, or an initial ("e.") and a name it abbreviates."""
+    if a.endswith(".") or b.endswith("."):
+        return a[0] == b[0]
+    return a == b
+
+
+def linked_person(table: dict[str, str], surface: str) -> str | None:
+    """The pseudonym already given to the same person under another form in this scope, when exactly one
+    person fits: "Emma", "Fru Nielsen", "E. Nielsen" and "Emma Sofie Nielsen" after "Emma Nielsen"
+    (or "Emma Nielsen" after "Emma"). Two people who could both be meant ("Emma" with Emma Nielsen and
+    Emma Hansen in the case) keep apart: a new pseudonym rather than the wrong person's."""
+    first, last = person_parts(surface)
+    people: dict[str, tuple[set, set]] = {}
+    for key, pseudonym in table.items():
+        if key.startswith("PERSON:"):
+            f, l_ = person_parts(key[len("PERSON:"):])
+            firsts, lasts = people.setdefault(pseudonym, (set(), set()))
+            firsts.update([f] if f else [])
+            lasts.update([l_] if l_ else [])
+    fits = []
+    for pseudonym, (firsts, lasts) in people.items():
+        first_fits = first is None or not firsts or any(_same_first(first, f) for f in firsts)
+        if last is not None and lasts:
+            ok = last in lasts and first_fits
+        elif last is not None:  # a known first name only, now with a last name
+            ok = first is not None and any(_same_first(first, f) for f in firsts)
+        else:  # a first name alone
+            ok = first is not None and any(first == f for f in firsts)
+        if ok:
+            fits.append(pseudonym)
+    return fits[0] if len(fits) == 1 else None
+
+
 @dataclass
 class Pseudonymised:
     text: str
@@ -48,9 +98,13 @@ class Pseudonymiser:
             surface = surface[:-1]
         key = f"{entity.kind}:{' '.join(surface.lower().split())}"
         table = self.key.setdefault(scope, {})
+        if key not in table and entity.kind == "PERSON":
+            same = linked_person(table, surface)
+            if same is not None:
+                table[key] = same
         if key not in table:
             # Every kind is numbered, so the key can map each pseudonym back to one original.
-            n = sum(1 for k in table if k.startswith(f"{entity.kind}:")) + 1
+            n = len({v for k, v in table.items() if k.startswith(f"{entity.kind}:")}) + 1
             if entity.kind == "PERSON" and self.style == "name":
                 table[key] = SUBSTITUTES[(n - 1) % len(SUBSTITUTES)] + (f"{(n - 1) // len(SUBSTITUTES) + 1}" if n > len(SUBSTITUTES) else "")
             else:

@@ -21,6 +21,23 @@ def test_same_person_same_pseudonym_within_a_scope_and_fresh_numbering_in_anothe
     assert p.pseudonymise("Jonas kom igen.", "M02").text == "[NAVN-1] kom igen."
 
 
+def test_the_forms_of_one_person_share_one_pseudonym_and_two_people_stay_apart():
+    p = Pseudonymiser()
+    text = p.pseudonymise("Emma Nielsen kom kl. 15. Emma var glad. Fru Nielsen ringede senere, og E. Nielsen skrev "
+                          "under. Emma Sofie Nielsen står på papirerne.", "M01").text
+    assert text == ("[NAVN-1] kom kl. 15. [NAVN-1] var glad. [NAVN-1] ringede senere, og [NAVN-1] skrev under. "
+                    "[NAVN-1] står på papirerne.")
+    # a first name seen before the full name: the full name joins it
+    assert p.pseudonymise("Søren kom. Søren Madsen er far.", "M02").text == "[NAVN-1] kom. [NAVN-1] er far."
+    # another Emma with another last name is another person; a bare "Emma" then keeps its first link
+    assert p.pseudonymise("Emma Hansen fra klassen kom forbi.", "M01").text == "[NAVN-2] fra klassen kom forbi."
+    assert p.pseudonymise("Fru Hansen ringede.", "M01").text == "[NAVN-2] ringede."
+    # two people who could both be meant: a new pseudonym, never the wrong person's
+    q = Pseudonymiser()
+    q.pseudonymise("Jonas Berg og Jonas Holm spillede.", "M03")
+    assert q.pseudonymise("Jonas vandt.", "M03").text == "[NAVN-3] vandt."
+
+
 def test_substitute_name_style():
     text = Pseudonymiser(style="name").pseudonymise(TEXT, "x").text
     assert "Emma" not in text and "Jonas" not in text and text.startswith("Alex og Kim bagte.")
