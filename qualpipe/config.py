@@ -86,8 +86,11 @@ TEMPLATE = """\
 # ner_pipeline = ""
 # Store only pseudonymised text: names and other personal data are replaced before anything is stored.
 # pseudonymise_at_ingest = false
-# The re-identification key that keeps pseudonyms consistent between ingest runs. Keep it apart from
-# the store (another disk or folder); it is never exported. Relative to this file.
+# The re-identification key: which pseudonym stands for which name, per case, so that pseudonyms stay
+# the same in every output and ingest run. It is kept apart from the store (as pseudonymisation under
+# the GDPR requires): `qualpipe init` puts it outside the project, under ~/.local/share/qualpipe/keys/
+# ($XDG_DATA_HOME), written 0600; back it up apart from the project. Never exported. Relative to this
+# file, or absolute; projects made before this setting existed keep private/qualpipe-key.json.
 # key = "private/qualpipe-key.json"
 
 [flagging]
@@ -258,7 +261,7 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         institutions=tuple(str(i) for i in privacy.get("institutions", [])),
         pseudonymise_at_ingest=bool(privacy.get("pseudonymise_at_ingest", False)),
         ner_pipeline=str(privacy.get("ner_pipeline", "")),
-        key_path=root / privacy.get("key", "private/qualpipe-key.json"),
+        key_path=root / Path(str(privacy.get("key", "private/qualpipe-key.json"))).expanduser(),
         detector=detector,
         max_file_mb=int(ingest.get("max_file_mb", 100)),
         max_unzipped_mb=int(ingest.get("max_unzipped_mb", 100)),
@@ -272,3 +275,25 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         smtp_starttls=bool(smtp.get("starttls", True)),
         smtp_cafile=root / smtp["cafile"] if smtp.get("cafile") else None,
     )
+
+
+def default_key_path(root: Path) -> Path:
+    """Where `init` puts a new project's pseudonym key: outside the project, one file per project."""
+    import os
+    import secrets
+
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "qualpipe" / "keys" / f"{root.resolve().name}-{secrets.token_hex(4)}.json"
+
+
+def template_for(root: Path) -> str:
+    """The commented configuration a new project starts with, its key path filled in."""
+    line = '# key = "private/qualpipe-key.json"'
+    return TEMPLATE.replace(line, f"{line}\nkey = {json_string(str(default_key_path(root)))}")
+
+
+def json_string(text: str) -> str:
+    """A TOML basic string (JSON's escaping is valid TOML)."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from qualpipe.config import CONFIG_NAME, TEMPLATE, Config, load_config
+from qualpipe.config import CONFIG_NAME, Config, load_config, template_for
 from qualpipe.errors import UserError
 from qualpipe.store import Store
 from qualpipe.text.torchless import spacy_without_torch
@@ -67,7 +67,7 @@ class Project:
         root.mkdir(parents=True, exist_ok=True)
         config_path = root / CONFIG_NAME
         if not config_path.exists():
-            config_path.write_text(TEMPLATE, encoding="utf-8")
+            config_path.write_text(template_for(root), encoding="utf-8")
         project = cls(root)
         project.store  # creates the store file (0600) and its schema
         return project
@@ -75,7 +75,10 @@ class Project:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from qualpipe.privacy.outputs import move_key_out_of_store
+
             self._store = Store(self.config.store_path)
+            move_key_out_of_store(self._store, self.config.key_path)
         return self._store
 
     def close(self) -> None:

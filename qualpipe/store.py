@@ -226,14 +226,16 @@ CREATE TABLE IF NOT EXISTS segment_topics (
     raw_topic  INTEGER,
     PRIMARY KEY (run_id, segment_id)
 );
--- Pseudonyms per case, kept so that outputs stay consistent and only new documents are processed:
--- labels/originals as in a pseudonym key (scope "case:ID"); documents: JSON list of document ids already in it.
-CREATE TABLE IF NOT EXISTS case_pseudonyms (
-    case_id   TEXT PRIMARY KEY,
-    labels    TEXT NOT NULL,
-    originals TEXT NOT NULL,
-    documents TEXT NOT NULL
+-- Each document's text pseudonymised as outputs show it ([NAVN-1] for a person, the same in every
+-- document of the case): what a user browses (the view documents_pseudonymised). Which pseudonym
+-- stands for which name is not in the store: it is the key file ([privacy] key in qualpipe.toml).
+CREATE TABLE IF NOT EXISTS pseudonymised_documents (
+    document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+    text        TEXT NOT NULL
 );
+CREATE VIEW IF NOT EXISTS documents_pseudonymised AS
+    SELECT d.id, d.kind, d.case_id, d.date, d.version, d.superseded_at, p.text
+    FROM documents d JOIN pseudonymised_documents p ON p.document_id = d.id;
 CREATE VIEW IF NOT EXISTS current_segments AS
     SELECT s.*, d.kind AS kind, d.doc_key AS doc_key, d.version AS version, d.source_path AS source_path
     FROM segments s JOIN documents d ON d.id = s.document_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ from qualpipe.cli import app
 from qualpipe.project import Project
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Projects made by `init` keep their pseudonym key outside the project (~/.local/share/qualpipe/keys):
+# the tests' keys go to a temporary folder instead of the home directory.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="qualpipe-test-data-")
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpora"

@@ -11,6 +11,7 @@ from qualpipe.errors import UserError
 from qualpipe.flagging.case_rules import DatedFlags, apply_case_rules
 from qualpipe.flagging.flagger import URGENT_CATEGORIES, Flag
 from qualpipe.flagging.lexicon import severity_rank
+from qualpipe.privacy.pseudonymise import redact
 from qualpipe.store import utc_now
 
 
@@ -84,7 +85,7 @@ def store_flags(store, entries: list, flags: list) -> FlagReport:
                 report.alerts += conn.execute(
                     "INSERT OR IGNORE INTO alerts (document_id, case_id, entry_date, week, category, base_severity, severity,"
                     " evidence, start, end, fired_by, created_at, band, reason, undated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (row["id"], row["case_id"], date, iso_week(date), f.category, f.severity, f.severity, f.evidence,
+                    (row["id"], row["case_id"], date, iso_week(date), f.category, f.severity, f.severity, redact(f.evidence),
                      f.start, f.end, f.fired_by, now, f.band, f.reason, int(not row["date"]))).rowcount
             conn.execute("INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) VALUES (?, ?)", (row["id"], now))
         cases = sorted({r["case_id"] for r in entries if r["case_id"]})
@@ -361,6 +362,6 @@ def add_concern(store, entry_id: str, *, category: str, severity: str, by: str, 
             "severity = excluded.severity, acked_at = excluded.acked_at, acked_by = excluded.acked_by, "
             "handled_as = 'added', ack_note = excluded.ack_note, band = 'alert'",
             (doc["id"], doc["case_id"], doc["date"], iso_week(doc["date"] or now[:10]), category,
-             severity, severity, doc["text"][:end], 0, end, f"coordinator: {by}", now, now, by, note))
+             severity, severity, redact(doc["text"][:end]), 0, end, f"coordinator: {by}", now, now, by, note))
     return store.query("SELECT id FROM alerts WHERE document_id = ? AND category = ?", (doc["id"], category))[0][0]
 

@@ -167,7 +167,7 @@ class Ingester:
             if progress:
                 progress(report.files, len(files))
         if self.pseudonymiser is not None:
-            self.pseudonymiser.write_key(self.config.key_path)
+            self.pseudonymiser.save_key(self.config.key_path)
         self._record_failures(report, succeeded)
         return report
 

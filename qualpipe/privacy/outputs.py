@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 
-from qualpipe.privacy.pseudonymise import Pseudonymised, Pseudonymiser
+from qualpipe.privacy.pseudonymise import Pseudonymised, Pseudonymiser, key_lock
 
 
 class CasePseudonyms:
     """Pseudonymises each case's current documents in date order, so a person gets the same pseudonym
     in every document of the case and in every output, run after run.
 
-    The case's pseudonyms are kept in the store (case_pseudonyms, beside the text they come from), so a
-    later output processes only documents added since, and a document added later but dated earlier
-    does not renumber the people already shown in earlier outputs."""
+    The case's pseudonyms live in the project's key file (`[privacy] key`, 0600, outside the project for
+    projects made by `qualpipe init`), never in the store: the store holds the text and, for browsing,
+    its pseudonymised form (`documents_pseudonymised`), but not what turns one into the other. A later
+    output processes only documents added since, and a document added later but dated earlier does not
+    renumber the people already shown in earlier outputs. The key is read and extended under a lock, so
+    two commands at once do not lose each other's pseudonyms."""
 
     def __init__(self, project, pseudonymiser: Pseudonymiser | None = None):
         self.project = project
@@ -36,36 +39,38 @@ class CasePseudonyms:
         return self._documents[document_id]
 
     def warm(self, case_ids) -> None:
-        """Pseudonymise these cases' documents not done before, and keep their pseudonyms in the store,
-        all cases in one transaction (an output that shows many cases commits once)."""
-        rows = [row for case_id in dict.fromkeys(case_ids) if case_id is not None and case_id not in self._cases
-                for row in self._warm(case_id)]
-        if rows:
+        """Pseudonymise these cases' documents not done before; extend the key file with their pseudonyms
+        and the store with their pseudonymised text (one write each for all the cases)."""
+        cases = [c for c in dict.fromkeys(case_ids) if c is not None and c not in self._cases]
+        if not cases:
+            return
+        path = self.project.config.key_path
+        with key_lock(path):
+            saved = Pseudonymiser.from_key(path)
+            self.pseudonymiser.key.update(saved.key)
+            self.pseudonymiser.originals.update(saved.originals)
+            self.pseudonymiser.documents.update(saved.documents)
+            fresh = [item for case_id in cases for item in self._warm(case_id)]
+            if fresh:
+                self.pseudonymiser.write_key(path)
+        if fresh:
             with self.project.store.transaction() as conn:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO case_pseudonyms (case_id, labels, originals, documents) VALUES (?,?,?,?)", rows)
+                conn.executemany("INSERT OR REPLACE INTO pseudonymised_documents (document_id, text) VALUES (?, ?)", fresh)
 
-    def _warm(self, case_id: str) -> list[tuple]:
-        """The case's new documents pseudonymised; its case_pseudonyms row to store, if it changed."""
+    def _warm(self, case_id: str) -> list[tuple[int, str]]:
+        """The case's new documents pseudonymised (their ids and texts)."""
         self._cases.add(case_id)
         scope = f"case:{case_id}"
-        store = self.project.store
-        saved = store.query("SELECT labels, originals, documents FROM case_pseudonyms WHERE case_id = ?", (case_id,))
-        done: set[int] = set()
-        if saved:
-            self.pseudonymiser.key[scope] = json.loads(saved[0]["labels"])
-            self.pseudonymiser.originals[scope] = json.loads(saved[0]["originals"])
-            done = set(json.loads(saved[0]["documents"]))
-        fresh = [r["id"] for r in store.query(
+        done = set(self.pseudonymiser.documents.get(scope, []))
+        fresh = [r["id"] for r in self.project.store.query(
             "SELECT id FROM documents WHERE case_id = ? AND superseded_at IS NULL ORDER BY date, id", (case_id,))
             if r["id"] not in done]
         for document_id in fresh:
             self._documents[document_id] = self.pseudonymiser.pseudonymise(self.project.document_text(document_id), scope)
-        if saved and not fresh:
-            return []
-        return [(case_id, json.dumps(self.pseudonymiser.key.get(scope, {}), ensure_ascii=False),
-                 json.dumps(self.pseudonymiser.originals.get(scope, {}), ensure_ascii=False),
-                 json.dumps(sorted(done | set(fresh))))]
+        if fresh:
+            self.pseudonymiser.documents[scope] = sorted(done | set(fresh))
+        return [(d, self._documents[d].text) for d in fresh]
+
 
     def span(self, document_id: int, start: int, end: int) -> tuple[str, int, int]:
         """The pseudonymised document text and where original[start:end] now lies in it."""
@@ -77,3 +82,23 @@ class CasePseudonyms:
         """The pseudonymised text of original[start:end] (a segment, a quote, a flag's evidence)."""
         text, new_start, new_end = self.span(document_id, start, end)
         return text[new_start:new_end]
+
+
+def move_key_out_of_store(store, key_path) -> int:
+    """Stores made before the key moved out kept case pseudonyms in a table beside the text: move them
+    into the key file (merged with what it holds) and drop the table. Returns how many cases moved."""
+    if not store.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_pseudonyms'"):
+        return 0
+    rows = store.query("SELECT case_id, labels, originals, documents FROM case_pseudonyms")
+    with key_lock(key_path):
+        key = Pseudonymiser.from_key(key_path)
+        for row in rows:
+            scope = f"case:{row['case_id']}"
+            key.key.setdefault(scope, json.loads(row["labels"]))
+            key.originals.setdefault(scope, json.loads(row["originals"]))
+            key.documents.setdefault(scope, json.loads(row["documents"]))
+        if rows:
+            key.write_key(key_path)
+    with store.transaction() as conn:
+        conn.execute("DROP TABLE case_pseudonyms")
+    return len(rows)

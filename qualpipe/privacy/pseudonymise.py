@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from qualpipe.errors import InputError, UserError
 from qualpipe.privacy.detect import Entity, find_personal_data, name_lists
@@ -86,6 +87,7 @@ class Pseudonymiser:
     ner_pipeline: str = ""
     key: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> {normalised surface: pseudonym}
     originals: dict[str, dict[str, str]] = field(default_factory=dict)  # scope -> {pseudonym: surface as first seen}
+    documents: dict[str, list[int]] = field(default_factory=dict)  # scope -> stored documents already read into it
 
     def __post_init__(self) -> None:
         if self.style not in ("tag", "name"):
@@ -127,9 +129,20 @@ class Pseudonymiser:
         partial = path.with_name(path.name + ".partial")
         fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"originals": self.originals, "labels": self.key}, handle, ensure_ascii=False, indent=1)
+            json.dump({"originals": self.originals, "labels": self.key, "documents": self.documents}, handle,
+                      ensure_ascii=False, indent=1)
         os.chmod(partial, 0o600)
         partial.replace(path)
+
+    def save_key(self, path: Path) -> None:
+        """Write the key, keeping the scopes another process added to the file since this one read it."""
+        with key_lock(path):
+            saved = Pseudonymiser.from_key(path)
+            for mine, theirs in ((self.key, saved.key), (self.originals, saved.originals),
+                                 (self.documents, saved.documents)):
+                for scope, value in theirs.items():
+                    mine.setdefault(scope, value)
+            self.write_key(path)
 
     @classmethod
     def from_key(cls, path: Path, **options) -> "Pseudonymiser":
@@ -139,9 +152,32 @@ class Pseudonymiser:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 pseudonymiser.key, pseudonymiser.originals = data["labels"], data["originals"]
+                pseudonymiser.documents = data.get("documents", {})
             except (json.JSONDecodeError, KeyError, TypeError):
                 raise UserError(f"{path}: not a qualpipe pseudonym key; restore it from backup or remove [privacy] key")
         return pseudonymiser
+
+
+def redact(text: str) -> str:
+    """`text` with personal data replaced by its kind ("[NAVN]", "[TLF]"): for what the store keeps beside
+    the text (an alert's evidence), which needs no key and maps back to nobody."""
+    entities = find_personal_data(text)
+    return apply_edits(text, [Edit(e.start, e.end, f"[{TAGS[e.kind]}]") for e in entities]).text if entities else text
+
+
+@contextmanager
+def key_lock(path: Path) -> Iterator[None]:
+    """Exclusive use of the key at `path` (read, extend, write) between processes: a lock file beside it."""
+    import fcntl
+
+    private_dir(path.parent)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 PLAIN_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")

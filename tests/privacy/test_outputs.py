@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import re
 import zipfile
@@ -122,8 +123,61 @@ def test_pseudonyms_of_many_cases_warmed_at_once_are_kept_as_one_by_one(project,
     project.ingest([entries], "logbook")
     ids = [r[0] for r in project.store.query("SELECT id FROM documents ORDER BY case_id")]
     one_by_one = [CasePseudonyms(project).document(i).text for i in ids]
-    project.store.conn.execute("DELETE FROM case_pseudonyms")
+    project.config.key_path.unlink()
     CasePseudonyms(project).warm(["K1", "K2", "K1", None])
-    assert project.store.query("SELECT COUNT(*) FROM case_pseudonyms")[0][0] == 2
+    assert sorted(json.loads(project.config.key_path.read_text(encoding="utf-8"))["documents"]) == ["case:K1", "case:K2"]
     assert [CasePseudonyms(project).document(i).text for i in ids] == one_by_one == ["[NAVN-1] og [NAVN-2] bagte.",
                                                                                       "[NAVN-1] var træt."]
+
+
+def test_the_key_lives_apart_from_the_store_and_the_store_is_browsed_pseudonymised(project, tmp_path):
+    """A new project's key is outside the project, 0600; the store keeps no name-to-pseudonym map, alerts
+    keep no names, and the pseudonymised text is what a user browses."""
+    import sqlite3
+    import stat
+
+    from qualpipe.privacy.outputs import CasePseudonyms
+
+    key = project.config.key_path
+    assert project.root.resolve() not in key.resolve().parents
+    entries = tmp_path / "week.jsonl"
+    entries.write_text('{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Emma Nielsen fortalte, at '
+                       'hendes far slog hende i går. Hun ville ikke hjem."}\n', encoding="utf-8")
+    project.ingest([entries], "logbook")
+    project.flag_new_entries()
+    CasePseudonyms(project).warm(["K1"])
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "Emma Nielsen" in key.read_text(encoding="utf-8")
+    with sqlite3.connect(project.config.store_path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        browsed = conn.execute("SELECT text FROM documents_pseudonymised").fetchall()
+        evidence = [r[0] for r in conn.execute("SELECT evidence FROM alerts")]
+    assert "case_pseudonyms" not in tables
+    assert browsed == [("[NAVN-1] fortalte, at hendes far slog hende i går. Hun ville ikke hjem.",)]
+    assert evidence and not any("Emma" in e or "Nielsen" in e for e in evidence)
+
+
+def test_a_store_that_kept_its_key_inside_moves_it_out_without_renumbering(project, tmp_path):
+    from qualpipe.privacy.outputs import CasePseudonyms
+    from qualpipe.project import Project
+
+    entries = tmp_path / "week.jsonl"
+    entries.write_text('{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Oliver og Emma bagte."}\n',
+                       encoding="utf-8")
+    project.ingest([entries], "logbook")
+    before = CasePseudonyms(project).document(1).text
+    key = json.loads(project.config.key_path.read_text(encoding="utf-8"))
+    # the store as an older qualpipe left it: the case's pseudonyms in a table beside the text, no key file
+    with project.store.transaction() as conn:
+        conn.execute("CREATE TABLE case_pseudonyms (case_id TEXT PRIMARY KEY, labels TEXT NOT NULL, "
+                     "originals TEXT NOT NULL, documents TEXT NOT NULL)")
+        conn.execute("INSERT INTO case_pseudonyms VALUES ('K1', ?, ?, '[]')",
+                     (json.dumps({"PERSON:emma": "[NAVN-1]", "PERSON:oliver": "[NAVN-2]"}),
+                      json.dumps({"[NAVN-1]": "Emma", "[NAVN-2]": "Oliver"})))
+    project.config.key_path.unlink()
+    project.close()
+    with Project(project.root) as reopened:
+        assert not reopened.store.query("SELECT 1 FROM sqlite_master WHERE name = 'case_pseudonyms'")
+        moved = json.loads(reopened.config.key_path.read_text(encoding="utf-8"))
+        assert moved["labels"]["case:K1"]["PERSON:emma"] == "[NAVN-1]"
+        assert CasePseudonyms(reopened).document(1).text == "[NAVN-2] og [NAVN-1] bagte."
+    assert before == "[NAVN-1] og [NAVN-2] bagte." and key["labels"]["case:K1"]["PERSON:oliver"] == "[NAVN-1]"
