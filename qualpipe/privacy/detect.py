@@ -138,6 +138,9 @@ def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
             i += 1  # "CPR-nummer", "FN-operationen": compounds with an acronym, not names
             continue
         initials = word.endswith(".") or word.endswith(". ")
+        if len(word) == 1:
+            i += 1  # a lone capital ("R:", "I:", "A)") is a speaker label or a list marker, not a name
+            continue
         bare = word[:-1] if word.endswith("s") and word[:-1] in known else word  # "Emmas" -> "Emma"
         cued = bool(NAME_CUES.search(text[max(0, start - 25):start]))
         is_common = is_danish_word(bare.lower(), words)

@@ -46,6 +46,11 @@ def test_names_with_initials_are_one_span():
     assert ("PERSON", "H. C. Andersen") in kinds("Vi læste H. C. Andersen i aften.")
 
 
+def test_speaker_letters_are_labels_not_names_but_named_speakers_are_names():
+    found = kinds("I: Hvordan gik det?\nR: Godt. Bo: Ja, Emma var glad.\nA) første punkt")
+    assert [t for k, t in found if k == "PERSON"] == ["Bo", "Emma"]
+
+
 def test_a_configured_spacy_pipeline_with_person_entities_adds_its_names(tmp_path):
     """Any installed spaCy pipeline with PER entities is used; here one built and saved with an entity ruler."""
     import spacy
