@@ -220,6 +220,27 @@ class ImportReport:
     unmatched_sources: list[str] = field(default_factory=list)
 
 
+def _source_texts(archive: zipfile.ZipFile, names: dict[str, str], root, path: Path, limit_mb: float) -> dict[str, str]:
+    """The plain texts of the sources project.qde refers to, by lower-case guid: each read from its
+    `plainTextPath` (internal://FILE.txt), or sources/GUID.txt; entries nothing refers to are never read,
+    and an entry larger than the ingest limit is refused with one line, not read into memory."""
+    texts = {}
+    for source in root.iter(_q("TextSource")):
+        guid = source.get("guid", "").strip("{}").lower()
+        target = (source.get("plainTextPath") or "").removeprefix("internal://")
+        for candidate in (f"sources/{target}" if target else "", f"sources/{guid}.txt"):
+            name = names.get(candidate.lower())
+            if not candidate or name is None:
+                continue
+            size = archive.getinfo(name).file_size
+            if size > limit_mb * 1024 * 1024:
+                raise UserError(f"{path}: {name} holds {size / 1024 / 1024:.0f} MB of text, over the limit "
+                                f"[ingest] max_unzipped_mb = {limit_mb:g}; raise it in qualpipe.toml if the file is yours")
+            texts[guid] = archive.read(name).decode("utf-8-sig")
+            break
+    return texts
+
+
 def import_qdpx(project, path: Path) -> ImportReport:
     """Read human codings back from a .qdpx (ours, or one an evaluator re-exported from a QDA program)."""
     try:
@@ -234,8 +255,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
             root = ET.fromstring(archive.read(names["project.qde"]))
         except ET.ParseError as exc:
             raise UserError(f"{path}: project.qde is not valid XML ({exc}); export the project again")
-        texts = {n.split("/", 1)[1].rsplit(".", 1)[0].lower(): archive.read(n).decode("utf-8-sig")
-                 for n in archive.namelist() if n.lower().startswith("sources/") and n.lower().endswith(".txt")}
+        texts = _source_texts(archive, names, root, path, project.config.max_unzipped_mb)
     users = {u.get("guid"): u.get("name") or u.get("guid") for u in root.iter(_q("User"))}
     codebook = project.codebook()
     codes: dict[str, str] = {}
@@ -255,7 +275,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
     for source in root.iter(_q("TextSource")):
         report.sources += 1
         source_id = source.get("guid", "")
-        text = texts.get(source_id.strip("{}").lower()) or texts.get(source_id.lower())
+        text = texts.get(source_id.strip("{}").lower())
         document = documents["guid"].get(source_id.strip("{}").lower()) or (documents["text"].get(text) if text else None)
         if document is None:
             report.unmatched_sources.append(source.get("name") or source_id)

@@ -85,3 +85,40 @@ def test_csv_and_xlsx_exports_have_one_row_per_coding(coded_corpus, tmp_path):
     sheet = load_workbook(tmp_path / "codes.xlsx").active
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:M")
     assert sheet.column_dimensions["M"].width == 90 and sheet.max_row == count + 1
+
+
+def test_import_reads_only_the_sources_the_project_refers_to_and_refuses_an_oversized_one(tmp_path):
+    import tracemalloc
+
+    import pytest
+
+    from qualpipe.errors import UserError
+
+    project = new_corpus_project(tmp_path / "p")
+    project.ingest([CORPUS / "interviews"], "interview")
+    export_qdpx(project, tmp_path / "ours.qdpx")
+    # a hostile copy: one extra entry of 60 MB that nothing refers to (a few hundred kB compressed)
+    with zipfile.ZipFile(tmp_path / "ours.qdpx") as src, \
+            zipfile.ZipFile(tmp_path / "padded.qdpx", "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("sources/unreferenced.txt", "a" * (60 * 1024 * 1024))
+    tracemalloc.start()
+    report = import_qdpx(project, tmp_path / "padded.qdpx")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert report.matched_sources == report.sources == 7
+    assert peak < 30 * 1024 * 1024  # the 60 MB entry was never read
+
+    # a source the project refers to that is larger than the ingest limit: one clear line, nothing read
+    with zipfile.ZipFile(tmp_path / "ours.qdpx") as src:
+        qde = ET.fromstring(src.read("project.qde"))
+    target = next(qde.iter(f"{{{NS['q']}}}TextSource")).get("plainTextPath").removeprefix("internal://")
+    with zipfile.ZipFile(tmp_path / "ours.qdpx") as src, \
+            zipfile.ZipFile(tmp_path / "big.qdpx", "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, data + b" " * (101 * 1024 * 1024) if item.filename == f"sources/{target}" else data)
+    with pytest.raises(UserError, match=r"big.qdpx: sources/.* over the limit \[ingest\] max_unzipped_mb"):
+        import_qdpx(project, tmp_path / "big.qdpx")
+    project.close()
