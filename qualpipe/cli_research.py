@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -56,7 +57,9 @@ def topics(
     params = TopicParams(seed=seed, min_topic_size=min_topic_size, guided=guided, reduce_outliers=reduce_outliers,
                          outlier_threshold=outlier_threshold)
     with open_project() as project:
-        run_id = fit_topics(project, params, refit=refit)
+        started = time.perf_counter()
+        run_id = fit_topics(project, params, refit=refit,
+                            stage=lambda message: typer.echo(f"[{time.perf_counter() - started:5.0f} s] {message}", err=True))
         _write_topic_table(project, run_id, fmt, show_identities)
         run = project.store.query("SELECT npmi, diversity FROM topic_runs WHERE id = ?", (run_id,))[0]
     typer.echo(f"topic run {run_id}: NPMI {run['npmi']}, diversity {run['diversity']}", err=True)

@@ -10,10 +10,19 @@ from importlib import resources
 
 @lru_cache(maxsize=1)
 def domain_stop_words() -> frozenset[str]:
+    """Danish stop words, the domain's own, and English and Swedish function words (interviews and
+    logbooks mix them in: "the", "and", "och", "jag"), except those that are Danish words in their own
+    right ("is", "far", "by", "under")."""
     from spacy.lang.da.stop_words import STOP_WORDS
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+    from spacy.lang.sv.stop_words import STOP_WORDS as SWEDISH
+
+    from qualpipe.text.nlp import danish_lemma_table
 
     text = resources.files("qualpipe.data").joinpath("stopwords.domain.da.txt").read_text(encoding="utf-8")
-    return frozenset(STOP_WORDS) | {w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")}
+    danish = danish_lemma_table()
+    foreign = {w for w in ENGLISH | SWEDISH if w not in danish}
+    return frozenset(STOP_WORDS) | foreign | {w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")}
 
 
 class DanishAnalyzer:

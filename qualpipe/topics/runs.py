@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -75,11 +76,13 @@ def _centroids(X: np.ndarray, topics: np.ndarray, n_topics: int) -> np.ndarray:
     return centroids
 
 
-def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = False) -> int:
+def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = False,
+               stage: Callable[[str], None] = lambda message: None) -> int:
     """Fit on the current non-interviewer segments (embeddings from the cache) and store the run; returns its id.
 
     The same parameters on the same segments give the same topics, so an identical earlier run is
-    returned instead of stored again, unless `refit`."""
+    returned instead of stored again, unless `refit`. `stage` hears each step as it starts (the
+    command prints them: a fit of thousands of segments takes minutes)."""
     store = project.store
     segments = topic_segments(project)
     params = resolved(params, len(segments))
@@ -93,12 +96,15 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
                               (fingerprint,))
         if earlier and model_dir(project, earlier[0]["model_path"]).is_dir():
             return int(earlier[0]["id"])
+    stage(f"embedding {len(texts)} segments (cached ones are read, not embedded)")
     X = embedder.encode(texts)
     codebook = project.codebook()
     seeds = [list(code.cues) for code in codebook.codes if code.cues] if params.guided else None
     analyzer = DanishAnalyzer(project.config.pipeline, tuple(project.config.institutions))
     model = build_model(embedder, params, analyzer, seed_topic_list=seeds)
+    stage("reducing (UMAP) and clustering (HDBSCAN); the first fit in a process also compiles them, about a minute")
     raw_topics, probabilities = model.fit_transform(texts, X)
+    stage("topic words, coherence and themes")
     quiet_bertopic()
     raw_topics = [int(t) for t in raw_topics]
     n_topics = max(raw_topics) + 1
@@ -110,7 +116,7 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
                                 vectorizer_model=model.vectorizer_model, ctfidf_model=model.ctfidf_model,
                                 representation_model=model.representation_model)
     topic_array = np.asarray(topics)
-    words = {t: [w for w, _ in (model.get_topic(t) or []) if w][:params.top_n_words] for t in range(n_topics)}
+    words = {t: topic_words(model, t, params.top_n_words) for t in range(n_topics)}
     npmi = npmi_coherence(list(words.values()), cooccurrence_windows(segments), analyzer)
     diversity = topic_diversity(list(words.values()))
     themes = _themes(project, texts, topic_array, n_topics, params.theme_share)
@@ -141,6 +147,17 @@ def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = Fa
     model.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
     np.save(path / "centroids.npy", centroids)
     return run_id
+
+
+def topic_words(model, topic: int, n: int) -> list[str]:
+    """The topic's words as its representation gives them; where that comes back empty (KeyBERT found no
+    candidate close enough), its highest c-TF-IDF words, so no topic is shown without words."""
+    words = [w for w, _ in (model.get_topic(topic) or []) if w][:n]
+    if words:
+        return words
+    row = model.c_tf_idf_[topic + model._outliers].toarray().ravel()
+    vocabulary = model.vectorizer_model.get_feature_names_out()
+    return [str(vocabulary[i]) for i in np.argsort(-row, kind="stable")[:n] if row[i] > 0]
 
 
 def _representatives(segments, X: np.ndarray, members: np.ndarray, centroid: np.ndarray) -> list[int]:

@@ -33,6 +33,25 @@ def test_danish_analyzer_gives_lemmas_without_stop_words():
     assert DanishAnalyzer()("Børnene legede med hundene, og vi var på besøg i dag.") == ["barn", "lege", "hund"]
 
 
+def test_danish_analyzer_drops_english_and_swedish_function_words_but_keeps_danish_words():
+    words = DanishAnalyzer()("Hun sagde: this is what we always do, och inte mycket mer. Hun sad ved hans side og så en film.")
+    assert not {"this", "what", "always", "och", "inte", "mycket"} & set(words)
+    assert words == ["sidde", "side", "film"]  # "side" is an English stop word and a Danish word
+
+
+def test_a_topic_whose_representation_is_empty_gets_its_c_tf_idf_words():
+    from types import SimpleNamespace
+
+    from scipy.sparse import csr_matrix
+
+    from qualpipe.topics.runs import topic_words
+
+    model = SimpleNamespace(get_topic=lambda t: [("", 0.0)] * 3, _outliers=1,
+                            c_tf_idf_=csr_matrix([[0.0, 0.0, 0.0], [0.1, 0.0, 0.7]]),
+                            vectorizer_model=SimpleNamespace(get_feature_names_out=lambda: ["fodbold", "hund", "kage"]))
+    assert topic_words(model, 0, 10) == ["kage", "fodbold"]
+
+
 def test_danish_analyzer_drops_names_and_institutions():
     words = DanishAnalyzer(institutions=("Mælkebøtten",))("Vi hentede Oliver i Mælkebøtten og byggede en hule.")
     assert words == ["hente", "bygge", "hule"]
@@ -69,6 +88,7 @@ def test_a_run_stores_quality_themes_representatives_and_reduced_outliers(topic_
     codebook = set(topic_corpus.codebook().ids)
     themed = [t for t in topics if t["theme"]]
     assert themed and all(t["theme"] in codebook and t["theme_score"] >= 0.3 for t in themed)
+    assert all(json.loads(t["words"]) for t in topics), "every topic has words"
     segment_ids = {r[0] for r in rows}
     for topic in topics:
         representative = json.loads(topic["representative"])
@@ -142,6 +162,17 @@ def test_cli_lists_runs_shows_the_table_and_assigns_from_jsonl(topic_corpus, tmp
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert result.exit_code == 1 and "new.jsonl:2:" in result.output
     assert lines[0]["id"] == "n1" and lines[0]["topic"] >= 0 and lines[1]["topic"] is None
+
+
+def test_fitting_on_a_terminal_says_what_it_is_doing(topic_corpus, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(topic_corpus.root, root)
+    result = CliRunner().invoke(app, ["--project", str(root), "topics", "--refit", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    stages = [line for line in result.output.splitlines() if line.startswith("[")]
+    assert [line.split("] ")[1].split()[0] for line in stages] == ["embedding", "reducing", "topic"]
 
 
 def test_an_unknown_run_is_a_one_line_error(topic_corpus):
