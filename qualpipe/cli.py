@@ -71,6 +71,22 @@ def ingest(
         raise typer.Exit(1)
 
 
+@app.command()
+@user_errors
+def reparse() -> None:
+    """Re-read the stored documents with the current settings (a changed [speakers] map, cleaning): turns,
+    speakers, roles and segments are derived again; codes, reviews and alerts stay. No need for a new project."""
+    from qualpipe.ingest.run import reparse as reparse_documents
+    from qualpipe.progress import progress_bar
+
+    with open_project() as project, progress_bar("Re-reading") as update:
+        report = reparse_documents(project.store, project.config, progress=update)
+    typer.echo(f"{report.documents} document(s) re-read, {report.changed} changed: {report.segments_kept} segment(s) "
+               f"kept, {report.segments_added} added, {report.segments_removed} removed")
+    if report.segments_removed or report.segments_added:
+        typer.echo("run 'qualpipe code' to code the new segments", err=True)
+
+
 def echo_ingest_report(report, err: bool = False) -> None:
     for message in report.errors:
         typer.echo(f"error: {message}", err=True)

@@ -223,6 +223,20 @@ class Ingester:
                     (file_key, sha, self.kind, utc_now()),
                 )
 
+    def redraft(self, row) -> DocumentDraft:
+        """A stored document as a draft again, its turns parsed from the stored text with the current settings."""
+        text, source_format = row["text"], row["source_format"]
+        if row["kind"] == "interview":
+            path = Path(row["source_path"])
+            turns = (parse_vtt(text, path, self.roles) if source_format == "vtt" else
+                     parse_srt(text, path, self.roles) if source_format == "srt" else parse_plain_transcript(text, self.roles))
+        else:
+            role = self.roles.configured(row["author"]) if row["author"] else None
+            turns = [Turn(row["author"], role or "volunteer", 0, len(text))]
+        return DocumentDraft(doc_key="", kind=row["kind"], case_id=row["case_id"], date=row["date"], author=row["author"],
+                             source_path=row["source_path"], source_format=source_format, encoding=None, text=text,
+                             turns=tuple(turns))
+
     def _interview_draft(self, path: Path, suffix: str, data: bytes) -> DocumentDraft:
         if suffix == ".docx":
             text, encoding = read_docx_text(path), None
@@ -361,3 +375,87 @@ def _default_fillers() -> list[str]:
     text = resources.files("qualpipe.data").joinpath("fillers.da.txt").read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
+
+
+@dataclass
+class ReparseReport:
+    documents: int = 0
+    changed: int = 0
+    segments_kept: int = 0
+    segments_added: int = 0
+    segments_removed: int = 0
+
+
+def reparse(store, config, progress: Callable[[int, int], None] | None = None) -> ReparseReport:
+    """Re-read every current document's stored text with the current settings ([speakers], cleaning):
+    its turns and segments are derived again; what later stages stored stays. A segment whose span is
+    unchanged keeps its id (so its codes, reviews and topic assignments stay, with its new speaker and
+    role); a human code or decision on a segment that no longer exists moves to the new segment that
+    overlaps it most; machine codes of removed segments go (re-run `qualpipe code`). Each document is
+    one transaction; running it again changes nothing."""
+    report = ReparseReport()
+    rows = store.query("SELECT id, kind, case_id, date, author, source_path, source_format, text FROM documents "
+                       "WHERE superseded_at IS NULL ORDER BY id")
+    ingesters = {kind: Ingester(store, config, kind) for kind in {r["kind"] for r in rows}}
+    for number, row in enumerate(rows, 1):
+        report.documents += 1
+        ingester = ingesters[row["kind"]]
+        draft = ingester.redraft(row)
+        (segments, _language), = ingester._segments([draft])
+        old_turns = [(t["speaker"], t["role"], t["start"], t["end"]) for t in store.query(
+            "SELECT speaker, role, start, end FROM turns WHERE document_id = ? ORDER BY idx", (row["id"],))]
+        old = store.query("SELECT id, start, end, norm_text FROM segments WHERE document_id = ? ORDER BY idx", (row["id"],))
+        new_turns = [(t.speaker, t.role, t.start, t.end) for t in draft.turns]
+        if new_turns == old_turns and [(s["start"], s["end"], s["norm_text"]) for s in old] == \
+                [(s.start, s.end, s.norm_text) for s, _ in segments]:
+            if progress:
+                progress(number, len(rows))
+            continue
+        report.changed += 1
+        with store.transaction() as conn:
+            _replace_structure(conn, row, draft, segments, old, report)
+        if progress:
+            progress(number, len(rows))
+    return report
+
+
+def _replace_structure(conn, row, draft: DocumentDraft, segments, old, report: ReparseReport) -> None:
+    old_turns = [r[0] for r in conn.execute("SELECT id FROM turns WHERE document_id = ?", (row["id"],))]
+    conn.execute("UPDATE turns SET idx = -1 - idx WHERE document_id = ?", (row["id"],))  # free the idx values
+    turn_ids = [conn.execute("INSERT INTO turns (document_id, idx, speaker, role, start, end) VALUES (?,?,?,?,?,?)",
+                             (row["id"], index, t.speaker, t.role, t.start, t.end)).lastrowid
+                for index, t in enumerate(draft.turns)]
+    by_span = {(s["start"], s["end"]): s["id"] for s in old}
+    conn.execute("UPDATE segments SET idx = -1 - idx WHERE document_id = ?", (row["id"],))  # free the idx values
+    kept, placed = set(), []
+    for index, (seg, language) in enumerate(segments):
+        turn = draft.turns[seg.turn_index]
+        values = (turn_ids[seg.turn_index], index, seg.text, seg.norm_text, turn.speaker, turn.role, language)
+        existing = by_span.get((seg.start, seg.end))
+        if existing is not None and existing not in kept:
+            conn.execute("UPDATE segments SET turn_id = ?, idx = ?, text = ?, norm_text = ?, speaker = ?, role = ?, "
+                         "language = ? WHERE id = ?", (*values, existing))
+            kept.add(existing)
+            placed.append((existing, seg.start, seg.end))
+            report.segments_kept += 1
+        else:
+            new_id = conn.execute(
+                "INSERT INTO segments (document_id, turn_id, idx, start, end, text, norm_text, speaker, role, case_id,"
+                " date, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (row["id"], values[0], index, seg.start, seg.end, seg.text, seg.norm_text, turn.speaker, turn.role,
+                 row["case_id"], row["date"], language)).lastrowid
+            placed.append((new_id, seg.start, seg.end))
+            report.segments_added += 1
+    gone = [s for s in old if s["id"] not in kept]
+    for segment in gone:
+        overlap = max(placed, key=lambda p: min(p[2], segment["end"]) - max(p[1], segment["start"]), default=None)
+        target = overlap[0] if overlap and min(overlap[2], segment["end"]) > max(overlap[1], segment["start"]) else None
+        if target is not None:
+            for table in ("codings", "reviews", "code_decisions"):
+                where = "source = 'human' AND " if table == "codings" else ""
+                conn.execute(f"UPDATE OR IGNORE {table} SET segment_id = ? WHERE {where}segment_id = ?", (target, segment["id"]))
+        for table in ("codings", "reviews", "code_decisions", "segment_topics"):
+            conn.execute(f"DELETE FROM {table} WHERE segment_id = ?", (segment["id"],))
+        conn.execute("DELETE FROM segments WHERE id = ?", (segment["id"],))
+        report.segments_removed += 1
+    conn.executemany("DELETE FROM turns WHERE id = ?", [(t,) for t in old_turns])
