@@ -376,8 +376,14 @@ def import_(
                 typer.echo(f"error: {path}: source '{name}' matches no document in this project; ingest it first", err=True)
             if report.unknown_codes:
                 typer.echo(f"warning: codes not in the codebook kept under their own names: {sorted(report.unknown_codes)}", err=True)
-            typer.echo(f"{report.matched_sources}/{report.sources} source(s) matched; {report.human_codings} new human coding(s); "
-                       f"{report.machine_codings_skipped} qualpipe coding(s) skipped")
+            if report.machine_codings_new:
+                typer.echo(f"warning: {report.machine_codings_new} coding(s) under the machine's name "
+                           f"('qualpipe (maskine)') were not made by qualpipe: an evaluator may have coded as the "
+                           "machine; select your own name as coder in the QDA program and export again", err=True)
+            how = ", ".join(f"{n} by {way}" for way, n in sorted(report.matched_by.items()))
+            typer.echo(f"{report.matched_sources}/{report.sources} source(s) matched ({how or 'none'}); "
+                       f"{report.human_codings} new human coding(s); {report.rejected_machine_codes} machine code(s) "
+                       f"removed by the evaluator (stored as their 'no'); {report.machine_codings_skipped} qualpipe coding(s) skipped")
             failed = bool(report.unmatched_sources)
         else:
             report = import_human_codes(project, path, coder)

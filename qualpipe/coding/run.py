@@ -35,8 +35,9 @@ def codable_segments(project, include_interviewer: bool) -> list:
 
 def human_labels(project, segment_ids: list[int], codes: list[str]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Segments a human has decided something about, with their codes (Y) and where each label is known (K):
-    a human coding is a yes; a 'no' in `qualpipe review`, or a segment reviewed as a whole in a QDA program
-    without that code, is a no; anything else (a machine code nobody touched) is unknown."""
+    a human coding is a yes; a 'no' decision (rejected in `qualpipe review`, or a machine code the evaluator
+    removed in a QDA program), or a segment marked reviewed (a CSV row without a code) without that code, is
+    a no; anything else (a machine code nobody touched) is unknown."""
     index = {c: j for j, c in enumerate(codes)}
     yes: dict[int, set[str]] = {}
     no: dict[int, set[str]] = {}

@@ -10,6 +10,7 @@ same store exports the same file and an import finds its documents and codes aga
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import uuid
 import zipfile
@@ -25,7 +26,9 @@ from qualpipe.store import create_private_file, insert_codings, utc_now
 
 NS = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.UUID("6f1c2a52-8e0b-4c39-9c3a-5b0f8f4b7a10")
-MACHINE_USER = "qualpipe"
+MACHINE_USER = "qualpipe (maskine)"  # never the first user: QualCoder makes the first user the current coder
+MACHINE_USERS = (MACHINE_USER, "qualpipe")  # "qualpipe": exports before the machine was named so
+EVALUATOR = "evaluator"  # the first user when the project has no human coder yet
 _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
@@ -91,8 +94,9 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
         "s.document_id FROM codings c JOIN segments s ON s.id = c.segment_id "
         + ("" if include_machine else "WHERE c.source = 'human' ") + "ORDER BY s.document_id, c.start, c.end, c.code, c.coder")
     report = ExportReport(path)
-    coders = sorted({c["coder"] for c in codings if c["source"] == "human"})
-    user_guid = {MACHINE_USER: guid("user", MACHINE_USER), **{name: guid("user", name) for name in coders}}
+    coders = sorted({c["coder"] for c in codings if c["source"] == "human"}) or [EVALUATOR]
+    # humans first: a program that takes the first user as its current coder (QualCoder) then codes as a human
+    user_guid = {**{name: guid("user", name) for name in coders}, MACHINE_USER: guid("user", MACHINE_USER)}
     created = _datetime(max(d["ingested_at"] for d in documents))
 
     root = ET.Element(_q("Project"), {
@@ -113,7 +117,8 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
         element = _sub(codes_el, "Code", guid=code_guid[code_id], name=code_id, isCodable="true")
         ET.SubElement(element, _q("Description")).text = f"[{code_id}]"
 
-    variables = {"kind": "Text", "date": "Date", "logbook_entries": "Integer", "interviews": "Integer"}
+    # "case" on every source too: programs that ignore a Case's SourceRef (QualCoder) keep case membership
+    variables = {"case": "Text", "kind": "Text", "date": "Date", "logbook_entries": "Integer", "interviews": "Integer"}
     variable_guid = {name: guid("variable", name) for name in variables}
     variables_el = _sub(root, "Variables")
     for name, kind_of in variables.items():
@@ -172,7 +177,8 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
                 _sub(coding, "CodeRef", targetGUID=code_guid[c["code"]])
                 report.codings += 1
             report.selections += 1
-        for name, value_text, value_tag in (("kind", d["kind"], "TextValue"), ("date", d["date"], "DateValue")):
+        for name, value_text, value_tag in (("case", d["case_id"], "TextValue"), ("kind", d["kind"], "TextValue"),
+                                            ("date", d["date"], "DateValue")):
             if value_text:
                 value = _sub(element, "VariableValue")
                 _sub(value, "VariableRef", targetGUID=variable_guid[name])
@@ -218,6 +224,9 @@ class ImportReport:
     machine_codings_skipped: int = 0
     unknown_codes: set[str] = field(default_factory=set)
     unmatched_sources: list[str] = field(default_factory=list)
+    matched_by: dict[str, int] = field(default_factory=dict)  # "guid", "name", "text", "pseudonymised text"
+    machine_codings_new: int = 0  # codings under the machine's name that qualpipe did not make
+    rejected_machine_codes: int = 0  # machine codes the evaluator removed: stored as their "no"
 
 
 def _source_texts(archive: zipfile.ZipFile, names: dict[str, str], root, path: Path, limit_mb: float) -> dict[str, str]:
@@ -268,62 +277,165 @@ def import_qdpx(project, path: Path) -> ImportReport:
         if found is None:
             report.unknown_codes.add(element.get("name", ""))
         codes[element.get("guid")] = found.id if found else (code_id or element.get("name", ""))
-    documents = _documents_by_guid_and_text(project)
-    pseudonyms = None
-    rows, reviewed = [], set()
+    matcher = SourceMatcher(project)
+    machine_rows = project.store.query(
+        "SELECT c.segment_id, c.code, s.document_id FROM codings c JOIN segments s ON s.id = c.segment_id "
+        "WHERE c.source = 'machine'")
+    machine_now = {(r["segment_id"], r["code"]) for r in machine_rows}
+    rows, coders_of, machine_seen, matched = [], defaultdict(set), set(), []
     now = utc_now()
     for source in root.iter(_q("TextSource")):
         report.sources += 1
         source_id = source.get("guid", "")
         text = texts.get(source_id.strip("{}").lower())
-        document = documents["guid"].get(source_id.strip("{}").lower()) or (documents["text"].get(text) if text else None)
-        if document is None:
+        samples = [(sel.get("startPosition"), sel.get("endPosition"), sel.get("name"))
+                   for sel in source.iter(_q("PlainTextSelection"))][:20]
+        found = matcher.match(source_id, source.get("name", ""), text, samples)
+        if found is None:
             report.unmatched_sources.append(source.get("name") or source_id)
             continue
-        to_original = None
-        if text is not None and text != documents["text_of"][document]:
-            # Our own pseudonymised export: positions refer to the pseudonymised text.
-            from qualpipe.privacy.outputs import CasePseudonyms
-
-            pseudonyms = pseudonyms or CasePseudonyms(project)
-            view = pseudonyms.document(document)
-            if view.text != text:
-                report.unmatched_sources.append(source.get("name") or source_id)
-                continue
-            to_original = view.mapping.to_original
+        document, how, to_original = found
+        matched.append(document)
         report.matched_sources += 1
+        report.matched_by[how] = report.matched_by.get(how, 0) + 1
         for selection in source.iter(_q("PlainTextSelection")):
-            start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
-            if to_original is not None and start < end:
-                start, end = to_original(start, end)
+            try:
+                start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
+            except (TypeError, ValueError):
+                continue
+            start, end = to_original(start, end)
             for coding in selection.iter(_q("Coding")):
                 user = users.get(coding.get("creatingUser") or selection.get("creatingUser"), "evaluator")
                 code_ref = coding.find(_q("CodeRef"))
                 code = codes.get(code_ref.get("targetGUID")) if code_ref is not None else None
                 if code is None:
                     continue
-                if user == MACHINE_USER:
+                segments = _overlapping_segments(project, document, start, end)
+                if user in MACHINE_USERS:
                     report.machine_codings_skipped += 1
+                    report.machine_codings_new += not any((s, code) in machine_now for s in segments)
+                    machine_seen.update((s, code) for s in segments)
                     continue
-                for segment_id in _overlapping_segments(project, document, start, end):
+                for segment_id in segments:
                     rows.append((segment_id, code, None, "human", user, "qdpx", start, end, now))
-                reviewed.add((document, user))
+                coders_of[document].add(user)
+    # Negatives only where the evaluator decided: a machine code that was in our export and is gone from
+    # theirs was removed by the evaluator (when the file carries machine codes at all); untouched ones say nothing.
+    rejected = []
+    if machine_seen:
+        matched_set = set(matched)
+        for r in machine_rows:
+            if r["document_id"] in matched_set and (r["segment_id"], r["code"]) not in machine_seen:
+                for coder in sorted(coders_of[r["document_id"]]) or [EVALUATOR]:
+                    rejected.append((r["segment_id"], r["code"], coder, now))
     with project.store.transaction() as conn:
         report.human_codings = insert_codings(conn, rows)
-        for document, user in reviewed:
-            conn.execute(
-                "INSERT OR IGNORE INTO reviews (segment_id, coder, reviewed_at) "
-                "SELECT id, ?, ? FROM segments WHERE document_id = ? AND role != 'interviewer'", (user, now, document))
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO code_decisions (segment_id, code, coder, decision, decided_at) "
+                         "VALUES (?, ?, ?, 'no', ?)", rejected)
+        report.rejected_machine_codes = conn.total_changes - before
     return report
 
 
-def _documents_by_guid_and_text(project) -> dict[str, dict]:
-    by_guid, by_text, text_of = {}, {}, {}
-    for d in project.store.query("SELECT id, doc_key, version, text FROM documents WHERE superseded_at IS NULL"):
-        by_guid[guid("source", d["doc_key"], d["version"])] = d["id"]
-        by_text.setdefault(d["text"], d["id"])
-        text_of[d["id"]] = d["text"]
-    return {"guid": by_guid, "text": by_text, "text_of": text_of}
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class SourceMatcher:
+    """Finds the stored document a source of a .qdpx stands for: by our GUID; else by the name we gave it;
+    else by its text, line endings normalised, as stored or as our pseudonymised export showed it (a QDA
+    program writes new GUIDs and may rename). Returns the document, how it matched, and a function taking
+    the source's positions to the stored text's (through CRLF and through pseudonymisation)."""
+
+    def __init__(self, project):
+        self.project = project
+        rows = project.store.query("SELECT id, doc_key, version, kind, case_id, date, source_path, text FROM documents "
+                                   "WHERE superseded_at IS NULL")
+        self.by_guid = {guid("source", d["doc_key"], d["version"]): d["id"] for d in rows}
+        self.by_name = {}
+        for d in rows:
+            for pseudonymised in (False, True):
+                self.by_name.setdefault(_source_name(d, pseudonymised=pseudonymised), d["id"])
+        self.text_of = {d["id"]: d["text"] for d in rows}
+        self.by_text = {}
+        for d in rows:
+            self.by_text.setdefault(_lf(d["text"]), d["id"])
+        self._pseudonymised = None
+
+    def _pseudonymised_texts(self):
+        if self._pseudonymised is None:
+            from qualpipe.privacy.outputs import CasePseudonyms
+
+            pseudonyms = CasePseudonyms(self.project)
+            self._pseudonyms = pseudonyms
+            self._pseudonymised = {}
+            for document_id in self.text_of:
+                self._pseudonymised.setdefault(_lf(pseudonyms.document(document_id).text), document_id)
+        return self._pseudonymised
+
+    def match(self, source_guid: str, name: str, text: str | None, samples=()):
+        document, how = self.by_guid.get(source_guid.strip("{}").lower()), "guid"
+        if document is None and name in self.by_name:
+            document, how = self.by_name[name], "name"
+        if text is None:
+            return None if document is None else (document, how, lambda a, b: (a, b))
+        lf = _lf(text)
+        if document is None and lf in self.by_text:
+            document, how = self.by_text[lf], "text"
+        pseudonymised = None
+        if document is None or lf != _lf(self.text_of[document]):
+            pseudonymised = self._pseudonymised_texts()
+            if document is None and lf in pseudonymised:
+                document, how = pseudonymised[lf], "pseudonymised text"
+            if document is None or lf != _lf(self._pseudonyms.document(document).text):
+                return None
+        stored = self.text_of[document]
+        # Positions count the source file's characters (\r\n as two), unless the selections' names (the
+        # selected text, as QualCoder writes it) show they count the text with LF line endings: QualCoder's
+        # MAXQDA option writes CRLF files with LF positions.
+        shift_in = _crlf_shift(text if _positions_count_crlf(text, samples) else "")
+        shift_out = _crlf_shift(stored)
+        if pseudonymised is not None:
+            view = self._pseudonyms.document(document)
+            to_view = _crlf_shift(view.text)
+
+            def to_original(a: int, b: int) -> tuple[int, int]:
+                a, b = to_view.from_lf(shift_in.to_lf(a)), to_view.from_lf(shift_in.to_lf(b))
+                return view.mapping.to_original(a, b) if a < b else (a, b)
+        else:
+            def to_original(a: int, b: int) -> tuple[int, int]:
+                return shift_out.from_lf(shift_in.to_lf(a)), shift_out.from_lf(shift_in.to_lf(b))
+        return document, how, to_original
+
+
+def _positions_count_crlf(text: str, samples) -> bool:
+    if "\r\n" not in text:
+        return False
+    lf, crlf_hits, lf_hits = _lf(text), 0, 0
+    for start, end, name in samples:
+        try:
+            a, b = int(start), int(end)
+        except (TypeError, ValueError):
+            continue
+        if name:
+            crlf_hits += _lf(text[a:b]).strip() == _lf(name).strip()
+            lf_hits += lf[a:b].strip() == _lf(name).strip()
+    return not (lf_hits > crlf_hits)
+
+
+class _crlf_shift:
+    """Positions in a text with CRLF line endings to and from the same text with LF only."""
+
+    def __init__(self, text: str):
+        self.returns = [i for i, ch in enumerate(text) if ch == "\r" and text[i + 1:i + 2] == "\n"]
+
+    def to_lf(self, position: int) -> int:
+        return position - bisect.bisect_left(self.returns, position)
+
+    def from_lf(self, position: int) -> int:
+        # the k-th \r at text position r sits at LF position r - k
+        lf_positions = [r - k for k, r in enumerate(self.returns)]
+        return position + bisect.bisect_right(lf_positions, position - 1) if self.returns else position
 
 
 def _overlapping_segments(project, document_id: int, start: int, end: int) -> list[int]:

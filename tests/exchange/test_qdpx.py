@@ -33,7 +33,8 @@ def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_
     assert all("\r" not in t for t in texts.values())
     root = ET.fromstring(xml)
     assert [child.tag.split("}")[1] for child in root] == ["Users", "CodeBook", "Variables", "Cases", "Sources"]
-    assert root.find("q:Users/q:User", NS).get("name") == "qualpipe"
+    # a human first (QualCoder makes the first user its current coder), the machine named as the machine
+    assert [u.get("name") for u in root.iterfind("q:Users/q:User", NS)] == ["evaluator", "qualpipe (maskine)"]
     segments = {s.text for s in coded_corpus.segments()}
     checked = 0
     for source in root.iterfind("q:Sources/q:TextSource", NS):

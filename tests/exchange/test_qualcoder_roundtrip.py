@@ -1,0 +1,83 @@
+"""The REFI-QDA round trip through a real QDA program: QualCoder's own import and export code
+(../shared/tools/qualcoder-refi, run headless) between our export and our import, with an evaluator's
+coding and a removed machine code in between, in both of QualCoder's line-ending modes, pseudonymised
+and identified."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CORPUS, new_corpus_project
+from qualpipe.coding.run import code_project
+from qualpipe.exchange.qdpx import MACHINE_USER, export_qdpx, import_qdpx
+from qualpipe.privacy.outputs import CasePseudonyms
+
+HARNESS = CORPUS.parents[1] / "shared" / "tools" / "qualcoder-refi"
+PHRASE = "har aldrig aflyst, ikke én gang."
+
+
+def qualcoder(script: str, *args) -> str:
+    done = subprocess.run([sys.executable, str(HARNESS / script), *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def coded(tmp_path_factory):
+    project = new_corpus_project(tmp_path_factory.mktemp("qc") / "project")
+    project.ingest([CORPUS / "interviews"], "interview")
+    code_project(project)
+    yield project
+    project.close()
+
+
+@pytest.mark.parametrize("pseudonymised", [True, False], ids=["pseudonymised", "identified"])
+@pytest.mark.parametrize("mode", ["lf", "maxqda"])
+def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseudonymised):
+    ours = tmp_path / "ours.qdpx"
+    export_qdpx(coded, ours, pseudonyms=CasePseudonyms(coded) if pseudonymised else None)
+    work = tmp_path / "qualcoder"
+    imported = qualcoder("run_import.py", ours, work)
+    assert "codername now: evaluator" in imported  # QualCoder's current coder is a human, not the machine
+
+    qda = sqlite3.connect(work / "data.qda")
+    assert qda.execute("SELECT COUNT(*) FROM source").fetchone()[0] == 7
+    cases = dict(qda.execute("SELECT s.name, a.value FROM attribute a JOIN source s ON s.id = a.id "
+                             "WHERE a.name = 'case' AND a.attr_type = 'file'").fetchall())
+    assert sorted(set(cases.values())) == ["M01", "M03", "M05", "M07", "M11", "M14", "M16"]
+    machine = qda.execute("SELECT COUNT(*) FROM code_text WHERE owner = ?", (MACHINE_USER,)).fetchone()[0]
+    assert machine == coded.store.query("SELECT COUNT(*) FROM codings WHERE source = 'machine'")[0][0]
+    # the evaluator, Lene, codes a passage and removes one machine code
+    fid, text = next((i, t) for i, t in qda.execute("SELECT id, fulltext FROM source") if PHRASE in t)
+    start = text.index(PHRASE)
+    cid = qda.execute("SELECT cid FROM code_name WHERE name = 'Stabilitet'").fetchone()[0]
+    qda.execute("INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
+                "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)", (cid, fid, PHRASE, start, start + len(PHRASE)))
+    removed = qda.execute("SELECT ctid, cid, seltext FROM code_text WHERE owner = ? ORDER BY ctid LIMIT 1",
+                          (MACHINE_USER,)).fetchone()
+    qda.execute("DELETE FROM code_text WHERE ctid = ?", (removed[0],))
+    qda.execute("INSERT INTO project (databaseversion, date, memo, about, codername) VALUES ('v7', '2026-11-29', '', '', 'Lene')")
+    qda.commit()
+    qda.close()
+
+    out = tmp_path / "out"
+    qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
+    theirs = next(out.glob("*.qdpx"))
+    report = import_qdpx(coded, theirs)
+    assert report.matched_sources == report.sources == 7, report.unmatched_sources
+    assert report.machine_codings_new == 0
+    rows = coded.store.query("SELECT c.coder, c.code, c.start, c.end, d.text FROM codings c JOIN segments s ON "
+                             "s.id = c.segment_id JOIN documents d ON d.id = s.document_id WHERE c.source = 'human'")
+    assert [(r["coder"], r["code"], r["text"][r["start"]:r["end"]]) for r in rows] == [("Lene", "stabilitet", PHRASE)]
+    rejected = coded.store.query("SELECT coder, code, decision FROM code_decisions")
+    assert [tuple(r) for r in rejected] == [("Lene", coded.codebook().find(
+        sqlite3.connect(work / "data.qda").execute("SELECT name FROM code_name WHERE cid = ?", (removed[1],)).fetchone()[0]).id, "no")]
+    # clean up for the next parameter: the store is shared by the module
+    with coded.store.transaction() as conn:
+        conn.execute("DELETE FROM codings WHERE source = 'human'")
+        conn.execute("DELETE FROM code_decisions")
