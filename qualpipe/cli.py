@@ -202,6 +202,9 @@ def code(
         print_agreement(report.cv_agreement, f"Cross-validated agreement on {report.training_segments} human-coded segments (5-fold)")
         for warning in report.warnings:
             typer.echo(f"warning: {warning}", err=True)
+    for code in report.undefined:
+        typer.echo(f"warning: code '{code}' has no definition or examples in the codebook: zero-shot reads only its "
+                   "name; add a definition, or code examples of it and run 'qualpipe code --learn'", err=True)
     typer.echo(f"{report.segments} segment(s) coded ({report.method}, {report.model_id}): {report.codings} coding(s) stored")
 
 
@@ -254,6 +257,24 @@ def code_train(
     figures = ", ".join(f"{source} {value:.2f}" for source, value in result.head.info["test_macro_f1"].items())
     typer.echo(f"{output}: trained (seed {seed}, C {result.head.C}); dev macro-F1 {result.dev['macro_f1']:.2f}; "
                f"test macro-F1: {figures}")
+
+
+@code_app.command("codebook")
+@user_errors
+def code_codebook(
+    output: Path = typer.Option(..., "--output", "-o", help="codebook.csv (Taguette imports it) or codebook.qdc "
+                                "(REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder)."),
+) -> None:
+    """Write the project's codebook for a QDA program; reading one back is [coding] codebook = FILE (.yaml, .qdc, .csv)."""
+    from qualpipe.coding.codebook import write_codebook_csv, write_codebook_qdc
+
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".qdc"):
+        raise UserError(f"{output}: write a .csv (Taguette) or a .qdc (REFI-QDA) codebook")
+    with open_project() as project:
+        codebook = project.codebook()
+    (write_codebook_csv if suffix == ".csv" else write_codebook_qdc)(codebook, output)
+    typer.echo(f"{output}: {len(codebook.codes)} code(s)")
 
 
 @code_app.command("evaluate")

@@ -29,8 +29,13 @@ class Code:
     color: str = "#7F7F7F"
 
     def prototype_texts(self) -> list[str]:
-        """What the code 'sounds like': its definition and each example sentence."""
-        return [t for t in (self.definition.strip(), *self.examples) if t]
+        """What the code 'sounds like': its definition and each example sentence (its name, when a
+        codebook from another program gives neither)."""
+        return [t for t in (self.definition.strip(), *self.examples) if t] or [self.label_da]
+
+    @property
+    def defined(self) -> bool:
+        return bool(self.definition.strip() or self.examples)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,8 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         raise UserError(f"{path}: codebook not found; check [coding] codebook in qualpipe.toml")
     if path.suffix.lower() == ".qdc":
         return import_qdc(path)
+    if path.suffix.lower() == ".csv":
+        return import_codebook_csv(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -121,10 +128,81 @@ def import_qdc(path: Path) -> Codebook:
             continue
         description = next((c.text or "" for c in element if _local(c.tag) == "Description"), "")
         name = element.get("name", "")
-        codes.append({"id": slugify(name), "label_da": name, "definition": description, "color": element.get("color")})
+        code_id, definition = _id_and_definition(name, description)
+        codes.append({"id": code_id, "label_da": name, "definition": definition, "color": element.get("color")})
     if not codes:
         raise UserError(f"{path}: the codebook holds no codable codes")
     return codebook_from_dict({"name": path.stem, "codes": codes}, str(path))
+
+
+def import_codebook_csv(path: Path) -> Codebook:
+    """A CSV codebook as Taguette writes and reads it: a header with one of `tag`, `name` or `path` (the
+    code's name) and optionally `description` (its definition) and `parent` (ignored: qualpipe's codebook
+    is flat); other columns (Taguette's `number of highlights`) are ignored."""
+    import csv
+
+    from qualpipe.ingest.decode import read_text_file
+
+    text, _ = read_text_file(path)
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise UserError(f"{path}: empty; a CSV codebook needs a header row with a 'tag' (or 'name') column")
+    header = [cell.strip().lower() for cell in rows[0]]
+    names = [c for c in ("tag", "name", "path") if c in header]
+    if len(names) != 1:
+        raise UserError(f"{path}: the header needs exactly one of 'tag', 'name' or 'path' for the code names "
+                        f"(found {', '.join(header) or 'nothing'})")
+    name_col = header.index(names[0])
+    description_col = header.index("description") if "description" in header else None
+    codes = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        name = row[name_col].strip() if name_col < len(row) else ""
+        if not name:
+            raise UserError(f"{path}:{number}: a row without a code name; fill it in or delete the row")
+        description = row[description_col].strip() if description_col is not None and description_col < len(row) else ""
+        code_id, definition = _id_and_definition(name, description)
+        codes.append({"id": code_id, "label_da": name, "definition": definition})
+    if not codes:
+        raise UserError(f"{path}: the codebook holds no codes")
+    return codebook_from_dict({"name": path.stem, "codes": codes}, str(path))
+
+
+def _id_and_definition(name: str, description: str) -> tuple[str, str]:
+    """qualpipe writes "[id] definition" into descriptions, so a codebook that went out comes back with its ids."""
+    match = re.match(r"\[([a-z0-9_]+)\]\s*", description)
+    if match:
+        return match.group(1), description[match.end():].strip()
+    return slugify(name), description.strip()
+
+
+def write_codebook_csv(codebook: Codebook, path: Path) -> None:
+    """The codebook as a CSV Taguette imports (`tag`, `description`), with qualpipe's id in the description."""
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["tag", "description"])
+        for code in codebook.codes:
+            writer.writerow([code.label_da, f"[{code.id}] {code.definition}".strip()])
+
+
+def write_codebook_qdc(codebook: Codebook, path: Path) -> None:
+    """The codebook as a REFI-QDA codebook (.qdc) that NVivo, ATLAS.ti, MAXQDA and QualCoder import."""
+    from xml.etree import ElementTree as ET
+
+    from qualpipe.exchange.qdpx import guid
+
+    namespace = "urn:QDA-XML:codebook:1.0"
+    ET.register_namespace("", namespace)
+    root = ET.Element(f"{{{namespace}}}CodeBook", {"origin": "qualpipe"})
+    codes = ET.SubElement(root, f"{{{namespace}}}Codes")
+    for code in codebook.codes:
+        element = ET.SubElement(codes, f"{{{namespace}}}Code", {"guid": guid("code", code.id), "name": code.label_da,
+                                                                "isCodable": "true", "color": code.color})
+        ET.SubElement(element, f"{{{namespace}}}Description").text = f"[{code.id}] {code.definition}".strip()
+    path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _local(tag: str) -> str:

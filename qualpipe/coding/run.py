@@ -27,6 +27,7 @@ class CodingReport:
     cv_agreement: list[CodeAgreement] = field(default_factory=list)
     training_segments: int = 0
     warnings: list[str] = field(default_factory=list)
+    undefined: list[str] = field(default_factory=list)  # zero-shot codes with neither definition nor examples
 
 
 def codable_segments(project, include_interviewer: bool) -> list:
@@ -87,6 +88,8 @@ def code_project(project, *, learn: bool = False, progress: Callable[[int, int],
     engine: CodingEngine = project.coding_engine()
     segments = codable_segments(project, project.config.code_interviewer)
     report = CodingReport(segments=len(segments), model_id=engine.embedder.model_id)
+    if engine.method == "zero-shot" and not learn:
+        report.undefined = [c.id for c in engine.codebook.codes if not c.defined]
     if not segments:
         return report
     texts = [s.norm_text for s in segments]
