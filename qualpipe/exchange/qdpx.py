@@ -29,6 +29,10 @@ GUID_NAMESPACE = uuid.UUID("6f1c2a52-8e0b-4c39-9c3a-5b0f8f4b7a10")
 MACHINE_USER = "qualpipe (maskine)"  # never the first user: QualCoder makes the first user the current coder
 MACHINE_USERS = (MACHINE_USER, "qualpipe")  # "qualpipe": exports before the machine was named so
 EVALUATOR = "evaluator"  # the first user when the project has no human coder yet
+# Speaker roles go out as codes (one coding per interview turn, by the machine), so an evaluator can code
+# or filter by speaker in any REFI-QDA program; their descriptions start "[taler:ROLE]" and an import skips them.
+SPEAKER_CODES = {"interviewer": "Taler: interviewer", "parent": "Taler: forælder", "child": "Taler: barn",
+                 "volunteer": "Taler: frivillig", "professional": "Taler: fagperson", "unknown": "Taler: ukendt"}
 _FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
@@ -116,6 +120,16 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
         code_guid[code_id] = guid("code", code_id)
         element = _sub(codes_el, "Code", guid=code_guid[code_id], name=code_id, isCodable="true")
         ET.SubElement(element, _q("Description")).text = f"[{code_id}]"
+    turns = store.query(
+        "SELECT t.document_id, t.role, t.start, t.end FROM turns t JOIN documents d ON d.id = t.document_id "
+        "WHERE d.superseded_at IS NULL AND d.kind = 'interview' AND t.end > t.start ORDER BY t.document_id, t.idx")
+    turns_of: dict[int, list] = defaultdict(list)
+    for t in turns:
+        turns_of[t["document_id"]].append(t)
+    for role in sorted({t["role"] for t in turns}):
+        element = _sub(codes_el, "Code", guid=guid("speaker", role), name=SPEAKER_CODES.get(role, f"Taler: {role}"),
+                       isCodable="true", color="#BBBBBB")
+        ET.SubElement(element, _q("Description")).text = f"[taler:{role}] Hvem der taler (qualpipe)"
 
     # "case" on every source too: programs that ignore a Case's SourceRef (QualCoder) keep case membership
     variables = {"case": "Text", "kind": "Text", "date": "Date", "logbook_entries": "Integer", "interviews": "Integer"}
@@ -162,6 +176,16 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
             selections[(start, end)].append(c)
         if pseudonyms is not None:
             text = pseudonyms.document(d["id"]).text
+        for turn in turns_of.get(d["id"], []):
+            start, end = turn["start"], turn["end"]
+            if pseudonyms is not None:
+                _, start, end = pseudonyms.span(d["id"], start, end)
+            speaker = _sub(element, "PlainTextSelection", guid=guid("turn", source, start, end), name=f"{start}-{end}",
+                           startPosition=str(start), endPosition=str(end), creatingUser=user_guid[MACHINE_USER],
+                           creationDateTime=_datetime(d["ingested_at"]))
+            coding = _sub(speaker, "Coding", guid=guid("turn coding", source, start, end),
+                          creatingUser=user_guid[MACHINE_USER], creationDateTime=_datetime(d["ingested_at"]))
+            _sub(coding, "CodeRef", targetGUID=guid("speaker", turn["role"]))
         for (start, end), group in sorted(selections.items()):
             selection = _sub(element, "PlainTextSelection", guid=guid("selection", source, start, end),
                              name=f"{start}-{end}", startPosition=str(start), endPosition=str(end),
@@ -271,6 +295,8 @@ def import_qdpx(project, path: Path) -> ImportReport:
     report = ImportReport()
     for element in root.iter(_q("Code")):
         description = next((c.text or "" for c in element if c.tag == _q("Description")), "")
+        if description.startswith("[taler:"):
+            continue  # qualpipe's speaker codes: not themes; their codings are skipped below
         code_id = description[1:description.index("]")] if description.startswith("[") and "]" in description else None
         found = codebook.find(code_id) if code_id else None
         found = found or codebook.find(element.get("name", ""))

@@ -36,14 +36,22 @@ def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_
     # a human first (QualCoder makes the first user its current coder), the machine named as the machine
     assert [u.get("name") for u in root.iterfind("q:Users/q:User", NS)] == ["evaluator", "qualpipe (maskine)"]
     segments = {s.text for s in coded_corpus.segments()}
-    checked = 0
+    speaker_codes = {c.get("guid"): c.get("name") for c in root.iterfind("q:CodeBook/q:Codes/q:Code", NS)
+                     if c.find("q:Description", NS).text.startswith("[taler:")}
+    assert {"Taler: interviewer", "Taler: forælder", "Taler: barn"} <= set(speaker_codes.values())
+    checked = spoken = 0
     for source in root.iterfind("q:Sources/q:TextSource", NS):
         text = texts[source.get("plainTextPath").replace("internal://", "sources/")]
         for selection in source.iterfind("q:PlainTextSelection", NS):
             start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
+            if selection.find("q:Coding/q:CodeRef", NS).get("targetGUID") in speaker_codes:
+                spoken += 1  # a whole turn, coded with its speaker's role
+                assert text[start:end].strip() and not text[start:end].startswith(("I:", "R:"))
+                continue
             assert text[start:end] in segments
             checked += 1
-    assert checked == report.selections
+    assert checked == report.selections and spoken == coded_corpus.store.query(
+        "SELECT COUNT(*) FROM turns t JOIN documents d ON d.id = t.document_id WHERE d.kind = 'interview'")[0][0]
     case = root.find("q:Cases/q:Case", NS)
     assert case.find("q:SourceRef", NS) is not None
 

@@ -50,15 +50,21 @@ def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseud
     cases = dict(qda.execute("SELECT s.name, a.value FROM attribute a JOIN source s ON s.id = a.id "
                              "WHERE a.name = 'case' AND a.attr_type = 'file'").fetchall())
     assert sorted(set(cases.values())) == ["M01", "M03", "M05", "M07", "M11", "M14", "M16"]
-    machine = qda.execute("SELECT COUNT(*) FROM code_text WHERE owner = ?", (MACHINE_USER,)).fetchone()[0]
+    machine = qda.execute("SELECT COUNT(*) FROM code_text t JOIN code_name n ON n.cid = t.cid WHERE t.owner = ? "
+                          "AND n.name NOT LIKE 'Taler:%'", (MACHINE_USER,)).fetchone()[0]
     assert machine == coded.store.query("SELECT COUNT(*) FROM codings WHERE source = 'machine'")[0][0]
+    # speakers arrive as codes an evaluator can filter by: every interview turn carries its role
+    spoken = dict(qda.execute("SELECT n.name, COUNT(*) FROM code_text t JOIN code_name n ON n.cid = t.cid "
+                              "WHERE n.name LIKE 'Taler:%' GROUP BY n.name").fetchall())
+    assert sum(spoken.values()) == coded.store.query("SELECT COUNT(*) FROM turns")[0][0] and "Taler: barn" in spoken
     # the evaluator, Lene, codes a passage and removes one machine code
     fid, text = next((i, t) for i, t in qda.execute("SELECT id, fulltext FROM source") if PHRASE in t)
     start = text.index(PHRASE)
     cid = qda.execute("SELECT cid FROM code_name WHERE name = 'Stabilitet'").fetchone()[0]
     qda.execute("INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
                 "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)", (cid, fid, PHRASE, start, start + len(PHRASE)))
-    removed = qda.execute("SELECT ctid, cid, seltext FROM code_text WHERE owner = ? ORDER BY ctid LIMIT 1",
+    removed = qda.execute("SELECT t.ctid, t.cid, t.seltext FROM code_text t JOIN code_name n ON n.cid = t.cid "
+                          "WHERE t.owner = ? AND n.name NOT LIKE 'Taler:%' ORDER BY t.ctid LIMIT 1",
                           (MACHINE_USER,)).fetchone()
     qda.execute("DELETE FROM code_text WHERE ctid = ?", (removed[0],))
     qda.execute("INSERT INTO project (databaseversion, date, memo, about, codername) VALUES ('v7', '2026-11-29', '', '', 'Lene')")
