@@ -423,6 +423,8 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: export.<format> in the project)."),
     kind: Optional[str] = typer.Option(None, "--kind", help="qdpx: only interview or logbook documents."),
     show_identities: bool = typer.Option(False, "--show-identities", help="Export names and other personal data (default: pseudonymised)."),
+    logbook_entries: bool = typer.Option(False, "--logbook-entries", help="qdpx: one source per logbook entry "
+                                         "(default: one per case, its entries in date order)."),
 ) -> None:
     """Export codings: a REFI-QDA project for NVivo/ATLAS.ti/MAXQDA/QualCoder, or a CSV/XLSX table."""
     from qualpipe.exchange.qdpx import export_qdpx
@@ -434,7 +436,7 @@ def export(
         path = output or project.root / f"export.{fmt}"
         pseudonyms = project.pseudonyms(show_identities)
         if fmt == "qdpx":
-            report = export_qdpx(project, path, kind=kind, pseudonyms=pseudonyms)
+            report = export_qdpx(project, path, kind=kind, pseudonyms=pseudonyms, logbooks_per_case=not logbook_entries)
             typer.echo(f"{path}: {report.sources} source(s), {report.cases} case(s), {report.selections} selection(s), "
                        f"{report.codings} coding(s)")
         else:

@@ -78,11 +78,13 @@ class ExportReport:
 
 
 def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine: bool = True,
-                pseudonyms=None) -> ExportReport:
+                pseudonyms=None, logbooks_per_case: bool = True) -> ExportReport:
     """Write the project's current documents, codebook, codings and cases as a .qdpx file.
 
     With `pseudonyms` (a CasePseudonyms) the sources are pseudonymised and every selection is moved
-    to the same words in the pseudonymised text."""
+    to the same words in the pseudonymised text. With `logbooks_per_case` (the default) each case's
+    logbook entries are one source, in date order, each entry a paragraph under its date: a QDA program
+    shows one document per child instead of one per visit, and positions map back to the entries."""
     store = project.store
     codebook = project.codebook()
     documents = store.query(
@@ -138,23 +140,23 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
     for name, kind_of in variables.items():
         _sub(variables_el, "Variable", guid=variable_guid[name], name=name, typeOfVariable=kind_of)
 
-    source_guid = {d["id"]: guid("source", d["doc_key"], d["version"]) for d in documents}
+    sources = export_sources(documents, pseudonyms, logbooks_per_case)
     by_case: dict[str, list] = defaultdict(list)
-    for d in documents:
-        if d["case_id"]:
-            by_case[d["case_id"]].append(d)
+    for source in sources:
+        if source.case_id:
+            by_case[source.case_id].append(source)
     if by_case:
         cases_el = _sub(root, "Cases")
         for case_id in sorted(by_case):
-            docs = by_case[case_id]
+            members = [d for d in documents if d["case_id"] == case_id]
             case_el = _sub(cases_el, "Case", guid=guid("case", case_id), name=case_id)
-            for name, count in (("logbook_entries", sum(d["kind"] == "logbook" for d in docs)),
-                                ("interviews", sum(d["kind"] == "interview" for d in docs))):
+            for name, count in (("logbook_entries", sum(d["kind"] == "logbook" for d in members)),
+                                ("interviews", sum(d["kind"] == "interview" for d in members))):
                 value = _sub(case_el, "VariableValue")
                 _sub(value, "VariableRef", targetGUID=variable_guid[name])
                 ET.SubElement(value, _q("IntegerValue")).text = str(count)
-            for d in docs:
-                _sub(case_el, "SourceRef", targetGUID=source_guid[d["id"]])
+            for source in by_case[case_id]:
+                _sub(case_el, "SourceRef", targetGUID=source.guid)
             report.cases += 1
 
     by_document: dict[int, list] = defaultdict(list)
@@ -162,32 +164,27 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
         by_document[c["document_id"]].append(c)
     sources_el = _sub(root, "Sources")
     files: dict[str, str] = {}
-    for d in documents:
-        source = source_guid[d["id"]]
-        element = _sub(sources_el, "TextSource", guid=source, name=_source_name(d, pseudonymised=pseudonyms is not None),
-                       plainTextPath=f"internal://{source}.txt", creatingUser=user_guid[MACHINE_USER],
-                       creationDateTime=_datetime(d["ingested_at"]))
+    for source in sources:
+        element = _sub(sources_el, "TextSource", guid=source.guid, name=source.name,
+                       plainTextPath=f"internal://{source.guid}.txt", creatingUser=user_guid[MACHINE_USER],
+                       creationDateTime=source.created)
         selections: dict[tuple[int, int], list] = defaultdict(list)
-        text = d["text"]
-        for c in by_document.get(d["id"], []):
-            start, end = c["start"], c["end"]
-            if pseudonyms is not None:
-                text, start, end = pseudonyms.span(d["id"], start, end)
-            selections[(start, end)].append(c)
-        if pseudonyms is not None:
-            text = pseudonyms.document(d["id"]).text
-        for turn in turns_of.get(d["id"], []):
-            start, end = turn["start"], turn["end"]
-            if pseudonyms is not None:
-                _, start, end = pseudonyms.span(d["id"], start, end)
-            speaker = _sub(element, "PlainTextSelection", guid=guid("turn", source, start, end), name=f"{start}-{end}",
+        spoken = []
+        for piece in source.pieces:
+            for c in by_document.get(piece.document_id, []):
+                start, end = piece.outward(c["start"], c["end"])
+                selections[(start, end)].append(c)
+            for turn in turns_of.get(piece.document_id, []):
+                spoken.append((*piece.outward(turn["start"], turn["end"]), turn["role"]))
+        for start, end, role in spoken:
+            speaker = _sub(element, "PlainTextSelection", guid=guid("turn", source.guid, start, end), name=f"{start}-{end}",
                            startPosition=str(start), endPosition=str(end), creatingUser=user_guid[MACHINE_USER],
-                           creationDateTime=_datetime(d["ingested_at"]))
-            coding = _sub(speaker, "Coding", guid=guid("turn coding", source, start, end),
-                          creatingUser=user_guid[MACHINE_USER], creationDateTime=_datetime(d["ingested_at"]))
-            _sub(coding, "CodeRef", targetGUID=guid("speaker", turn["role"]))
+                           creationDateTime=source.created)
+            coding = _sub(speaker, "Coding", guid=guid("turn coding", source.guid, start, end),
+                          creatingUser=user_guid[MACHINE_USER], creationDateTime=source.created)
+            _sub(coding, "CodeRef", targetGUID=guid("speaker", role))
         for (start, end), group in sorted(selections.items()):
-            selection = _sub(element, "PlainTextSelection", guid=guid("selection", source, start, end),
+            selection = _sub(element, "PlainTextSelection", guid=guid("selection", source.guid, start, end),
                              name=f"{start}-{end}", startPosition=str(start), endPosition=str(end),
                              creatingUser=user_guid[MACHINE_USER], creationDateTime=_datetime(group[0]["created_at"]))
             machine = [c for c in group if c["source"] == "machine"]
@@ -196,18 +193,18 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
                     f"{c['code']} {c['score']:.2f}" for c in machine) + f" ({machine[0]['method']})"
             for c in group:
                 user = MACHINE_USER if c["source"] == "machine" else c["coder"]
-                coding = _sub(selection, "Coding", guid=guid("coding", source, start, end, c["code"], user),
+                coding = _sub(selection, "Coding", guid=guid("coding", source.guid, start, end, c["code"], user),
                               creatingUser=user_guid[user], creationDateTime=_datetime(c["created_at"]))
                 _sub(coding, "CodeRef", targetGUID=code_guid[c["code"]])
                 report.codings += 1
             report.selections += 1
-        for name, value_text, value_tag in (("case", d["case_id"], "TextValue"), ("kind", d["kind"], "TextValue"),
-                                            ("date", d["date"], "DateValue")):
+        for name, value_text, value_tag in (("case", source.case_id, "TextValue"), ("kind", source.kind, "TextValue"),
+                                            ("date", source.date, "DateValue")):
             if value_text:
                 value = _sub(element, "VariableValue")
                 _sub(value, "VariableRef", targetGUID=variable_guid[name])
                 ET.SubElement(value, _q(value_tag)).text = value_text
-        files[f"sources/{source}.txt"] = text
+        files[f"sources/{source.guid}.txt"] = source.text
         report.sources += 1
 
     ET.register_namespace("", NS)
@@ -238,6 +235,79 @@ def _source_name(document, pseudonymised: bool = False) -> str:
     if pseudonymised:
         return f"{document['case_id'] or 'uden sag'} interview {document['date'] or ''} (#{document['id']})".strip()
     return Path(document["source_path"].split("#", 1)[0]).name
+
+
+@dataclass
+class Piece:
+    """A stored document inside an exported source: its text starts at `offset`; `view` is the document
+    as exported (pseudonymised or not), with `mapping` back to the stored text when pseudonymised."""
+
+    document_id: int
+    offset: int
+    view_text: str
+    mapping: object = None
+
+    def outward(self, start: int, end: int) -> tuple[int, int]:
+        """Stored positions to the source's."""
+        if self.mapping is not None:
+            start, end = self.mapping.from_original(start, end)
+        return start + self.offset, end + self.offset
+
+    def inward(self, start: int, end: int) -> tuple[int, int]:
+        """The source's positions (inside this piece) to the stored text's."""
+        start, end = max(start - self.offset, 0), min(end - self.offset, len(self.view_text))
+        if self.mapping is not None and start < end:
+            return self.mapping.to_original(start, end)
+        return start, end
+
+
+@dataclass
+class ExportSource:
+    guid: str
+    name: str
+    kind: str
+    case_id: str | None
+    date: str | None
+    created: str
+    text: str
+    pieces: list[Piece]
+
+
+def export_sources(documents, pseudonyms, logbooks_per_case: bool) -> list[ExportSource]:
+    """The sources of an export: each interview on its own; each case's logbook entries together (or each
+    entry on its own), "DATE" as a line above each entry and a blank line between entries."""
+    def view(d) -> tuple[str, object]:
+        if pseudonyms is None:
+            return d["text"], None
+        result = pseudonyms.document(d["id"])
+        return result.text, result.mapping
+
+    sources, grouped = [], defaultdict(list)
+    for d in documents:
+        if d["kind"] == "logbook" and logbooks_per_case and d["case_id"]:
+            grouped[d["case_id"]].append(d)
+            continue
+        text, mapping = view(d)
+        sources.append(ExportSource(guid("source", d["doc_key"], d["version"]), _source_name(d, pseudonyms is not None),
+                                    d["kind"], d["case_id"], d["date"], _datetime(d["ingested_at"]), text,
+                                    [Piece(d["id"], 0, text, mapping)]))
+    for case_id, entries in grouped.items():
+        entries = sorted(entries, key=lambda d: (d["date"] or "", d["id"]))
+        parts, pieces, at = [], [], 0
+        for d in entries:
+            header = f"{d['date'] or 'uden dato'}\n"
+            text, mapping = view(d)
+            pieces.append(Piece(d["id"], at + len(header), text, mapping))
+            parts.append(header + text + "\n\n")
+            at += len(parts[-1])
+        keys = "|".join(f"{d['doc_key']}@{d['version']}" for d in entries)
+        sources.append(ExportSource(guid("case logbook", case_id, keys), case_logbook_name(case_id), "logbook", case_id,
+                                    None, _datetime(max(d["ingested_at"] for d in entries)), "".join(parts), pieces))
+    return sorted(sources, key=lambda src: (src.case_id or "", src.kind, src.date or "", src.name))
+
+
+def case_logbook_name(case_id: str) -> str:
+    return f"{case_id} logbog"
 
 
 @dataclass
@@ -320,8 +390,8 @@ def import_qdpx(project, path: Path) -> ImportReport:
         if found is None:
             report.unmatched_sources.append(source.get("name") or source_id)
             continue
-        document, how, to_original = found
-        matched.append(document)
+        how, resolve, documents_in_source = found
+        matched.extend(documents_in_source)
         report.matched_sources += 1
         report.matched_by[how] = report.matched_by.get(how, 0) + 1
         for selection in source.iter(_q("PlainTextSelection")):
@@ -329,7 +399,10 @@ def import_qdpx(project, path: Path) -> ImportReport:
                 start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
             except (TypeError, ValueError):
                 continue
-            start, end = to_original(start, end)
+            placed = resolve(start, end)
+            if placed is None:
+                continue
+            document, start, end = placed
             for coding in selection.iter(_q("Coding")):
                 user = users.get(coding.get("creatingUser") or selection.get("creatingUser"), "evaluator")
                 code_ref = coding.find(_q("CodeRef"))
@@ -368,70 +441,67 @@ def _lf(text: str) -> str:
 
 
 class SourceMatcher:
-    """Finds the stored document a source of a .qdpx stands for: by our GUID; else by the name we gave it;
-    else by its text, line endings normalised, as stored or as our pseudonymised export showed it (a QDA
-    program writes new GUIDs and may rename). Returns the document, how it matched, and a function taking
-    the source's positions to the stored text's (through CRLF and through pseudonymisation)."""
+    """Finds what a source of a .qdpx stands for: an interview, a logbook entry, or a case's logbook (several
+    entries). By our GUID; else by the name we gave it; else by its text, line endings normalised, as stored
+    or as our pseudonymised export showed it (a QDA program writes new GUIDs and may rename). `match` returns
+    how it matched and a function from the source's positions to (document, stored start, stored end)."""
 
     def __init__(self, project):
         self.project = project
-        rows = project.store.query("SELECT id, doc_key, version, kind, case_id, date, source_path, text FROM documents "
-                                   "WHERE superseded_at IS NULL")
-        self.by_guid = {guid("source", d["doc_key"], d["version"]): d["id"] for d in rows}
-        self.by_name = {}
-        for d in rows:
-            for pseudonymised in (False, True):
-                self.by_name.setdefault(_source_name(d, pseudonymised=pseudonymised), d["id"])
-        self.text_of = {d["id"]: d["text"] for d in rows}
-        self.by_text = {}
-        for d in rows:
-            self.by_text.setdefault(_lf(d["text"]), d["id"])
-        self._pseudonymised = None
+        self.rows = project.store.query("SELECT id, doc_key, version, kind, case_id, date, source_path, text, ingested_at "
+                                        "FROM documents WHERE superseded_at IS NULL ORDER BY case_id, date, id")
+        self.plain = self._index([*export_sources(self.rows, None, True),
+                                  *export_sources([r for r in self.rows if r["kind"] == "logbook"], None, False)])
+        self.pseudonymised = None
 
-    def _pseudonymised_texts(self):
-        if self._pseudonymised is None:
+    @staticmethod
+    def _index(sources: list[ExportSource]) -> dict[str, dict]:
+        index = {"guid": {}, "name": {}, "text": {}}
+        for source in sources:
+            index["guid"].setdefault(source.guid, source)
+            index["name"].setdefault(source.name, source)
+            index["text"].setdefault(_lf(source.text), source)
+        return index
+
+    def _pseudonymised(self) -> dict[str, dict]:
+        if self.pseudonymised is None:
             from qualpipe.privacy.outputs import CasePseudonyms
 
             pseudonyms = CasePseudonyms(self.project)
-            self._pseudonyms = pseudonyms
-            self._pseudonymised = {}
-            for document_id in self.text_of:
-                self._pseudonymised.setdefault(_lf(pseudonyms.document(document_id).text), document_id)
-        return self._pseudonymised
+            self.pseudonymised = self._index([*export_sources(self.rows, pseudonyms, True),
+                                              *export_sources([r for r in self.rows if r["kind"] == "logbook"],
+                                                              pseudonyms, False)])
+        return self.pseudonymised
 
     def match(self, source_guid: str, name: str, text: str | None, samples=()):
-        document, how = self.by_guid.get(source_guid.strip("{}").lower()), "guid"
-        if document is None and name in self.by_name:
-            document, how = self.by_name[name], "name"
-        if text is None:
-            return None if document is None else (document, how, lambda a, b: (a, b))
-        lf = _lf(text)
-        if document is None and lf in self.by_text:
-            document, how = self.by_text[lf], "text"
-        pseudonymised = None
-        if document is None or lf != _lf(self.text_of[document]):
-            pseudonymised = self._pseudonymised_texts()
-            if document is None and lf in pseudonymised:
-                document, how = pseudonymised[lf], "pseudonymised text"
-            if document is None or lf != _lf(self._pseudonyms.document(document).text):
-                return None
-        stored = self.text_of[document]
+        key = source_guid.strip("{}").lower()
+        found, how = None, None
+        for variant in ("plain", "pseudonymised"):
+            index = self.plain if variant == "plain" else self._pseudonymised()
+            for way, value in (("guid", key), ("name", name), ("text", _lf(text) if text is not None else None)):
+                candidate = index[way].get(value) if value is not None else None
+                if candidate is not None and (text is None or _lf(candidate.text) == _lf(text)):
+                    found, how = candidate, way + (" (pseudonymised)" if variant == "pseudonymised" else "")
+                    break
+            if found is not None:
+                break
+        if found is None:
+            return None
         # Positions count the source file's characters (\r\n as two), unless the selections' names (the
         # selected text, as QualCoder writes it) show they count the text with LF line endings: QualCoder's
         # MAXQDA option writes CRLF files with LF positions.
-        shift_in = _crlf_shift(text if _positions_count_crlf(text, samples) else "")
-        shift_out = _crlf_shift(stored)
-        if pseudonymised is not None:
-            view = self._pseudonyms.document(document)
-            to_view = _crlf_shift(view.text)
+        shift = _crlf_shift(text if text is not None and _positions_count_crlf(text, samples) else "")
+        starts = [piece.offset for piece in found.pieces]
 
-            def to_original(a: int, b: int) -> tuple[int, int]:
-                a, b = to_view.from_lf(shift_in.to_lf(a)), to_view.from_lf(shift_in.to_lf(b))
-                return view.mapping.to_original(a, b) if a < b else (a, b)
-        else:
-            def to_original(a: int, b: int) -> tuple[int, int]:
-                return shift_out.from_lf(shift_in.to_lf(a)), shift_out.from_lf(shift_in.to_lf(b))
-        return document, how, to_original
+        def resolve(a: int, b: int):
+            a, b = shift.to_lf(a), shift.to_lf(b)
+            k = bisect.bisect_right(starts, a) - 1
+            if k < 0 or a >= starts[k] + len(found.pieces[k].view_text):
+                return None  # a date line between entries
+            piece = found.pieces[k]
+            return (piece.document_id, *piece.inward(a, b))
+
+        return how, resolve, [piece.document_id for piece in found.pieces]
 
 
 def _positions_count_crlf(text: str, samples) -> bool:
@@ -458,10 +528,7 @@ class _crlf_shift:
     def to_lf(self, position: int) -> int:
         return position - bisect.bisect_left(self.returns, position)
 
-    def from_lf(self, position: int) -> int:
-        # the k-th \r at text position r sits at LF position r - k
-        lf_positions = [r - k for k, r in enumerate(self.returns)]
-        return position + bisect.bisect_right(lf_positions, position - 1) if self.returns else position
+
 
 
 def _overlapping_segments(project, document_id: int, start: int, end: int) -> list[int]:

@@ -21,7 +21,9 @@ NS = {"q": "urn:QDA-XML:project:1.0"}
 def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_corpus, tmp_path):
     path = tmp_path / "out.qdpx"
     report = export_qdpx(coded_corpus, path)
-    assert report.sources == 187 and report.cases == 20 and report.codings > 50
+    # 7 interviews and one logbook source per case (180 entries of 20 cases): one document per child
+    assert report.sources == 27 and report.cases == 20 and report.codings > 50
+    assert export_qdpx(coded_corpus, tmp_path / "entries.qdpx", logbooks_per_case=False).sources == 187
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         xml = archive.read("project.qde")

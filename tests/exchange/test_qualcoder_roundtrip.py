@@ -87,3 +87,38 @@ def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseud
     with coded.store.transaction() as conn:
         conn.execute("DELETE FROM codings WHERE source = 'human'")
         conn.execute("DELETE FROM code_decisions")
+
+
+@pytest.mark.parametrize("mode", ["lf", "maxqda"])
+def test_logbooks_go_out_one_per_case_and_codes_come_back_to_the_right_entry(tmp_path, mode):
+    project = new_corpus_project(tmp_path / "logbooks")
+    project.ingest([CORPUS / "logbooks"], "logbook")
+    entries = project.store.query("SELECT COUNT(*) FROM documents")[0][0]
+    cases = project.store.query("SELECT COUNT(DISTINCT case_id) FROM documents")[0][0]
+    export_qdpx(project, tmp_path / "ours.qdpx", pseudonyms=CasePseudonyms(project))
+    work = tmp_path / "qualcoder"
+    qualcoder("run_import.py", tmp_path / "ours.qdpx", work)
+    qda = sqlite3.connect(work / "data.qda")
+    assert qda.execute("SELECT COUNT(*) FROM source").fetchone()[0] == cases < entries
+    # the evaluator codes a sentence deep inside one case's logbook
+    target = project.store.query("SELECT id, case_id, text FROM documents ORDER BY case_id, date DESC LIMIT 1")[0]
+    phrase = target["text"].split(".")[0]
+    name = f"{target['case_id']} logbog"
+    fid, fulltext = qda.execute("SELECT id, fulltext FROM source WHERE name = ?", (name,)).fetchone()
+    seen = CasePseudonyms(project).document(target["id"]).text.split(".")[0]
+    start = fulltext.rindex(seen)
+    cid = qda.execute("SELECT cid FROM code_name WHERE name = 'Relation'").fetchone()[0]
+    qda.execute("INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
+                "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)", (cid, fid, seen, start, start + len(seen)))
+    qda.execute("INSERT INTO project (databaseversion, date, memo, about, codername) VALUES ('v7', '2026-11-29', '', '', 'Lene')")
+    qda.commit()
+    qda.close()
+    out = tmp_path / "out"
+    qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
+    report = import_qdpx(project, next(out.glob("*.qdpx")))
+    assert report.matched_sources == report.sources == cases
+    rows = project.store.query("SELECT c.coder, c.code, s.document_id, c.start, c.end FROM codings c "
+                               "JOIN segments s ON s.id = c.segment_id WHERE c.source = 'human'")
+    assert {(r["coder"], r["code"], r["document_id"]) for r in rows} == {("Lene", "relation", target["id"])}
+    assert target["text"][rows[0]["start"]:rows[0]["end"]] == phrase
+    project.close()
