@@ -83,6 +83,7 @@ def alpha(coders: dict[str, dict[int, set[str]]], codes: list[str]) -> dict[str,
         if len(names) < 2 or not np.nansum(data) or np.nanmin(data) == np.nanmax(data):
             out[code] = None
             continue
-        value = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+        with np.errstate(divide="ignore", invalid="ignore"):  # no disagreement expected: alpha is undefined
+            value = float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
         out[code] = None if np.isnan(value) else value
     return out

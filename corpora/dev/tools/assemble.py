@@ -114,7 +114,8 @@ def main() -> None:
     out_entries, out_labels, sources, unlocated = [], [], Counter(), 0
     for entry_id, entry in sorted(entries.items(), key=lambda kv: (kv[1]["writer"], kv[1]["case_id"], kv[1]["date"], kv[0])):
         if entry_id in adjudicated and entry_id in disagreements:
-            label, source = adjudicated[entry_id], "adjudicated"
+            # adjudication decides the concerns; the themes stay the primary annotator's
+            label, source = {**adjudicated[entry_id], "themes": primary[entry_id]["themes"]}, "adjudicated"
         elif entry_id in primary:
             label, source = primary[entry_id], "primary" if entry_id not in both else "double-agreed"
         else:

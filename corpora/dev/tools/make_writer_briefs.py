@@ -72,6 +72,23 @@ PERSONAS = {
            "neutral tone, notes what was said in quotes, medium length.",
     "V24": "A young mother volunteer who writes long run-on paragraphs joined with 'og så' and 'og', little "
            "punctuation, lots of detail about food and activities and her own children joining in.",
+    "V25": "Dictated on a phone with speech-to-text: long run-on entries, homophone slips left in ('hun ville "
+           "gerne have is' written 'hun vil gerne have is'), the word 'punktum' now and then written out, no "
+           "paragraphs, few commas.",
+    "V26": "A nurse volunteer: clinical shorthand mixed with warmth ('obs.', 'AT fin', 'spiste sparsomt', "
+           "'ingen synlige mærker', 'afleveret kl. 16 til mor'), precise about the body, sleep and food.",
+    "V27": "A 22-year-old student who writes in lower case with many abbreviations ('ift', 'pga', 'btw', 'mega', "
+           "'lol', 'omg', 'idk'), short bursts, sometimes two or three lines.",
+    "V28": "A volunteer who writes every entry as a short letter to the coordinator ('Hej Lene,' ... 'Mvh Karin'), "
+           "polite, a little formal, sometimes asks the coordinator a question.",
+    "V29": "A Swedish-born volunteer writing Danish with Swedish words and spellings mixed in ('hon', 'och', "
+           "'jättebra', 'barnet var glad', 'roligt'), understandable but mixed; medium length.",
+    "V30": "A minimalist who writes keyword lists separated by semicolons or slashes ('zoo; is; træt til sidst / "
+           "mor sent'), sometimes one full sentence when something matters.",
+    "V31": "A worried, hedging volunteer who qualifies everything ('måske', 'jeg ved ikke om det betyder noget', "
+           "'det kan også bare være mig'), writes at length about small signs, ordinary ones included.",
+    "V32": "A football coach volunteer: sports jargon, energetic, exclamation marks, short sentences about "
+           "training, matches and the team; plain and brief when something is wrong.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -109,12 +126,16 @@ ARCS = {
                        "later a meeting with the coordinator calms it",
     "parent_illness": "a parent's drinking or mental illness in the background: chaotic pick-ups, the child "
                       "worried about mum, tired after bad nights, occasionally does not want to go home",
+    "wellbeing": "the child's wellbeing dips for weeks without one clear cause: anxious, withdrawn, very "
+                 "tired, cries easily, stomach aches, some weeks does not want to go home, a week away from "
+                 "school; then slowly better with help from the school or a psychologist",
     "teen_school": "a teenager skipping school, gaming all night, a fight at school that the school handles, "
                    "then better after a new class or a job; (for mentors)",
 }
 
 SERIOUS = ["violence", "boundary", "selfharm", "neglect"]
 MILD = ["cancellations", "burnout", "parent_conflict", "parent_illness", "bullying", "grief", "teen_school"]
+MILD_THIRD_ROUND = MILD + ["wellbeing", "wellbeing"]  # V25-V32: more weeks of low mood, the weakest category
 CALM = ["calm", "calm_cancel", "shy"]
 
 
@@ -122,7 +143,8 @@ def cases_for(writer: str, rng: random.Random) -> list[str]:
     n = int(writer[1:])
     if n > 16:  # the second round (train only): two serious and three mild arcs each, more case-history signal
         serious = rng.sample(SERIOUS, 2)
-        arcs = serious + rng.sample(MILD, 3) + [rng.choice(CALM) for _ in range(3)]
+        mild = rng.sample(MILD, 3) if n <= 24 else rng.sample(MILD_THIRD_ROUND, 3)
+        arcs = serious + mild + [rng.choice(CALM) for _ in range(3)]
         rng.shuffle(arcs)
         return arcs
     serious = [SERIOUS[(n - 1) % 4]]
