@@ -9,7 +9,7 @@ organisation that may hold the data, with TLS between the machines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -30,6 +30,7 @@ class WorkerSpec:
     coding_threshold: float
     flag_model: object = None  # the concern detector's embedder (a ModelEntry); None: the lexicon detector
     concern_model: str = ""  # the project's own concern model file; "": the shipped one
+    trained_coder: bool = False  # code with the shipped theme coder (units: turns, entries), as `qualpipe code` does
 
 
 @dataclass
@@ -59,8 +60,13 @@ def _components(spec: WorkerSpec, what: str):
         elif what == "engine":
             from qualpipe.coding.engine import CodingEngine
 
+            trained = None
+            if spec.trained_coder:
+                from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
+
+                trained = TrainedCoder(shipped_theme_model())
             _COMPONENTS[key] = CodingEngine(spec.codebook, _components(spec, "embedder"), load_nlp(spec.pipeline),
-                                            threshold=spec.coding_threshold)
+                                            threshold=spec.coding_threshold, trained=trained)
         elif what == "flag_embedder":
             _COMPONENTS[key] = load_embedder(spec.flag_model)
         else:
@@ -79,8 +85,13 @@ def embed_partition(spec: WorkerSpec, texts: list[str]) -> np.ndarray:
     return _components(spec, "embedder").encode(texts, kind="passage")
 
 
-def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray) -> np.ndarray:
+def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray, units: list[list[int]] | None = None):
+    """Zero-shot scores per segment; with the trained coder, (unit scores, sentence scores) for whole units."""
     engine = _components(spec, "engine")
+    if engine.trained is not None:
+        from qualpipe.coding.run import unit_scores_of
+
+        return unit_scores_of(engine, texts, X, units)
     return engine.zero_shot.predict_proba(X, engine.cues.hits(texts))
 
 
@@ -90,6 +101,19 @@ def flag_partition(spec: WorkerSpec, texts: list[str]) -> list:
 
 def partitions(items: Sequence, size: int) -> list[Sequence]:
     return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def unit_partitions(segments: Sequence, size: int) -> list[list]:
+    """Partitions of about `size` segments that never split a unit (a transcript turn, a logbook entry)."""
+    from qualpipe.coding.run import coding_units
+
+    chunks, current = [], []
+    for unit in coding_units(segments):
+        if current and len(current) + len(unit) > size:
+            chunks.append(current)
+            current = []
+        current += [segments[i] for i in unit]
+    return chunks + ([current] if current else [])
 
 
 class LocalExecutor:
@@ -156,8 +180,8 @@ def worker_spec(project) -> WorkerSpec:
 
 
 def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size: int = 2000) -> RunReport:
-    """Embed what is not cached, code every codable segment (zero-shot), flag new logbook entries."""
-    from qualpipe.coding.run import codable_segments, store_machine_codes
+    """Embed what is not cached, code every codable segment (as `qualpipe code` does), flag new logbook entries."""
+    from qualpipe.coding.run import codable_segments, coding_units, store_machine_codes, store_unit_scores
     from qualpipe.embed.cache import store_vectors, text_key
     from qualpipe.flagging.alerts import pending_entries, store_flags
 
@@ -179,13 +203,23 @@ def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size
     segments = codable_segments(project, project.config.code_interviewer) if "code" in stages else []
     if segments:
         engine = project.coding_engine()
-        chunks = partitions(segments, partition_size)
-        jobs = [(spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c])) for c in chunks]
-        method = f"zero-shot:{cached.model_id}"
-        for index, scores in executor.map(code_partition, jobs):
-            report.codings += store_machine_codes(store, chunks[index], engine, scores, method)
-            report.coded_segments += len(chunks[index])
-            report.partitions += 1
+        if engine.trained is not None:
+            spec = replace(spec, trained_coder=True)
+            chunks = unit_partitions(segments, partition_size)  # whole turns and entries: a unit is coded as one
+            units = [coding_units(c) for c in chunks]
+            jobs = [(spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c]), u) for c, u in zip(chunks, units)]
+            for index, (unit_scores, sentence_scores) in executor.map(code_partition, jobs):
+                report.codings += store_unit_scores(store, chunks[index], units[index], engine, unit_scores, sentence_scores)
+                report.coded_segments += len(chunks[index])
+                report.partitions += 1
+        else:
+            chunks = partitions(segments, partition_size)
+            jobs = [(spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c])) for c in chunks]
+            method = f"zero-shot:{cached.model_id}"
+            for index, scores in executor.map(code_partition, jobs):
+                report.codings += store_machine_codes(store, chunks[index], engine, scores, method)
+                report.coded_segments += len(chunks[index])
+                report.partitions += 1
     if "flag" in stages:
         entries = pending_entries(store)
         # Whole cases per partition: case rules read a case's whole history when its partition is stored.

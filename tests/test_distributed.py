@@ -40,13 +40,13 @@ def _results(project: Project) -> tuple:
     return codings, alerts
 
 
-def _same_within_tolerance(a: tuple, b: tuple, threshold: float) -> bool:
+def _same_within_tolerance(a: tuple, b: tuple, thresholds: dict[str, float]) -> bool:
     codings_a, codings_b = a[0], b[0]
     for key in set(codings_a) | set(codings_b):
         if key in codings_a and key in codings_b:
             if abs(codings_a[key] - codings_b[key]) > SCORE_TOLERANCE:
                 return False
-        elif abs(codings_a.get(key, codings_b.get(key)) - threshold) > SCORE_TOLERANCE:
+        elif abs(codings_a.get(key, codings_b.get(key)) - thresholds[key[1]]) > SCORE_TOLERANCE:
             return False  # a code present on one side only, with a score not at the threshold
     return a[1] == b[1]
 
@@ -71,8 +71,12 @@ def test_dask_run_matches_the_single_process_run_and_a_rerun_changes_nothing(cod
     assert result.exit_code == 0, result.output
     assert "dask:" in result.output and f"{local_report.coded_segments} segment(s) coded" in result.output
     on_dask = Project(on_dask.root)
-    threshold = local.config.coding_threshold
-    assert _same_within_tolerance(_results(on_dask), _results(local), threshold)
+    thresholds = dict(zip(local.codebook().ids, local.coding_engine().thresholds))
+    assert _same_within_tolerance(_results(on_dask), _results(local), thresholds)
+    # `run` codes as `code` does: the trained coder, whole turns and entries, the same codes
+    assert {key[2].split(":")[0] for key in _results(local)[0]} == {"trained"}
+    codes_only = lambda project: (_results(project)[0], [])  # noqa: E731 (the corpus fixture was never flagged)
+    assert _same_within_tolerance(codes_only(local), codes_only(coded_corpus), thresholds)
     assert _results(local)[1], "the sample logbooks raise alerts"
     vectors, reference = _vectors(on_dask), _vectors(local)
     segment_keys = set(vectors)

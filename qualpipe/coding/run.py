@@ -149,14 +149,17 @@ def coding_units(segments) -> list[list[int]]:
     return list(units.values())
 
 
-def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> int:
-    """Code each unit as a whole with the trained coder; each code is stored on the unit's sentence that
-    carries it best, with the unit's calibrated score. Replaces these segments' machine codes atomically."""
-    units = coding_units(segments)
-    texts = [s.norm_text for s in segments]
+def unit_scores_of(engine: CodingEngine, texts: list[str], X: np.ndarray, units: list[list[int]]):
+    """The trained coder's calibrated scores per unit, and per sentence (to pick each code's evidence)."""
     unit_scores = engine.trained.unit_scores([[texts[i] for i in unit] for unit in units],
                                              np.concatenate([X[unit] for unit in units]) if units else X)
-    sentence_scores = engine.trained.scores(texts, X)
+    return unit_scores, engine.trained.scores(texts, X)
+
+
+def store_unit_scores(store, segments, units: list[list[int]], engine: CodingEngine, unit_scores: np.ndarray,
+                      sentence_scores: np.ndarray) -> int:
+    """Each unit's assigned codes, stored on the unit's sentence that carries the code best, with the unit's
+    calibrated score; replaces these segments' machine codes atomically. Returns how many were stored."""
     now, method, rows = utc_now(), f"trained:{engine.embedder.model_id}", []
     for unit, assigned in zip(units, engine.assigned(unit_scores)):
         for c in assigned:
@@ -167,6 +170,13 @@ def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> in
         conn.executemany("DELETE FROM codings WHERE source = 'machine' AND segment_id = ?", [(s.id,) for s in segments])
         insert_codings(conn, rows)
     return len(rows)
+
+
+def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> int:
+    """Code each unit (turn or entry) as a whole with the trained coder and store the codes."""
+    units = coding_units(segments)
+    unit_scores, sentence_scores = unit_scores_of(engine, [s.norm_text for s in segments], X, units)
+    return store_unit_scores(store, segments, units, engine, unit_scores, sentence_scores)
 
 
 @dataclass(frozen=True)
