@@ -560,7 +560,10 @@ def weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, col
             sent = send_digest(project, digest, recipients, sender)
             if not sent:
                 return False
-    return (ingested is None or ingested.ok) and not digest.failures
+    if digest.screening_error:
+        typer.echo(f"error: new logbook entries could not be screened ({digest.screening_error}); the digest says so "
+                   "and calls no case calm", err=True)
+    return (ingested is None or ingested.ok) and not digest.failures and not digest.screening_error
 
 
 def mail_parties(config, to: list[str], sender: str | None) -> tuple[list[str], str]:

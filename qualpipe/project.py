@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -239,9 +240,20 @@ class Project:
         from qualpipe.flagging.lexicon import load_lexicon
 
         week = parse_week(week) if week else last_complete_week()
-        self.flag_new_entries()
+        error, unscreened = "", 0
+        try:
+            self.flag_new_entries()
+        except Exception as exc:  # noqa: BLE001 - the digest must still go out, saying that screening failed
+            from qualpipe.flagging.alerts import pending_entries
+
+            unscreened = len(pending_entries(self.store))
+            error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}".rstrip(": ")
+            logging.getLogger(__name__).error("flagging new entries failed; the digest says so", exc_info=True)
         labels = {c.id: c.label for c in load_lexicon().categories.values()}
-        return weekly_digest(self, week, labels, self.pseudonyms(show_identities), unresolved_failures(self.store))
+        digest = weekly_digest(self, week, labels, self.pseudonyms(show_identities), unresolved_failures(self.store),
+                               provisional=bool(error))
+        digest.screening_error, digest.unscreened = error, unscreened
+        return digest
 
     def mark_digest_sent(self, week: str, recipients: list[str]) -> None:
         from qualpipe.flagging.alerts import mark_digest_sent

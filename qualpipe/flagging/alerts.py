@@ -173,9 +173,12 @@ class Digest:
     failures: list = field(default_factory=list)  # (file, problem) of inputs that could not be read
     notify_cases: list[str] = field(default_factory=list)
     arrived_since: int = 0  # a rebuilt digest: alerts for this week or earlier that arrived after it was built
+    screening_error: str = ""  # flagging new entries failed (the error's kind and message): no case is calm
+    unscreened: int = 0  # new entries that could not be screened
 
 
-def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, failures=None) -> Digest:
+def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, failures=None,
+                  provisional: bool = False) -> Digest:
     """The digest of `week`, built so that no unhandled alert is ever missed.
 
     The first build of a week shows every unacknowledged alert no digest has shown yet whose entry is
@@ -185,7 +188,8 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, f
     it showed is kept: rebuilding the week shows the same alerts (those handled since under
     "Håndteret") and says how many alerts have arrived since. `failures` (input files that could not
     be read) open the digest, and then no case is called calm. With `pseudonyms` (a CasePseudonyms),
-    entry text and evidence are shown pseudonymised."""
+    entry text and evidence are shown pseudonymised. A `provisional` digest (new entries could not be
+    screened) is shown but not kept, so the next build of the week is a whole one."""
     week = parse_week(week)
     monday, sunday = week_bounds(week)
     store = project.store
@@ -249,7 +253,7 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, f
     listed = set(by_case) | {a.case_id for a in digest.check}
     digest.quiet_cases = sorted(active - listed)
     digest.silent_cases = sorted(all_cases - active - listed)
-    if not rebuild:
+    if not rebuild and not provisional:  # a provisional digest (screening failed) is not kept: the next build is whole
         now = utc_now()
         with store.transaction() as conn:
             conn.executemany("UPDATE alerts SET first_digest = ? WHERE id = ? AND first_digest IS NULL",

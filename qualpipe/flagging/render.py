@@ -58,6 +58,8 @@ def marks(alert: AlertView) -> list[str]:
 def heading(digest: Digest) -> list[str]:
     """Lines that open every format: failures first, then notification duty, rebuild notes."""
     lines = []
+    if digest.screening_error:
+        lines += [say("screening_failed_title", n=digest.unscreened), say("screening_failed_help", error=digest.screening_error)]
     if digest.failures:
         lines.append(say("failures_title", n=len(digest.failures)))
         lines += [f"- {problem}" for _, problem in digest.failures]
@@ -70,7 +72,8 @@ def heading(digest: Digest) -> list[str]:
 
 
 def closing(digest: Digest) -> list[str]:
-    quiet, silent = ("quiet_failed", "silent_failed") if digest.failures else ("quiet", "silent")
+    failed = digest.failures or digest.screening_error
+    quiet, silent = ("quiet_failed", "silent_failed") if failed else ("quiet", "silent")
     lines = []
     if digest.quiet_cases:
         lines.append(say(quiet, n=len(digest.quiet_cases), cases=", ".join(digest.quiet_cases)))
@@ -158,6 +161,8 @@ def subject(digest: Digest) -> str:
         text = messages()["subject_urgent"] + text
     if digest.failures:
         text = say("subject_failure", n=len(digest.failures)) + text
+    if digest.screening_error:
+        text = messages()["subject_screening_failed"] + text
     return text
 
 

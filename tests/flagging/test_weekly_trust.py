@@ -138,6 +138,38 @@ def test_a_file_that_fails_is_named_at_the_top_of_every_format_and_no_case_is_ca
     assert json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))["failures"] == []
 
 
+def test_when_screening_fails_the_digest_still_goes_out_says_so_and_calls_no_case_calm(tmp_path):
+    project = new_corpus_project(tmp_path / "p")
+    project.concern_model_path().parent.mkdir(parents=True, exist_ok=True)
+    project.concern_model_path().write_bytes(b"not a model")  # a damaged project model: flagging cannot run
+    project.close()
+    week = _logbook(tmp_path / "week.jsonl", [
+        {"entry_id": "K1-1", "case_id": "K1", "date": "2024-02-06", "text": URGENT},
+        {"entry_id": "K2-1", "case_id": "K2", "date": "2024-02-06", "text": "Vi bagte boller og gik en tur."}])
+    runner = CliRunner()
+    base = ["--project", str(project.root), "alerts", "--ingest", str(week), "--week", "2024-W06"]
+    outputs = {}
+    for fmt in ("markdown", "html", "json", "eml"):
+        result = runner.invoke(app, [*base, "-f", fmt, "-o", str(tmp_path / f"digest.{fmt}")])
+        assert result.exit_code == 1 and "could not be screened" in result.output, result.output
+        outputs[fmt] = (tmp_path / f"digest.{fmt}").read_bytes()
+    markdown = outputs["markdown"].decode("utf-8")
+    assert markdown.startswith("# ") and "ADVARSEL: 2 nye logbogsindlæg kunne ikke screenes" in markdown
+    assert "Rolige sager" not in markdown and "Uden alarmer i det, der kunne læses" in markdown
+    assert "kunne ikke screenes" in outputs["html"].decode("utf-8")
+    assert json.loads(outputs["json"])["unscreened"] == 2
+    from email.header import decode_header, make_header
+
+    subject = str(make_header(decode_header(email.message_from_bytes(outputs["eml"])["Subject"])))
+    assert subject.startswith("ADVARSEL: nye indlæg kunne ikke screenes")
+    # the model repaired (here: the shipped one again): the entries left unscreened are screened next time
+    project.concern_model_path().unlink()
+    result = runner.invoke(app, [*base, "-f", "json", "-o", str(tmp_path / "after.json")])
+    after = json.loads((tmp_path / "after.json").read_text(encoding="utf-8"))
+    assert result.exit_code == 0 and after["screening_error"] == "" and after["unscreened"] == 0
+    assert any(case["case_id"] == "K1" for case in after["cases"])
+
+
 def test_acknowledging_needs_who_and_what_was_done_is_all_or_nothing_and_keeps_a_record(tmp_path):
     project = _project(tmp_path)
     digest = project.weekly_digest("2024-W06")
