@@ -247,8 +247,10 @@ class Project:
             from qualpipe.flagging.alerts import pending_entries
 
             unscreened = len(pending_entries(self.store))
-            error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}".rstrip(": ")
-            logging.getLogger(__name__).error("flagging new entries failed; the digest says so", exc_info=True)
+            # Our own errors say what to do and hold no entry text; another library's message might quote
+            # an entry, so only its kind is shown and logged.
+            error = str(exc) if isinstance(exc, UserError) else type(exc).__name__
+            logging.getLogger(__name__).error("flagging new entries failed (%s); the digest says so", error)
         labels = {c.id: c.label for c in load_lexicon().categories.values()}
         digest = weekly_digest(self, week, labels, self.pseudonyms(show_identities), unresolved_failures(self.store),
                                provisional=bool(error))
