@@ -9,7 +9,8 @@ test split only (writers nobody trained or calibrated on). Zero-shot and the tra
 halved by case; from the first half an evaluator codes 10 (or 30) units per code (each unit fully
 coded, as a reviewed segment is), a learned head is fitted on them (the `code --learn` head over the
 unit vector and the trained coder's scores), and every coder is scored on the second half. The corpus's
-human-human kappa (before adjudication) is the ceiling.
+human-human kappa (before adjudication) is the ceiling. Last, how often a code is right among the
+(unit, code) pairs the trained coder scores in each band (its calibration on writers it never saw).
 """
 
 from __future__ import annotations
@@ -82,6 +83,13 @@ def main() -> None:
         rows = [i for i, u in enumerate(units) if u.source == source]
         show(f"test split, {source} ({len(rows)} units)",
              [row("zero-shot", gold[rows], Z[rows], codes), row("trained", gold[rows], T[rows], codes)], codes)
+    # calibration: among (unit, code) pairs the trained coder scores in a band, how often the code is right
+    print("\n## calibration of the trained coder's scores on the test split (all codes, both kinds of text)")
+    for low, high in ((0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)):
+        band = (T_scores >= low) & (T_scores < high)
+        if band.any():
+            print(f"score {low:.1f}-{min(high, 1.0):.1f}: {int(band.sum()):5d} pairs, right {gold[band].mean():.2f} "
+                  f"(mean score {T_scores[band].mean():.2f})")
 
     # few-shot on the interviews: an evaluator codes k units per code in half of the test cases
     rng = random.Random(args.seed)
