@@ -120,3 +120,27 @@ def test_a_reader_holding_a_transaction_does_not_stop_an_ingest(tmp_path):
         reader.close()
         assert report.ok and report.added == 180
         assert project.store.query("SELECT COUNT(*) FROM documents")[0][0] == 180
+
+
+def test_a_store_made_by_the_previous_schema_is_upgraded_in_place_and_keeps_its_data(tmp_path):
+    """A version-8 store (before code decisions and the pseudonymised view) opens, upgrades and keeps what it held."""
+    import sqlite3
+
+    from qualpipe.project import Project
+    from qualpipe.store import SCHEMA_VERSION
+
+    root = tmp_path / "old"
+    with Project.init(root) as project:
+        entries = tmp_path / "week.jsonl"
+        entries.write_text('{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Vi bagte boller."}\n',
+                           encoding="utf-8")
+        project.ingest([entries], "logbook")
+        store_path = project.config.store_path
+    with sqlite3.connect(store_path) as conn:  # what schema 8 had: no decisions, no pseudonymised text
+        conn.executescript("DROP VIEW documents_pseudonymised; DROP TABLE pseudonymised_documents; "
+                           "DROP TABLE code_decisions; PRAGMA user_version = 8;")
+    with Project(root) as project:
+        assert project.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        tables = {r[0] for r in project.store.query("SELECT name FROM sqlite_master")}
+        assert {"code_decisions", "pseudonymised_documents", "documents_pseudonymised"} <= tables
+        assert [r["text"] for r in project.store.query("SELECT text FROM documents")] == ["Vi bagte boller."]
