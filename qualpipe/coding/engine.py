@@ -37,8 +37,16 @@ class CodingEngine:
         self.threshold = threshold
         self.cues = CueMatcher(codebook, nlp)
         self.trained = trained
-        self.zero_shot = ZeroShotCoder(codebook, embedder, threshold=threshold).fit()
+        self._zero_shot: ZeroShotCoder | None = None
         self.learned: LearnedCoder | None = None
+
+    @property
+    def zero_shot(self) -> ZeroShotCoder:
+        """Fitted on first use (it embeds the codebook's prototypes and the background sentences): the
+        trained coder, the default, never needs it."""
+        if self._zero_shot is None:
+            self._zero_shot = ZeroShotCoder(self.codebook, self.embedder, threshold=self.threshold).fit()
+        return self._zero_shot
 
     @property
     def method(self) -> str:
