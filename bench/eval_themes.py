@@ -27,18 +27,13 @@ from qualpipe.coding.engine import CodingEngine
 from qualpipe.coding.learn import LearnedCoder
 from qualpipe.coding.metrics import agreement, macro_f1
 from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
-from qualpipe.coding.training import load_units
+from qualpipe.coding.training import load_units, unit_sentences
 from qualpipe.embed import load_embedder
 from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
-from qualpipe.learning.head import LinearHead
+from qualpipe.learning.head import LinearHead, unit_means
 from qualpipe.text.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def sentences(nlp, texts):
-    return [[" ".join(s.text.split()) for s in doc.sents if s.text.strip()] or [" ".join(doc.text.split()) or "."]
-            for doc in nlp.pipe(texts)]
 
 
 def row(name: str, gold: np.ndarray, predicted: np.ndarray, codes: list[str]) -> dict:
@@ -75,7 +70,7 @@ def main() -> None:
           f"{sum(u.source == 'logbook' for u in units)} logbook entries; writers "
           f"{', '.join(sorted({u.writer for u in units}))}")
     gold = np.array([[c in u.themes for c in codes] for u in units], dtype=bool)
-    split = sentences(nlp, [u.text for u in units])
+    split = unit_sentences(nlp, [u.text for u in units])
     Z = zero.unit_scores(split) >= zero.thresholds
     T_scores = trained.unit_scores(split)
     T = T_scores >= trained.thresholds
@@ -101,10 +96,7 @@ def main() -> None:
     held = [i for i in interview if i not in set(pool)]
     flat = [s for i in range(len(units)) for s in split[i]]
     vectors = embedder.encode(flat, kind="passage")
-    means, at = np.zeros((len(units), vectors.shape[1]), np.float32), 0
-    for i, unit in enumerate(split):
-        means[i] = vectors[at:at + len(unit)].mean(axis=0)
-        at += len(unit)
+    means = unit_means(vectors, [len(unit) for unit in split])
     features = np.hstack([means, np.log(np.clip(T_scores, 1e-4, 1 - 1e-4) / np.clip(1 - T_scores, 1e-4, 1))])
     results = [row("zero-shot", gold[held], Z[held], codes), row("trained", gold[held], T[held], codes)]
     for k in (10, 30):

@@ -135,6 +135,11 @@ def store_machine_codes(store, segments, engine: CodingEngine, scores: np.ndarra
     rows = []
     for segment, assigned in zip(segments, engine.assigned(scores)):
         rows += [(segment.id, c.code, c.score, "machine", MACHINE, method, segment.start, segment.end, now) for c in assigned]
+    return replace_machine_codes(store, segments, rows)
+
+
+def replace_machine_codes(store, segments, rows: list[tuple]) -> int:
+    """These segments' machine codes replaced by `rows` (CODING_COLUMNS tuples), in one transaction."""
     with store.transaction() as conn:
         conn.executemany("DELETE FROM codings WHERE source = 'machine' AND segment_id = ?", [(s.id,) for s in segments])
         insert_codings(conn, rows)
@@ -166,10 +171,7 @@ def store_unit_scores(store, segments, units: list[list[int]], engine: CodingEng
             k = engine.codebook.ids.index(c.code)
             best = segments[unit[int(np.argmax(sentence_scores[unit, k]))]]
             rows.append((best.id, c.code, c.score, "machine", MACHINE, method, best.start, best.end, now))
-    with store.transaction() as conn:
-        conn.executemany("DELETE FROM codings WHERE source = 'machine' AND segment_id = ?", [(s.id,) for s in segments])
-        insert_codings(conn, rows)
-    return len(rows)
+    return replace_machine_codes(store, segments, rows)
 
 
 def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> int:

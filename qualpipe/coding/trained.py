@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from qualpipe.coding.training import calibrated
-from qualpipe.learning.head import LinearHead
+from qualpipe.learning.head import LinearHead, unit_means
 
 
 def shipped_theme_model_path() -> Path:
@@ -46,10 +46,4 @@ class TrainedCoder:
 
     def unit_scores(self, units: Sequence[Sequence[str]], sentence_vectors: np.ndarray) -> np.ndarray:
         """Units given as their sentences; `sentence_vectors` holds every unit's sentences in order."""
-        means = np.zeros((len(units), sentence_vectors.shape[1] if sentence_vectors.ndim == 2 else 384), np.float32)
-        at = 0
-        for i, unit in enumerate(units):
-            if unit:
-                means[i] = sentence_vectors[at:at + len(unit)].mean(axis=0)
-            at += len(unit)
-        return self.scores([" ".join(unit) for unit in units], means)
+        return self.scores([" ".join(unit) for unit in units], unit_means(sentence_vectors, [len(u) for u in units]))

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qualpipe.errors import UserError
-from qualpipe.learning.head import LinearHead, cached_embed
+from qualpipe.learning.head import LinearHead, cached_embed, unit_means
 from qualpipe.learning.head import corpus_digest as learning_digest
 
 REGULARISATION = (0.5, 2.0, 8.0)
@@ -68,16 +68,16 @@ class Units:
     Y: np.ndarray | None = None
 
 
+def unit_sentences(nlp, texts: Sequence[str]) -> list[list[str]]:
+    """Each text's sentences (spaCy's, whitespace-normalised); a text without any is one sentence."""
+    return [[" ".join(s.text.split()) for s in doc.sents if s.text.strip()] or [" ".join(doc.text.split()) or "."]
+            for doc in nlp.pipe(texts)]
+
+
 def unit_vectors(nlp, embed: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> np.ndarray:
-    """The mean e5 vector of each text's sentences (spaCy's sentences, whitespace-normalised)."""
-    sentences = [[" ".join(s.text.split()) for s in doc.sents if s.text.strip()] or [" ".join(doc.text.split()) or "."]
-                 for doc in nlp.pipe(texts)]
-    flat = embed([s for unit in sentences for s in unit])
-    out, at = np.zeros((len(texts), flat.shape[1]), np.float32), 0
-    for i, unit in enumerate(sentences):
-        out[i] = flat[at:at + len(unit)].mean(axis=0)
-        at += len(unit)
-    return out
+    """The mean e5 vector of each text's sentences."""
+    sentences = unit_sentences(nlp, texts)
+    return unit_means(embed([s for unit in sentences for s in unit]), [len(unit) for unit in sentences])
 
 
 def featurise_units(nlp, embed, units: Sequence[LabelledUnit], codes: Sequence[str]) -> Units:

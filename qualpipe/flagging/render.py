@@ -55,6 +55,15 @@ def marks(alert: AlertView) -> list[str]:
     return out
 
 
+def alert_lines(title: str, a: AlertView, bold) -> list[str]:
+    """One alert as Markdown (or plain) lines: its title, date, id and marks, the entry with the evidence in
+    bold, and why it is flagged."""
+    extra = "".join(f" · {m}" for m in marks(a))
+    return [f"- {title} · {a.entry_date} · {say('alert', id=a.id)}{extra}",
+            f"  > {a.text[:a.start]}{bold(a.text[a.start:a.end])}{a.text[a.end:]}",
+            f"  {say('why')}: {why(a)}", ""]
+
+
 def heading(digest: Digest) -> list[str]:
     """Lines that open every format: failures first, then notification duty, rebuild notes."""
     lines = []
@@ -108,17 +117,11 @@ def to_markdown(digest: Digest, *, plain: bool = False) -> str:
         lines += [f"{h2}{case.case_id} – {severity(case.severity)}", "",
                   say("cancellations", n=case.cancellations_8_weeks, trend=messages()["trend"][case.cancellation_trend]), ""]
         for a in case.alerts:
-            extra = "".join(f" · {m}" for m in marks(a))
-            lines += [f"- {bold(f'{severity(a.severity)} {a.label}')} · {a.entry_date} · {say('alert', id=a.id)}{extra}",
-                      f"  > {a.text[:a.start]}{bold(a.text[a.start:a.end])}{a.text[a.end:]}",
-                      f"  {say('why')}: {why(a)}", ""]
+            lines += alert_lines(bold(f"{severity(a.severity)} {a.label}"), a, bold)
     if digest.check:
         lines += [h2 + say("check_title"), "", say("check_help"), ""]
         for a in digest.check:
-            extra = "".join(f" · {m}" for m in marks(a))
-            lines += [f"- {bold(a.case_id)} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}{extra}",
-                      f"  > {a.text[:a.start]}{bold(a.text[a.start:a.end])}{a.text[a.end:]}",
-                      f"  {say('why')}: {why(a)}", ""]
+            lines += alert_lines(f"{bold(a.case_id)} · {a.label}", a, bold)
     if digest.handled:
         lines += [h2 + say("handled_title"), ""]
         lines += [f"- {a.case_id} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}: {handled(a)}" for a in digest.handled]

@@ -227,27 +227,31 @@ class Ingester:
         """A stored document as a draft again, its turns parsed from the stored text with the current settings."""
         text, source_format = row["text"], row["source_format"]
         if row["kind"] == "interview":
-            path = Path(row["source_path"])
-            turns = (parse_vtt(text, path, self.roles) if source_format == "vtt" else
-                     parse_srt(text, path, self.roles) if source_format == "srt" else parse_plain_transcript(text, self.roles))
+            turns = self._transcript_turns(text, source_format, Path(row["source_path"]))
         else:
-            role = self.roles.configured(row["author"]) if row["author"] else None
-            turns = [Turn(row["author"], role or "volunteer", 0, len(text))]
+            turns = [Turn(row["author"], self._author_role(row["author"]), 0, len(text))]
         return DocumentDraft(doc_key="", kind=row["kind"], case_id=row["case_id"], date=row["date"], author=row["author"],
                              source_path=row["source_path"], source_format=source_format, encoding=None, text=text,
                              turns=tuple(turns))
+
+    def _transcript_turns(self, text: str, source_format: str, path: Path) -> list[Turn]:
+        """A transcript's turns by its format (vtt, srt; anything else is plain text: txt, docx)."""
+        if source_format == "vtt":
+            return parse_vtt(text, path, self.roles)
+        if source_format == "srt":
+            return parse_srt(text, path, self.roles)
+        return parse_plain_transcript(text, self.roles)
+
+    def _author_role(self, author: str | None) -> str:
+        """A logbook author's role: the one [speakers] gives them, else volunteer."""
+        return (self.roles.configured(author) if author else None) or "volunteer"
 
     def _interview_draft(self, path: Path, suffix: str, data: bytes) -> DocumentDraft:
         if suffix == ".docx":
             text, encoding = read_docx_text(path), None
         else:
             text, encoding = decode_text(data, path)
-        if suffix == ".vtt":
-            turns = parse_vtt(text, path, self.roles)
-        elif suffix == ".srt":
-            turns = parse_srt(text, path, self.roles)
-        else:
-            turns = parse_plain_transcript(text, self.roles)
+        turns = self._transcript_turns(text, suffix.lstrip("."), path)
         if not turns:
             raise InputError(path, "holds no transcript text; check that it is the right file")
         fields = _filename_fields(path, self.config)
@@ -289,12 +293,12 @@ class Ingester:
         rows, errors = read_logbook(path, self.config.columns, default_case=self.case_id)
         drafts = []
         for row in rows:
-            role = self.roles.configured(row.author) if row.author else None
+            role = self._author_role(row.author)  # from the real name, before pseudonymising
             if self.pseudonymiser is not None:
                 scope = f"case:{self.case_id or row.case_id}"
                 row = replace(row, text=self.pseudonymiser.pseudonymise(row.text, scope).text,
                               author=self.pseudonymiser.pseudonymise(row.author, scope).text if row.author else None)
-            turn = Turn(row.author, role or "volunteer", 0, len(row.text))
+            turn = Turn(row.author, role, 0, len(row.text))
             drafts.append(
                 DocumentDraft(
                     doc_key=f"logbook:{row.entry_id}",

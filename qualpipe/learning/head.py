@@ -42,6 +42,18 @@ def sentence_features(vectors: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
     return out
 
 
+def unit_means(vectors: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """The mean vector of each unit's block of `vectors` (units in order, `sizes` sentences each); zeros
+    for a unit without sentences."""
+    dim = vectors.shape[1] if vectors.ndim == 2 else 384
+    out, at = np.zeros((len(sizes), dim), np.float32), 0
+    for i, n in enumerate(sizes):
+        if n:
+            out[i] = vectors[at:at + n].mean(axis=0)
+        at += n
+    return out
+
+
 HASH_FEATURES = 2 ** 18  # per kind of n-gram
 NGRAMS = {"char_wb": (2, 5), "word": (1, 2)}  # the dev split chose these (bench/concern_experiments.py)
 
