@@ -173,6 +173,7 @@ class Digest:
     failures: list = field(default_factory=list)  # (file, problem) of inputs that could not be read
     notify_cases: list[str] = field(default_factory=list)
     arrived_since: int = 0  # a rebuilt digest: alerts for this week or earlier that arrived after it was built
+    open_earlier: list = field(default_factory=list)  # (case, [alert ids]) unhandled from earlier digests, not shown now
     screening_error: str = ""  # flagging new entries failed (the error's kind and message): no case is calm
     unscreened: int = 0  # new entries that could not be screened
 
@@ -187,7 +188,8 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, f
     check band's included. What
     it showed is kept: rebuilding the week shows the same alerts (those handled since under
     "Håndteret") and says how many alerts have arrived since. `failures` (input files that could not
-    be read) open the digest, and then no case is called calm. With `pseudonyms` (a CasePseudonyms),
+    be read) open the digest, and then no case is called calm; nor is a case with an unhandled alert an
+    earlier digest showed (`open_earlier`). With `pseudonyms` (a CasePseudonyms),
     entry text and evidence are shown pseudonymised. A `provisional` digest (new entries could not be
     screened) is shown but not kept, so the next build of the week is a whole one."""
     week = parse_week(week)
@@ -251,8 +253,16 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, f
         (monday.isoformat(), sunday.isoformat()))}
     all_cases = {r[0] for r in store.query("SELECT DISTINCT case_id FROM documents WHERE kind = 'logbook' AND case_id IS NOT NULL")}
     listed = set(by_case) | {a.case_id for a in digest.check}
-    digest.quiet_cases = sorted(active - listed)
-    digest.silent_cases = sorted(all_cases - active - listed)
+    # A case with an unhandled alert that an earlier digest showed (a watch alert is shown once) is never
+    # called calm: it is named with its alert ids until someone acknowledges or dismisses them.
+    earlier: dict[str, list[int]] = {}
+    for r in store.query("SELECT a.id, a.case_id FROM alerts a JOIN documents d ON d.id = a.document_id WHERE "
+                         "d.superseded_at IS NULL AND a.acked_at IS NULL AND a.week <= ? ORDER BY a.case_id, a.id", (week,)):
+        if (r["case_id"] or "?") not in listed and r["id"] not in shown:
+            earlier.setdefault(r["case_id"] or "?", []).append(r["id"])
+    digest.open_earlier = sorted(earlier.items())
+    digest.quiet_cases = sorted(active - listed - set(earlier))
+    digest.silent_cases = sorted(all_cases - active - listed - set(earlier))
     if not rebuild and not provisional:  # a provisional digest (screening failed) is not kept: the next build is whole
         now = utc_now()
         with store.transaction() as conn:

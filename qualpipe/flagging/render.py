@@ -84,6 +84,9 @@ def closing(digest: Digest) -> list[str]:
     failed = digest.failures or digest.screening_error
     quiet, silent = ("quiet_failed", "silent_failed") if failed else ("quiet", "silent")
     lines = []
+    if digest.open_earlier:
+        cases = ", ".join(f"{case} ({', '.join(f'#{i}' for i in ids)})" for case, ids in digest.open_earlier)
+        lines.append(say("open_earlier", n=len(digest.open_earlier), cases=cases))
     if digest.quiet_cases:
         lines.append(say(quiet, n=len(digest.quiet_cases), cases=", ".join(digest.quiet_cases)))
     if digest.silent_cases:
@@ -127,7 +130,7 @@ def to_markdown(digest: Digest, *, plain: bool = False) -> str:
         lines += [f"- {a.case_id} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}: {handled(a)}" for a in digest.handled]
         lines.append("")
     lines += closing(digest)
-    if digest.cases or digest.check:
+    if digest.cases or digest.check or digest.open_earlier:
         lines += ["", say("next_steps")]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -170,6 +170,26 @@ def test_when_screening_fails_the_digest_still_goes_out_says_so_and_calls_no_cas
     assert any(case["case_id"] == "K1" for case in after["cases"])
 
 
+def test_a_case_with_an_unhandled_alert_from_an_earlier_digest_is_never_called_calm(tmp_path):
+    project = new_corpus_project(tmp_path / "p")
+    project.close()
+    first = _logbook(tmp_path / "w6.jsonl", [{"entry_id": "K1-1", "case_id": "K1", "date": "2024-02-06",
+                                              "text": "Besøget blev aflyst i dag, mor meldte afbud."}])
+    second = _logbook(tmp_path / "w7.jsonl", [{"entry_id": "K1-2", "case_id": "K1", "date": "2024-02-13",
+                                               "text": "Vi bagte boller og gik en tur med hunden."}])
+    runner = CliRunner()
+    base = ["--project", str(project.root), "alerts"]
+    shown = runner.invoke(app, [*base, "--ingest", str(first), "--week", "2024-W06", "-f", "json", "-o", str(tmp_path / "w6")])
+    alert_id = json.loads((tmp_path / "w6").read_text(encoding="utf-8"))["cases"][0]["alerts"][0]["id"]
+    assert shown.exit_code == 0
+    runner.invoke(app, [*base, "--ingest", str(second), "--week", "2024-W07", "-f", "markdown", "-o", str(tmp_path / "w7")])
+    week7 = (tmp_path / "w7").read_text(encoding="utf-8")
+    assert "Rolige sager" not in week7 and f"K1 (#{alert_id})" in week7 and "ikke er håndteret" in week7
+    assert runner.invoke(app, [*base, "ack", str(alert_id), "--by", "Lene", "--note", "Talt med mor"]).exit_code == 0
+    runner.invoke(app, [*base, "--week", "2024-W08", "-f", "markdown", "-o", str(tmp_path / "w8")])
+    assert "ikke er håndteret" not in (tmp_path / "w8").read_text(encoding="utf-8")
+
+
 def test_acknowledging_needs_who_and_what_was_done_is_all_or_nothing_and_keeps_a_record(tmp_path):
     project = _project(tmp_path)
     digest = project.weekly_digest("2024-W06")
