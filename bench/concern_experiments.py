@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.embed.registry import DEFAULT_MODEL
+from qualpipe.engines import Engines
 from qualpipe.flagging.flagger import URGENT_CATEGORIES
 from qualpipe.flagging.lexicon import CATEGORIES
 from qualpipe.flagging.model import HASH_FEATURES, NGRAMS, ConcernHead
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpora" / "dev")
     args = parser.parse_args()
     nlp = load_nlp("")
-    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    embedder = Engines().raw_embedder()
     entries = [e for e in load_corpus(args.corpus) if e.split in ("train", "dev")]
     outputs = head_outputs(CATEGORIES)
     data = cached_features(nlp, embedder, entries, outputs)

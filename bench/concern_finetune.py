@@ -12,9 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
-from qualpipe.embed import load_embedder
 from qualpipe.embed.ort_backend import OrtE5Embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.engines import Engines
 from qualpipe.flagging.finetune import finetune_top_layers, save_layers
 from qualpipe.flagging.flagger import URGENT_CATEGORIES
 from qualpipe.flagging.lexicon import CATEGORIES
@@ -53,7 +52,7 @@ def main() -> None:
     nlp = load_nlp("")
     entries = [e for e in load_corpus(args.corpus) if e.split in ("train", "dev")]
     outputs = head_outputs(CATEGORIES)
-    frozen = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    frozen = Engines().raw_embedder()
     data = cached_features(nlp, frozen, entries, outputs)
     pick = lambda split: [i for i, e in enumerate(entries) if e.split == split]  # noqa: E731
     train, dev = _subset(data, pick("train")), _subset(data, pick("dev"))

@@ -19,11 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.engines import Engines
 from qualpipe.flagging.flagger import ConcernFlagger
 from qualpipe.flagging.lexicon import CATEGORIES
-from qualpipe.flagging.model import default_flagger
 from qualpipe.flagging.training import LabelledEntry, evaluate, load_corpus
 from qualpipe.text.nlp import load_nlp
 
@@ -94,8 +92,8 @@ def main() -> None:
             f"{c} {k['kappa']:.2f}" for c, k in kappa["per_category"].items()) + f"; any concern {kappa['any']['kappa']:.2f}")
 
     nlp = load_nlp("")
-    old = ConcernFlagger(nlp, load_embedder(resolve_model(DEFAULT_MODEL, load_registry([]))))
-    new = default_flagger()
+    old = ConcernFlagger(nlp, Engines().raw_embedder())
+    new = Engines().flagger()
     figures = []
     for label, items in ((f"{args.split} split", entries), ("sample corpus (180 entries)", sample_entries())):
         for name, flagger in (("old: lexicon + exemplars", old), ("new: learned + lexicon", new)):

@@ -21,8 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 from qualpipe.config import LOGBOOK_FIELDS
-from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.engines import Engines
 from qualpipe.flagging.batch import flag_batch
 from qualpipe.flagging.flagger import ConcernFlagger
 from qualpipe.flagging.lexicon import CATEGORIES
@@ -89,7 +88,7 @@ def _line(name: str, tp: int, fp: int, fn: int) -> str:
 
 
 def main() -> int:
-    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    embedder = Engines().raw_embedder()
     flagger = ConcernFlagger(load_nlp(""), embedder)
     items = corpus_items()
     run(flagger, items[:10])  # warm-up

@@ -28,8 +28,7 @@ from qualpipe.coding.learn import LearnedCoder
 from qualpipe.coding.metrics import agreement, macro_f1
 from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
 from qualpipe.coding.training import load_units, unit_sentences
-from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.engines import Engines
 from qualpipe.learning.head import LinearHead, unit_means
 from qualpipe.text.nlp import load_nlp
 
@@ -61,7 +60,7 @@ def main() -> None:
     codebook = load_codebook(None)
     codes = codebook.ids
     nlp = load_nlp("")
-    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    embedder = Engines().raw_embedder()
     head = LinearHead.load(args.model) if args.model else shipped_theme_model()
     zero = CodingEngine(codebook, embedder, nlp)
     trained = CodingEngine(codebook, embedder, nlp, trained=TrainedCoder(head))

@@ -21,8 +21,7 @@ from sklearn.decomposition import NMF, LatentDirichletAllocation
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.engines import Engines
 from qualpipe.topics.model import DanishAnalyzer, TopicParams, build_model
 from qualpipe.topics.quality import npmi_coherence, topic_diversity
 from qualpipe.topics.runs import nearest_topics
@@ -59,7 +58,7 @@ def main() -> None:
     texts, labels = load(args.data)
     print(f"SIB-200 Danish: {len(texts)} sentences, {len(set(labels))} classes")
     analyzer = DanishAnalyzer()
-    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    embedder = Engines().raw_embedder()
     start = time.perf_counter()
     X = embedder.encode(texts, kind="passage")
     print(f"embedded with {embedder.model_id} in {time.perf_counter() - start:.1f} s")

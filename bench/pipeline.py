@@ -43,7 +43,6 @@ from pathlib import Path
 import numpy as np
 from sample_corpus import new_project, sample_sentences, write_jsonl
 
-from qualpipe.coding.run import code_project
 from qualpipe.embed import load_embedder
 from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
 from qualpipe.project import Project
@@ -148,7 +147,7 @@ def run_size(size: int, sentences: list[str], workdir: Path, rng: np.random.Gene
             project.cached_embedder().encode(texts)
         print(f"           ({unique} unique texts embedded; the rest answered by de-duplication)")
         with stage("code", "segments", lambda: len(texts)):
-            code_project(project)
+            project.code()
         with stage("flag", "entries", lambda: len(entries)):
             project.flag_new_entries()
         if size <= 20_000:

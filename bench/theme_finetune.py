@@ -18,9 +18,8 @@ import numpy as np
 from qualpipe.coding.codebook import load_codebook
 from qualpipe.coding.training import (assigned, calibrated, choose_threshold, featurise_units, load_units, per_code,
                                       platt)
-from qualpipe.embed import load_embedder
 from qualpipe.embed.ort_backend import OrtE5Embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.engines import Engines
 from qualpipe.flagging.finetune import finetune_top_layers, save_layers
 from qualpipe.learning.head import LinearHead
 from qualpipe.text.nlp import load_nlp
@@ -51,7 +50,7 @@ def main() -> None:
     units = [u for u in load_units(ROOT / "corpora" / "dev", ROOT / "corpora" / "interviews_dev") if u.split != "test"]
     train_units = [u for u in units if u.split == "train"]
     dev_units = [u for u in units if u.split == "dev"]
-    frozen = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    frozen = Engines().raw_embedder()
     train, dev = featurise_units(nlp, frozen.encode, train_units, codes), featurise_units(nlp, frozen.encode, dev_units, codes)
     for C in (0.5, 2.0):
         dev_f1("frozen", train, dev, codes, C)

@@ -25,8 +25,7 @@ from pathlib import Path
 import numpy as np
 from sample_corpus import new_project, sample_sentences, write_jsonl
 
-from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.engines import Engines
 
 SEED = 7
 
@@ -99,7 +98,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="qualpipe-topics-scale-"))
     try:
         texts = sample_sentences(15)
-        vectors = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([]))).encode(texts)
+        vectors = Engines().raw_embedder().encode(texts)
         fit_texts, fit_vectors = joined(texts, vectors, args.fit + args.assign, rng)
         new_texts, new_vectors = fit_texts[args.fit:], fit_vectors[args.fit:]
         fit_texts, fit_vectors = fit_texts[:args.fit], fit_vectors[:args.fit]

@@ -1,4 +1,4 @@
-"""The `qualpipe` command: a thin typer layer over `qualpipe.Project`."""
+"""The `qualpipe` command: a thin typer layer over `qualpipe.Project` (and, without a project, `qualpipe.engines`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import List, Optional
 import typer
 
 from qualpipe.cli_common import app, fail, open_project, parse_pairs, run_batch, state, user_errors
+from qualpipe.cli_research import register_research_commands
 from qualpipe.distributed import STAGES
 from qualpipe.errors import UserError
-from qualpipe.output import Format, write_rows
+from qualpipe.output import Format, write_rows, write_status
 
 def print_version(asked: bool) -> None:
     if asked:
@@ -76,11 +77,10 @@ def ingest(
 def reparse() -> None:
     """Re-read the stored documents with the current settings (a changed [speakers] map, cleaning): turns,
     speakers, roles and segments are derived again; codes, reviews and alerts stay. No need for a new project."""
-    from qualpipe.ingest.run import reparse as reparse_documents
     from qualpipe.progress import progress_bar
 
     with open_project() as project, progress_bar("Re-reading") as update:
-        report = reparse_documents(project.store, project.config, progress=update)
+        report = project.reparse(progress=update)
     typer.echo(f"{report.documents} document(s) re-read, {report.changed} changed: {report.segments_kept} segment(s) "
                f"kept, {report.segments_added} added, {report.segments_removed} removed")
     if report.segments_removed or report.segments_added:
@@ -102,20 +102,7 @@ def echo_ingest_report(report, err: bool = False) -> None:
 def status(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """Counts of cases, documents and segments (per kind, speaker role and language)."""
     with open_project() as project:
-        print_status(project.status(), fmt)
-
-
-def print_status(summary, fmt: Format) -> None:
-    rows = [("cases", "", summary.cases)]
-    rows += [("documents", kind, n) for kind, n in sorted(summary.documents.items())]
-    if summary.superseded_versions:
-        rows.append(("superseded versions (kept)", "", summary.superseded_versions))
-    rows += [("segments", f"kind={k}", n) for k, n in summary.segments_by_kind.items()]
-    rows += [("segments", f"role={k}", n) for k, n in summary.segments_by_role.items()]
-    rows += [("segments", f"language={k}", n) for k, n in summary.segments_by_language.items()]
-    write_rows(
-        [{"what": w, "group": g, "count": n} for w, g, n in rows], ["what", "group", "count"], fmt, title="qualpipe status"
-    )
+        write_status(project.status(), fmt)
 
 
 @app.command()
@@ -128,16 +115,9 @@ def segments(
     show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
 ) -> None:
     """List segments with case, speaker role, language and offsets (into the stored text)."""
-    from dataclasses import replace
-
     columns = ["id", "case_id", "kind", "date", "role", "speaker", "language", "start", "end", "text"]
     with open_project() as project:
-        rows = project.segments(case_id=case, kind=kind, include_superseded=all_versions)
-        pseudonyms = project.pseudonyms(show_identities)
-        if pseudonyms is not None:
-            rows = [replace(r, text=pseudonyms.span_text(r.document_id, r.start, r.end),
-                            speaker=pseudonyms.pseudonymiser.pseudonymise(r.speaker, f"case:{r.case_id}").text if r.speaker else None)
-                    for r in rows]
+        rows = project.segments(case_id=case, kind=kind, include_superseded=all_versions, show_identities=show_identities)
     write_rows(rows, columns, fmt)
 
 
@@ -145,14 +125,9 @@ def segments(
 @user_errors
 def models(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """Embedding models qualpipe knows: name, backend, where the weights live, whether they are there."""
-    from qualpipe.config import load_config
-    from qualpipe.embed.registry import load_registry
+    from qualpipe.engines import known_models
 
-    try:
-        registry_file = load_config(state.project_dir).model_registry
-    except UserError:
-        registry_file = Path("models/registry.yaml")
-    entries = load_registry([registry_file] if registry_file else [])
+    entries = known_models(state.project_dir)
     rows = [{"name": e.name, "backend": e.backend, "available": "yes" if e.available() else "no",
              "location": e.location(), "defined_in": e.origin, "description": e.description} for e in entries.values()]
     write_rows(rows, ["name", "backend", "available", "location", "defined_in", "description"], fmt)
@@ -162,15 +137,11 @@ def models(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
 @user_errors
 def embed(model: Optional[str] = typer.Option(None, "--model", help="A model name or folder (default: [embedding] model).")) -> None:
     """Embed every current segment not yet embedded with the model (cached in the store)."""
-    from qualpipe.embed.cache import cached_encode
     from qualpipe.progress import progress_bar
 
-    with open_project() as project:
-        embedder = project.embedder(model)
-        texts = [s.norm_text for s in project.segments()]
-        with progress_bar("Embedding") as update:
-            _, new = cached_encode(project.store, embedder, texts, batch_size=project.config.embedding_batch_size, progress=update)
-    typer.echo(f"{len(texts)} segment(s), {new} newly embedded text(s) with {embedder.model_id}")
+    with open_project() as project, progress_bar("Embedding") as update:
+        segments, new, model_id = project.embed(model, progress=update)
+    typer.echo(f"{segments} segment(s), {new} newly embedded text(s) with {model_id}")
 
 
 code_app = typer.Typer(help="Code segments against the codebook (zero-shot, or learned from human codes).")
@@ -194,10 +165,8 @@ def code(
         if not (input_path and output_path):
             raise UserError("batch mode needs both --input IN.jsonl and --output OUT.jsonl")
         raise typer.Exit(code_batch_command(input_path, output_path, model, codebook))
-    from qualpipe.coding.run import code_project
-
     with open_project() as project:
-        report = code_project(project, learn=learn)
+        report = project.code(learn=learn)
     if learn:
         print_agreement(report.cv_agreement, f"Cross-validated agreement on {report.training_segments} human-coded segments (5-fold)")
         for warning in report.warnings:
@@ -210,23 +179,11 @@ def code(
 
 def code_batch_command(input_path: Path, output_path: Path, model: str | None, codebook_path: Path | None) -> int:
     from qualpipe.coding.batch import code_batch
-    from qualpipe.coding.codebook import load_codebook
-    from qualpipe.coding.engine import CodingEngine
-    from qualpipe.config import Config
-    from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import load_registry, resolve_model
+    from qualpipe.engines import EngineSettings, Engines
     from qualpipe.progress import progress_bar
-    from qualpipe.text.nlp import load_nlp
 
-    defaults = Config(root=Path("."), store_path=Path("unused.db"))
-    registry = load_registry([Path("models/registry.yaml")])
-    embedder = load_embedder(resolve_model(model or defaults.embedding_model, registry))
-    nlp = load_nlp("")
-    from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
-
-    head = shipped_theme_model()
-    trained = TrainedCoder(head) if (model or defaults.embedding_model) == head.embedder else None
-    engine = CodingEngine(load_codebook(codebook_path), embedder, nlp, threshold=defaults.coding_threshold, trained=trained)
+    engines = Engines(EngineSettings.for_batch(model, codebook_path))
+    engine, nlp = engines.coding_engine(), engines.nlp()
     with progress_bar("Coding") as update:
         return run_batch(input_path, output_path,
                          lambda stream, out, on_error: code_batch(engine, nlp, input_path, out, stream, on_error, update))
@@ -288,22 +245,14 @@ def code_evaluate(
     """Agreement as evaluators report it: per code precision, recall, F1 and Cohen's kappa between every two
     coders in the project (human-human and machine-human), Krippendorff's alpha for more than two; or the
     machine against a --gold file. A learned coder is never scored on the segments it learned from."""
-    from qualpipe.coding.run import evaluate_against, evaluate_coders
-
     with open_project() as project:
         if gold is not None:
-            from qualpipe.exchange.human_codes import read_human_codes
-
-            labels, errors = read_human_codes(gold, "gold")
+            rows, segments, errors = project.evaluate_gold(gold)
             for message in errors:
                 typer.echo(f"error: {message}", err=True)
-            merged: dict[int, set[str]] = {}
-            for (segment, _coder), codes in labels.items():
-                merged.setdefault(segment, set()).update(codes)
-            rows = evaluate_against(project, merged)
-            print_agreement(rows, f"Machine codes against {gold.name} ({len(merged)} segments)")
+            print_agreement(rows, f"Machine codes against {gold.name} ({segments} segments)")
             return
-        pairs, alphas = evaluate_coders(project, coder)
+        pairs, alphas = project.evaluate_coders(coder)
 
     def cell(value):
         return "n/a" if value is None else f"{value:.2f}"
@@ -327,18 +276,8 @@ def review(
                                         "proposed code, n rejects it, 1-9 adds that code, Enter goes on, q stops."),
 ) -> None:
     """The review queue: uncoded segments whose codes are most uncertain, first. List them, or decide them with --as."""
-    from qualpipe.coding.run import review_queue
-
     with open_project() as project:
-        items = review_queue(project, limit)
-        segments = {s.id: s for s in project.segments()}
-        pseudonyms = project.pseudonyms(show_identities)
-        if pseudonyms is not None:
-            from dataclasses import replace
-
-            items = [replace(i, text=pseudonyms.span_text(segments[i.segment_id].document_id,
-                                                         segments[i.segment_id].start, segments[i.segment_id].end))
-                     for i in items]
+        items = project.review_queue(limit, show_identities=show_identities)
         if coder is None:
             write_rows(items, ["segment_id", "case_id", "role", "code", "score", "uncertainty", "text"], fmt)
             return
@@ -347,8 +286,6 @@ def review(
 
 def review_in_terminal(project, items, coder: str) -> None:
     """One keystroke per decision; each is stored at once (a stop loses nothing decided)."""
-    from qualpipe.coding.run import decide
-
     if not coder:
         raise UserError("--as needs the evaluator's name")
     codes = project.codebook().codes
@@ -367,12 +304,12 @@ def review_in_terminal(project, items, coder: str) -> None:
             if key in ("\r", "\n", " "):
                 break
             if key in ("y", "n"):
-                decide(project, item.segment_id, item.code, "yes" if key == "y" else "no", coder)
+                project.decide(item.segment_id, item.code, "yes" if key == "y" else "no", coder)
                 decided += 1
                 typer.echo(f"  {'accepted' if key == 'y' else 'rejected'}: {item.code}")
                 break
             if key.isdigit() and 1 <= int(key) <= min(9, len(codes)):
-                decide(project, item.segment_id, codes[int(key) - 1].id, "yes", coder)
+                project.decide(item.segment_id, codes[int(key) - 1].id, "yes", coder)
                 decided += 1
                 typer.echo(f"  added: {codes[int(key) - 1].id}")
     typer.echo(f"{decided} decision(s) stored as {coder}")
@@ -385,14 +322,11 @@ def import_(
     coder: str = typer.Option("evaluator", "--coder", help="Coder name for CSV/JSONL rows without one."),
 ) -> None:
     """Import human codings (from a QDA program's .qdpx, or a CSV/JSONL file) for --learn and evaluation."""
-    from qualpipe.exchange.human_codes import import_human_codes
-    from qualpipe.exchange.qdpx import import_qdpx
-
     if not path.is_file():
         raise UserError(f"{path}: no such file; check the path")
     with open_project() as project:
         if path.suffix.lower() == ".qdpx":
-            report = import_qdpx(project, path)
+            report = project.import_qdpx(path)
             for name in report.unmatched_sources:
                 typer.echo(f"error: {path}: source '{name}' matches no document in this project; ingest it first", err=True)
             if report.unknown_codes:
@@ -407,7 +341,7 @@ def import_(
                        f"removed by the evaluator (stored as their 'no'); {report.machine_codings_skipped} qualpipe coding(s) skipped")
             failed = bool(report.unmatched_sources)
         else:
-            report = import_human_codes(project, path, coder)
+            report = project.import_human_codes(path, coder)
             for message in report.errors:
                 typer.echo(f"error: {message}", err=True)
             typer.echo(f"{report.codings} new human coding(s), {report.reviewed} newly reviewed segment(s)")
@@ -427,21 +361,14 @@ def export(
                                          "(default: one per case, its entries in date order)."),
 ) -> None:
     """Export codings: a REFI-QDA project for NVivo/ATLAS.ti/MAXQDA/QualCoder, or a CSV/XLSX table."""
-    from qualpipe.exchange.qdpx import export_qdpx
-    from qualpipe.exchange.tables import export_csv, export_xlsx
-
-    if fmt not in ("qdpx", "csv", "xlsx"):
-        raise UserError(f"--format {fmt}: use qdpx, csv or xlsx")
     with open_project() as project:
-        path = output or project.root / f"export.{fmt}"
-        pseudonyms = project.pseudonyms(show_identities)
-        if fmt == "qdpx":
-            report = export_qdpx(project, path, kind=kind, pseudonyms=pseudonyms, logbooks_per_case=not logbook_entries)
-            typer.echo(f"{path}: {report.sources} source(s), {report.cases} case(s), {report.selections} selection(s), "
-                       f"{report.codings} coding(s)")
-        else:
-            count = (export_csv if fmt == "csv" else export_xlsx)(project, path, pseudonyms)
-            typer.echo(f"{path}: {count} coded segment row(s)")
+        path, report = project.export(fmt, output, kind=kind, show_identities=show_identities,
+                                      logbook_entries=logbook_entries)
+    if fmt == "qdpx":
+        typer.echo(f"{path}: {report.sources} source(s), {report.cases} case(s), {report.selections} selection(s), "
+                   f"{report.codings} coding(s)")
+    else:
+        typer.echo(f"{path}: {report} coded segment row(s)")
 
 
 flag_app = typer.Typer(help="Concern flags on logbook entries, and training the learned concern detector.")
@@ -497,10 +424,10 @@ def flag_train(
 
 
 def flag_batch_command(input_path: Path, output_path: Path) -> int:
+    from qualpipe.engines import Engines
     from qualpipe.flagging.batch import flag_batch
-    from qualpipe.flagging.model import default_flagger
 
-    flagger = default_flagger()
+    flagger = Engines().flagger()
     return run_batch(input_path, output_path,
                      lambda stream, out, on_error: flag_batch(flagger, input_path, stream, out, on_error))
 
@@ -530,9 +457,10 @@ def alerts(
     that fail are named at the top of the digest (and the e-mail's subject), and the exit code is 1."""
     if ctx.invoked_subcommand is not None:
         return
-    formats = {"terminal", "markdown", "html", "json", "eml"}
-    if fmt not in formats:
-        raise UserError(f"--format {fmt}: use one of {', '.join(sorted(formats))}")
+    from qualpipe.flagging.render import FORMATS
+
+    if fmt not in FORMATS:
+        raise UserError(f"--format {fmt}: use one of {', '.join(sorted(FORMATS))}")
     ok = weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, parse_pairs(column, "--column"), send)
     if not ok:
         raise typer.Exit(1)  # the digest is written; what failed is named in it and above
@@ -578,15 +506,11 @@ def mail_parties(config, to: list[str], sender: str | None) -> tuple[list[str], 
 
 
 def send_digest(project, digest, recipients: list[str], sender: str) -> bool:
-    from qualpipe.flagging import render
-    from qualpipe.flagging.mail import send_message
-
     try:
-        send_message(project.config, render.to_eml(digest, to=recipients, sender=sender), recipients)
+        project.send_digest(digest, recipients, sender)
     except UserError as exc:
         typer.echo(f"error: {exc}; the digest is not marked as sent", err=True)
         return False
-    project.mark_digest_sent(digest.week, recipients)
     typer.echo(f"digest for {digest.week} sent to {', '.join(recipients)}", err=True)
     return True
 
@@ -610,9 +534,7 @@ def write_digest(digest, fmt: str, output: Path | None, to: list[str], sender: s
     if fmt == "terminal" and output is None:
         render.print_terminal(digest)
         return
-    body = {"markdown": render.to_markdown, "html": render.to_html, "json": render.to_json,
-            "terminal": render.to_markdown}.get(fmt)
-    data = render.to_eml(digest, to=to, sender=sender) if fmt == "eml" else body(digest).encode("utf-8")
+    data = render.digest_bytes(digest, fmt, to=to, sender=sender)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -632,10 +554,8 @@ def alerts_dismiss(
     by: str = typer.Option(..., "--by", help="Who decided."),
 ) -> None:
     """A false alarm: the alert is closed and kept as a label that 'flag train --with-feedback' learns from."""
-    from qualpipe.flagging.alerts import dismiss
-
     with open_project() as project:
-        dismiss(project.store, alert_id, reason=reason, by=by)
+        project.dismiss(alert_id, reason=reason, by=by)
     typer.echo(f"alert #{alert_id} dismissed as a false alarm")
 
 
@@ -649,10 +569,8 @@ def alerts_add(
     note: str = typer.Option("", "--note", help="What was done or why."),
 ) -> None:
     """A concern the detector missed: stored as handled by you, and as a label for 'flag train --with-feedback'."""
-    from qualpipe.flagging.alerts import add_concern
-
     with open_project() as project:
-        alert_id = add_concern(project.store, entry_id, category=category, severity=severity, by=by, note=note)
+        alert_id = project.add_concern(entry_id, category=category, severity=severity, by=by, note=note)
     typer.echo(f"entry {entry_id}: {category} ({severity}) added as alert #{alert_id}")
 
 
@@ -665,10 +583,8 @@ def alerts_ack(
     case: Optional[str] = typer.Option(None, "--case", help="Acknowledge every open alert of this case."),
 ) -> None:
     """Record that alerts were handled, by whom and what was done; they then show under "Håndteret"."""
-    from qualpipe.flagging.alerts import acknowledge
-
     with open_project() as project:
-        done, already = acknowledge(project.store, ids or [], by=by, note=note, case_id=case)
+        done, already = project.acknowledge(ids or [], by=by, note=note, case_id=case)
     typer.echo(f"{len(done)} alert(s) acknowledged" + (f"; already handled before: {', '.join(map(str, already))}"
                                                        if already else ""))
 
@@ -684,12 +600,12 @@ def run(
     partition_size: int = typer.Option(2000, "--partition-size", help="Segments (or entries) per partition."),
 ) -> None:
     """Embed what is new, code every segment zero-shot, flag new logbook entries; optionally on Dask."""
-    from qualpipe.distributed import make_executor, run_stages
+    from qualpipe.distributed import make_executor
 
     executor = make_executor(engine, scheduler, workers)
     try:
         with open_project() as project:
-            report = run_stages(project, executor, stage, partition_size)
+            report = project.run_stages(executor, stage, partition_size)
     finally:
         executor.close()
     typer.echo(f"{report.engine}: {report.embedded} text(s) embedded, {report.coded_segments} segment(s) coded "
@@ -737,7 +653,7 @@ def demo(
 
 
 # Commands for researchers (topics, tables, reports) live in their own module.
-from qualpipe import cli_research  # noqa: E402,F401  (registers its commands on `app`)
+register_research_commands(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

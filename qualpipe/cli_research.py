@@ -9,24 +9,21 @@ from typing import Optional
 
 import typer
 
-from qualpipe.cli_common import app, open_project, run_batch, user_errors
+from qualpipe.cli_common import open_project, run_batch, user_errors
 from qualpipe.output import Format, write_rows
 from qualpipe.store import write_private
-from qualpipe.topics.runs import resolve_run
 
 topics_app = typer.Typer(help="Topic models (BERTopic) on the cached embeddings, reproducible and stored per run.")
-app.add_typer(topics_app, name="topics")
 table_app = typer.Typer(help="Codes or topics per case, speaker role, kind of text, ISO week or month.")
-app.add_typer(table_app, name="table")
 
 RUN_HELP = "A topic run id from 'qualpipe topics list' (default: the latest run)."
 IDENTITIES_HELP = "Show quotes as written, with names (default: pseudonymised)."
 
 
 def _write_topic_table(project, run_id: int, fmt: Format, show_identities: bool) -> None:
-    from qualpipe.views.tables import records, topic_table
+    from qualpipe.views.tables import records
 
-    frame = topic_table(project, run_id, project.pseudonyms(show_identities))
+    frame = project.topic_table(run_id, show_identities=show_identities)
     rows = records(frame)
     if fmt is not Format.jsonl:
         rows = [{**r, "representative": " | ".join(r["representative"])} for r in rows]
@@ -52,16 +49,15 @@ def topics(
     if ctx.invoked_subcommand is not None:
         return
     from qualpipe.topics.model import TopicParams
-    from qualpipe.topics.runs import fit_topics
 
     params = TopicParams(seed=seed, min_topic_size=min_topic_size, guided=guided, reduce_outliers=reduce_outliers,
                          outlier_threshold=outlier_threshold)
     with open_project() as project:
         started = time.perf_counter()
-        run_id = fit_topics(project, params, refit=refit,
-                            stage=lambda message: typer.echo(f"[{time.perf_counter() - started:5.0f} s] {message}", err=True))
+        run_id = project.fit_topics(params, refit=refit, stage=lambda message: typer.echo(
+            f"[{time.perf_counter() - started:5.0f} s] {message}", err=True))
         _write_topic_table(project, run_id, fmt, show_identities)
-        run = project.store.query("SELECT npmi, diversity FROM topic_runs WHERE id = ?", (run_id,))[0]
+        run = project.topic_runs.info(run_id)
     typer.echo(f"topic run {run_id}: NPMI {run['npmi']}, diversity {run['diversity']}", err=True)
 
 
@@ -70,7 +66,7 @@ def topics(
 def topics_list(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     """Stored topic runs with their parameters, model ids, coherence (NPMI) and diversity."""
     with open_project() as project:
-        rows = [dict(r) for r in project.store.query("SELECT * FROM topic_runs ORDER BY id")]
+        rows = project.topic_runs.rows()
     write_rows(rows, ["id", "created_at", "model_id", "params", "n_segments", "n_topics", "npmi", "diversity",
                       "model_path"], fmt)
 
@@ -84,7 +80,7 @@ def topics_show(
 ) -> None:
     """The topic table: id, size, label, codebook theme, top words and representative segments."""
     with open_project() as project:
-        _write_topic_table(project, resolve_run(project, run_id), fmt, show_identities)
+        _write_topic_table(project, project.topic_runs.resolve(run_id), fmt, show_identities)
 
 
 @topics_app.command("assign")
@@ -96,13 +92,12 @@ def topics_assign(
 ) -> None:
     """Label new text with a stored run's topics, without refitting."""
     from qualpipe.coding.batch import read_batch
-    from qualpipe.topics.runs import assign_topics
 
     def process(stream, out, on_error) -> int:
         items = list(read_batch(input_path, stream))
         good = [r for _, r, e in items if e is None]
         with open_project() as project:
-            assigned = iter(assign_topics(project, run_id, [r["text"] for r in good]))
+            assigned = iter(project.assign_topics(run_id, [r["text"] for r in good]))
         for _, record, error in items:
             if error:
                 on_error(error)
@@ -122,10 +117,8 @@ def topics_figures(
     output: Path = typer.Option(Path("figures"), "--output", "-o", help="Folder for the HTML and PNG figures."),
 ) -> None:
     """BERTopic's interactive figures (HTML, with a local plotly.js) and static PNGs for a run."""
-    from qualpipe.views.figures import write_topic_figures
-
     with open_project() as project:
-        written = write_topic_figures(project, resolve_run(project, run_id), output)
+        written = project.write_topic_figures(run_id, output)
     for path in written:
         typer.echo(str(path))
 
@@ -155,20 +148,11 @@ def table_topics(
     from qualpipe.views.tables import records
 
     with open_project() as project:
-        run_id = resolve_run(project, run_id)
+        run_id = project.topic_runs.resolve(run_id)
         frame = project.topics_by(by, run_id)
     write_rows(records(frame), list(frame.columns), fmt, title=f"topics of run {run_id} by {by}")
 
 
-def _report_run(project, run_id: int | None, no_topics: bool) -> int | None:
-    if no_topics:
-        return None
-    if run_id is None and not project.store.query("SELECT 1 FROM topic_runs LIMIT 1"):
-        return None
-    return resolve_run(project, run_id)
-
-
-@app.command()
 @user_errors
 def report(
     output: Path = typer.Option(Path("report.html"), "--output", "-o", help="The HTML file to write."),
@@ -178,12 +162,11 @@ def report(
 ) -> None:
     """A self-contained HTML report: themes × cases, topics over time, topic table, and every case."""
     with open_project() as project:
-        html = project.report(_report_run(project, run_id, no_topics), show_identities=show_identities)
+        html = project.report(project.report_run(run_id, no_topics=no_topics), show_identities=show_identities)
     write_private(output, html)
     typer.echo(f"report written to {output}")
 
 
-@app.command()
 @user_errors
 def case(
     case_id: str = typer.Argument(..., help="A case id, as in 'qualpipe table codes --by case'."),
@@ -194,7 +177,16 @@ def case(
 ) -> None:
     """One case over time: themes and topics, concerns and cancellations, representative quotes (HTML)."""
     with open_project() as project:
-        html = project.case_report(case_id, _report_run(project, run_id, no_topics), show_identities=show_identities)
+        html = project.case_report(case_id, project.report_run(run_id, no_topics=no_topics),
+                                   show_identities=show_identities)
     output = output or Path(f"case-{case_id}.html")
     write_private(output, html)
     typer.echo(f"case report written to {output}")
+
+
+def register_research_commands(app: typer.Typer) -> None:
+    """Add the researchers' commands to the `qualpipe` app: topics, table, report and case."""
+    app.add_typer(topics_app, name="topics")
+    app.add_typer(table_app, name="table")
+    app.command()(report)
+    app.command()(case)

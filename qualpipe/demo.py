@@ -13,8 +13,7 @@ from qualpipe.store import write_private
 
 def run_demo(corpus: Path, directory: Path) -> bool:
     """Create (or reuse) the demo project, ingest the sample corpus, print the summary."""
-    from qualpipe.cli import print_status
-    from qualpipe.output import Format
+    from qualpipe.output import Format, write_status
     from qualpipe.progress import progress_bar
     from qualpipe.project import Project
 
@@ -38,7 +37,7 @@ def run_demo(corpus: Path, directory: Path) -> bool:
                 f"{kind}s: {report.files} file(s), {report.added} document(s) added, "
                 f"{report.unchanged} unchanged, {report.skipped_files} file(s) already ingested"
             )
-        print_status(project.status(), Format.table)
+        write_status(project.status(), Format.table)
         ok = code_and_exchange(project) and ok
         show_digest(project, DEMO_WEEK)
         topics_and_report(project)
@@ -66,7 +65,7 @@ def topics_and_report(project) -> None:
     from qualpipe.views.tables import records
 
     run_id = project.fit_topics()
-    run = project.store.query("SELECT n_topics, npmi, diversity FROM topic_runs WHERE id = ?", (run_id,))[0]
+    run = project.topic_runs.info(run_id)
     table = records(project.topic_table(run_id))
     write_rows([{**t, "representative": (t["representative"] or [""])[0]} for t in table if t["topic"] >= 0][:8],
                ["topic", "size", "theme", "words", "representative"], Format.table,
@@ -79,23 +78,16 @@ def topics_and_report(project) -> None:
 
 def code_and_exchange(project) -> bool:
     """Code the segments zero-shot, export a REFI-QDA project and read it back."""
-    from qualpipe.coding.run import code_project
-    from qualpipe.exchange.qdpx import export_qdpx, import_qdpx
     from qualpipe.output import Format, write_rows
 
-    report = code_project(project)
+    report = project.code()
     typer.echo(f"coded {report.segments} segment(s) zero-shot with {report.model_id}: {report.codings} coding(s)")
-    rows = project.store.query(
-        "SELECT c.code AS code, d.kind AS kind, COUNT(*) AS n FROM codings c JOIN segments s ON s.id = c.segment_id "
-        "JOIN documents d ON d.id = s.document_id WHERE c.source = 'machine' GROUP BY c.code, d.kind")
-    counts: dict[str, dict] = {}
-    for r in rows:
-        counts.setdefault(r["code"], {"code": r["code"], "interview": 0, "logbook": 0})[r["kind"]] = r["n"]
-    write_rows([counts.get(c, {"code": c, "interview": 0, "logbook": 0}) for c in project.codebook().ids],
+    counts = project.machine_code_counts()
+    write_rows([{"code": c, "interview": 0, "logbook": 0, **counts.get(c, {})} for c in project.codebook().ids],
                ["code", "interview", "logbook"], Format.table, title="machine codes per theme")
     path = project.root / "export.qdpx"
-    exported = export_qdpx(project, path, pseudonyms=project.pseudonyms())
-    back = import_qdpx(project, path)
+    path, exported = project.export("qdpx", path)
+    back = project.import_qdpx(path)
     typer.echo(f"{path}: {exported.sources} source(s), {exported.codings} coding(s); re-import matched "
                f"{back.matched_sources}/{back.sources} source(s) and {back.machine_codings_skipped} coding(s)")
     return back.matched_sources == back.sources

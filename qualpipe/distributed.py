@@ -9,28 +9,15 @@ organisation that may hold the data, with TLS between the machines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
+from qualpipe.engines import Engines, WorkerSpec
 from qualpipe.errors import UserError
 
 STAGES = ("embed", "code", "flag")
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """Everything a worker needs to build the same components as this process (small, picklable)."""
-
-    model: object  # embed.registry.ModelEntry
-    codebook: object  # coding.codebook.Codebook
-    pipeline: str
-    coding_threshold: float
-    flag_model: object = None  # the concern detector's embedder (a ModelEntry); None: the lexicon detector
-    concern_model: str = ""  # the project's own concern model file; "": the shipped one
-    trained_coder: bool = False  # code with the shipped theme coder (units: turns, entries), as `qualpipe code` does
 
 
 @dataclass
@@ -45,49 +32,23 @@ class RunReport:
     stages: list[str] = field(default_factory=list)
 
 
-_COMPONENTS: dict = {}
+_ENGINES: dict = {}
 
 
-def _components(spec: WorkerSpec, what: str):
-    """Per worker process: the embedder, coding engine or flagger, built once and reused across partitions."""
-    key = (what, spec)
-    if key not in _COMPONENTS:
-        from qualpipe.embed import load_embedder
-        from qualpipe.text.nlp import load_nlp
-
-        if what == "embedder":
-            _COMPONENTS[key] = load_embedder(spec.model)
-        elif what == "engine":
-            from qualpipe.coding.engine import CodingEngine
-
-            trained = None
-            if spec.trained_coder:
-                from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
-
-                trained = TrainedCoder(shipped_theme_model())
-            _COMPONENTS[key] = CodingEngine(spec.codebook, _components(spec, "embedder"), load_nlp(spec.pipeline),
-                                            threshold=spec.coding_threshold, trained=trained)
-        elif what == "flag_embedder":
-            _COMPONENTS[key] = load_embedder(spec.flag_model)
-        else:
-            from qualpipe.flagging.flagger import ConcernFlagger
-            from qualpipe.flagging.model import load_concern_model
-
-            if spec.flag_model is None:
-                _COMPONENTS[key] = ConcernFlagger(load_nlp(spec.pipeline), _components(spec, "embedder"))
-            else:
-                head = load_concern_model(Path(spec.concern_model) if spec.concern_model else None)
-                _COMPONENTS[key] = ConcernFlagger(load_nlp(spec.pipeline), _components(spec, "flag_embedder"), model=head)
-    return _COMPONENTS[key]
+def _engines(spec: WorkerSpec) -> Engines:
+    """Per worker process: the engines of a spec, built once (by the one factory) and reused across partitions."""
+    if spec not in _ENGINES:
+        _ENGINES[spec] = Engines.for_worker(spec)
+    return _ENGINES[spec]
 
 
 def embed_partition(spec: WorkerSpec, texts: list[str]) -> np.ndarray:
-    return _components(spec, "embedder").encode(texts, kind="passage")
+    return _engines(spec).embedder().encode(texts, kind="passage")
 
 
 def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray, units: list[list[int]] | None = None):
     """Zero-shot scores per segment; with the trained coder, (unit scores, sentence scores) for whole units."""
-    engine = _components(spec, "engine")
+    engine = _engines(spec).coding_engine()
     if engine.trained is not None:
         from qualpipe.coding.run import unit_scores_of
 
@@ -96,7 +57,7 @@ def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray, units: lis
 
 
 def flag_partition(spec: WorkerSpec, texts: list[str]) -> list:
-    return _components(spec, "flagger").flag_entries(texts)
+    return _engines(spec).flagger().flag_entries(texts)
 
 
 def partitions(items: Sequence, size: int) -> list[Sequence]:
@@ -164,23 +125,11 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def worker_spec(project) -> WorkerSpec:
-    from qualpipe.embed.registry import resolve_model
+def run_stages(store, engines: Engines, executor, stages: Sequence[str] = STAGES, partition_size: int = 2000, *,
+               include_interviewer: bool = False) -> RunReport:
+    """Embed what is not cached, code every codable segment (as `qualpipe code` does), flag new logbook entries.
 
-    from qualpipe.flagging.model import load_concern_model
-
-    flag_model, concern_model = None, ""
-    if project.config.detector == "learned":
-        own = project.concern_model_path()
-        concern_model = str(own) if own.is_file() else ""
-        head = load_concern_model(own if own.is_file() else None)
-        flag_model = resolve_model(head.embedder, project.model_registry())
-    return WorkerSpec(resolve_model(project.config.embedding_model, project.model_registry()), project.codebook(),
-                      project.config.pipeline, project.config.coding_threshold, flag_model, concern_model)
-
-
-def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size: int = 2000) -> RunReport:
-    """Embed what is not cached, code every codable segment (as `qualpipe code` does), flag new logbook entries."""
+    `engines` are the project's (with its store's cache); the workers build the same from its spec."""
     from qualpipe.coding.run import codable_segments, coding_units, store_machine_codes, store_unit_scores
     from qualpipe.embed.cache import store_vectors, text_key
     from qualpipe.flagging.alerts import pending_entries, store_flags
@@ -188,23 +137,21 @@ def run_stages(project, executor, stages: Sequence[str] = STAGES, partition_size
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise UserError(f"--stage {unknown[0]}: unknown stage; use {', '.join(STAGES)}")
-    spec = worker_spec(project)
+    spec = engines.worker_spec()
     report = RunReport(engine=executor.name, stages=list(stages))
-    store = project.store
-    cached = project.cached_embedder()
+    cached = engines.embedder()
     if "embed" in stages:
-        texts = list(dict.fromkeys(s.norm_text for s in project.segments()))
+        texts = list(dict.fromkeys(s.norm_text for s in store.segments()))
         known = cached.known_keys([text_key(t, "passage") for t in texts])
         missing = [t for t in texts if text_key(t, "passage") not in known]
         chunks = partitions(missing, partition_size)
         for index, vectors in executor.map(embed_partition, [(spec, list(c)) for c in chunks]):
             report.embedded += store_vectors(store, cached.model_id, list(chunks[index]), vectors)
             report.partitions += 1
-    segments = codable_segments(project, project.config.code_interviewer) if "code" in stages else []
+    segments = codable_segments(store, include_interviewer) if "code" in stages else []
     if segments:
-        engine = project.coding_engine()
+        engine = engines.coding_engine()
         if engine.trained is not None:
-            spec = replace(spec, trained_coder=True)
             chunks = unit_partitions(segments, partition_size)  # whole turns and entries: a unit is coded as one
             units = [coding_units(c) for c in chunks]
             jobs = [(spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c]), u) for c, u in zip(chunks, units)]

@@ -52,3 +52,17 @@ def write_rows(rows: Iterable[Any], columns: Sequence[str], fmt: Format, out: Te
         for record in records:
             table.add_row(*("" if record.get(c) is None else str(record.get(c)) for c in columns))
         Console(file=out).print(table)
+
+
+def write_status(summary, fmt: Format) -> None:
+    """A store's counts (records.Status) as a listing: cases, documents and segments per kind, role and language."""
+    rows = [("cases", "", summary.cases)]
+    rows += [("documents", kind, n) for kind, n in sorted(summary.documents.items())]
+    if summary.superseded_versions:
+        rows.append(("superseded versions (kept)", "", summary.superseded_versions))
+    rows += [("segments", f"kind={k}", n) for k, n in summary.segments_by_kind.items()]
+    rows += [("segments", f"role={k}", n) for k, n in summary.segments_by_role.items()]
+    rows += [("segments", f"language={k}", n) for k, n in summary.segments_by_language.items()]
+    write_rows(
+        [{"what": w, "group": g, "count": n} for w, g, n in rows], ["what", "group", "count"], fmt, title="qualpipe status"
+    )

@@ -1,48 +1,24 @@
-"""The Python API: a qualpipe project on disk, its store, and the operations the CLI exposes."""
+"""The Python API: a qualpipe project on disk, its store, and the operations the CLI exposes.
+
+`Project` is the one place that reads the configuration and wires the parts: it builds the engines once
+(`qualpipe.engines`), opens the store, and hands each module below it exactly what it needs (a store, an
+engine, a codebook, pseudonyms). No module below this one sees a `Project`.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 from qualpipe.config import CONFIG_NAME, Config, load_config, template_for
+from qualpipe.engines import EngineSettings, Engines, project_concern_model
 from qualpipe.errors import UserError
+from qualpipe.records import Segment, Status
 from qualpipe.store import Store
 from qualpipe.text.torchless import spacy_without_torch
 
-
-@dataclass(frozen=True)
-class Segment:
-    id: int
-    document_id: int
-    doc_key: str
-    kind: str
-    case_id: str | None
-    date: str | None
-    speaker: str | None
-    role: str
-    language: str | None
-    start: int
-    end: int
-    text: str
-    norm_text: str
-    turn_id: int | None = None  # the transcript turn (or None: a logbook entry is one unit)
-
-
-@dataclass(frozen=True)
-class Status:
-    cases: int
-    documents: dict[str, int]
-    superseded_versions: int
-    segments_by_role: dict[str, int]
-    segments_by_language: dict[str, int]
-    segments_by_kind: dict[str, int]
-
-    @property
-    def segments(self) -> int:
-        return sum(self.segments_by_kind.values())
+__all__ = ["Project", "Segment", "Status"]
 
 
 class Project:
@@ -57,7 +33,7 @@ class Project:
         self.config: Config = load_config(self.root)
         spacy_without_torch((self.config.pipeline, self.config.ner_pipeline))
         self._store: Store | None = None
-        self._codebook = None
+        self._engines: Engines | None = None
 
     @classmethod
     def init(cls, root: str | Path = ".") -> "Project":
@@ -82,16 +58,26 @@ class Project:
             move_key_out_of_store(self._store, self.config.key_path)
         return self._store
 
+    @property
+    def engines(self) -> Engines:
+        """The project's embedder, theme coder and concern flagger, each built once, on the store's cache."""
+        if self._engines is None:
+            self._engines = Engines(EngineSettings.from_config(self.config), self.store)
+        return self._engines
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._engines = None
 
     def __enter__(self) -> "Project":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    # -- ingest and what is stored -------------------------------------------------------------
 
     def ingest(
         self,
@@ -113,123 +99,148 @@ class Project:
         ingester = Ingester(self.store, config, kind, case_id=case_id)
         return ingester.ingest([Path(p) for p in paths], progress=progress)
 
-    def status(self) -> Status:
-        q = self.store.query
-        documents = {r["kind"]: r["n"] for r in q(
-            "SELECT kind, COUNT(*) AS n FROM documents WHERE superseded_at IS NULL GROUP BY kind")}
-        return Status(
-            cases=q("SELECT COUNT(*) FROM cases")[0][0],
-            documents=documents,
-            superseded_versions=q("SELECT COUNT(*) FROM documents WHERE superseded_at IS NOT NULL")[0][0],
-            segments_by_role=_counts(q("SELECT role AS k, COUNT(*) AS n FROM current_segments GROUP BY role ORDER BY n DESC")),
-            segments_by_language=_counts(q(
-                "SELECT COALESCE(language, '?') AS k, COUNT(*) AS n FROM current_segments GROUP BY k ORDER BY n DESC")),
-            segments_by_kind=_counts(q("SELECT kind AS k, COUNT(*) AS n FROM current_segments GROUP BY kind")),
-        )
+    def reparse(self, progress: Callable[[int, int], None] | None = None):
+        """Derive turns, speakers, roles and segments of the stored documents again with the current settings."""
+        from qualpipe.ingest.run import reparse
 
-    def segments(self, *, case_id: str | None = None, kind: str | None = None, include_superseded: bool = False) -> list[Segment]:
-        """Segments of current document versions (or all versions), in document and sentence order."""
-        table = "current_segments" if not include_superseded else (
-            "(SELECT s.*, d.kind, d.doc_key, d.version, d.source_path FROM segments s "
-            "JOIN documents d ON d.id = s.document_id)")
-        where, params = [], []
-        if case_id:
-            where.append("case_id = ?")
-            params.append(case_id)
-        if kind:
-            where.append("kind = ?")
-            params.append(kind)
-        sql = f"SELECT * FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
-        sql += " ORDER BY case_id, date, document_id, idx"
-        return [
-            Segment(r["id"], r["document_id"], r["doc_key"], r["kind"], r["case_id"], r["date"], r["speaker"],
-                    r["role"], r["language"], r["start"], r["end"], r["text"], r["norm_text"], r["turn_id"])
-            for r in self.store.query(sql, tuple(params))
-        ]
+        return reparse(self.store, self.config, progress=progress)
+
+    def status(self) -> Status:
+        return self.store.status()
+
+    def segments(self, *, case_id: str | None = None, kind: str | None = None,
+                 include_superseded: bool = False, show_identities: bool = True) -> list[Segment]:
+        """Segments of current document versions (or all versions), in document and sentence order; their text
+        and speaker pseudonymised unless `show_identities` (the default here: the API reads what is stored)."""
+        rows = self.store.segments(case_id=case_id, kind=kind, include_superseded=include_superseded)
+        pseudonyms = self.pseudonyms(show_identities)
+        return rows if pseudonyms is None else [pseudonyms.segment(r) for r in rows]
+
+    def document_text(self, document_id: int) -> str:
+        return self.store.document_text(document_id)
+
+    def pseudonyms(self, show_identities: bool = False):
+        """Pseudonymised views of documents for outputs; None when identities are to be shown."""
+        if show_identities:
+            return None
+        from qualpipe.privacy.outputs import CasePseudonyms
+        from qualpipe.privacy.pseudonymise import Pseudonymiser
+
+        pseudonymiser = Pseudonymiser(style=self.config.pseudonym_style, institutions=self.config.institutions,
+                                      ner_pipeline=self.config.ner_pipeline)
+        return CasePseudonyms(self.store, self.config.key_path, pseudonymiser)
 
     # -- embeddings and coding -------------------------------------------------------------
 
-    def model_registry(self):
-        from qualpipe.embed.registry import load_registry
-
-        files = [self.config.model_registry] if self.config.model_registry else []
-        return load_registry(files)
-
     def embedder(self, model: str | None = None):
-        from qualpipe.embed import load_embedder
+        """The embedding model itself (`[embedding] model`, or `model`), without the store's cache."""
+        return self.engines.raw_embedder(model)
 
-        return load_embedder(self._model_entry(model))
+    def cached_embedder(self, model: str | None = None):
+        return self.engines.embedder(model)
 
     def start_loading_embedder(self, model: str | None = None) -> None:
         """Start loading the embedder in the background, for a command that will need it after other work."""
-        from qualpipe.embed import start_loading
-
-        start_loading(self._model_entry(model))
-
-    def _model_entry(self, model: str | None):
-        from qualpipe.embed.registry import resolve_model
-
-        return resolve_model(model or self.config.embedding_model, self.model_registry())
+        self.engines.start_loading(model)
 
     def codebook(self):
-        """The project's codebook, read once per Project (reports ask for it per case)."""
-        from qualpipe.coding.codebook import load_codebook
-
-        if self._codebook is None:
-            self._codebook = load_codebook(self.config.codebook)
-        return self._codebook
-
-    def cached_embedder(self, model: str | None = None):
-        from qualpipe.embed.cache import CachedEmbedder
-
-        return CachedEmbedder(self.store, self.embedder(model), self.config.embedding_batch_size)
+        return self.engines.codebook()
 
     def coding_engine(self, model: str | None = None):
-        self.start_loading_embedder(model)  # it loads while spaCy is imported
-        from qualpipe.coding.engine import CodingEngine
-        from qualpipe.text.nlp import load_nlp
+        return self.engines.coding_engine(model)
 
-        trained = None
-        if self.config.coder == "trained":
-            from qualpipe.coding.trained import TrainedCoder, shipped_theme_model
+    def embed(self, model: str | None = None, progress: Callable[[int, int], None] | None = None):
+        """Embed every current segment not embedded with the model yet; returns (segments, newly embedded, model id)."""
+        from qualpipe.embed.cache import cached_encode
 
-            head = shipped_theme_model()
-            # trained on this embedder's vectors: another model gets zero-shot
-            trained = TrainedCoder(head) if (model or self.config.embedding_model) == head.embedder else None
-        return CodingEngine(self.codebook(), self.cached_embedder(model), load_nlp(self.config.pipeline),
-                            threshold=self.config.coding_threshold, trained=trained)
+        embedder = self.embedder(model)
+        texts = [s.norm_text for s in self.store.segments()]
+        _, new = cached_encode(self.store, embedder, texts, batch_size=self.config.embedding_batch_size,
+                               progress=progress)
+        return len(texts), new, embedder.model_id
+
+    def codable_segments(self) -> list[Segment]:
+        from qualpipe.coding.run import codable_segments
+
+        return codable_segments(self.store, self.config.code_interviewer)
+
+    def code(self, *, learn: bool = False, progress: Callable[[int, int], None] | None = None):
+        """Code every codable segment (replacing earlier machine codes); returns a CodingReport."""
+        from qualpipe.coding.run import code_segments
+
+        return code_segments(self.store, self.coding_engine(), self.codable_segments(), learn=learn, progress=progress)
+
+    def review_queue(self, limit: int = 20, *, show_identities: bool = False):
+        """Segments no human has looked at, the most uncertain first (their text pseudonymised by default)."""
+        from dataclasses import replace
+
+        from qualpipe.coding.run import review_queue
+
+        items = review_queue(self.store, self.coding_engine(), self.codable_segments(), limit)
+        pseudonyms = self.pseudonyms(show_identities)
+        if pseudonyms is None:
+            return items
+        where = {s.id: s for s in self.store.segments()}
+        return [replace(i, text=pseudonyms.span_text(where[i.segment_id].document_id, where[i.segment_id].start,
+                                                     where[i.segment_id].end)) for i in items]
+
+    def decide(self, segment_id: int, code: str, decision: str, coder: str) -> None:
+        """An evaluator's 'yes' or 'no' to one code on one segment (see coding.run.decide)."""
+        from qualpipe.coding.run import decide
+
+        decide(self.store, self.codebook(), segment_id, code, decision, coder)
+
+    def evaluate_coders(self, names: list[str] | None = None):
+        from qualpipe.coding.run import evaluate_coders
+
+        return evaluate_coders(self.store, self.codebook(), self.codable_segments(), names)
+
+    def evaluate_gold(self, path: Path):
+        """The machine's codes against a gold file of human codes: (agreement rows, segments, errors)."""
+        from qualpipe.coding.run import evaluate_against
+        from qualpipe.exchange.human_codes import read_gold
+
+        gold, errors = read_gold(path)
+        return evaluate_against(self.store, self.codebook(), gold), len(gold), errors
+
+    # -- exchange ---------------------------------------------------------------------------
+
+    def export(self, fmt: str, path: Path | None = None, *, kind: str | None = None, show_identities: bool = False,
+               logbook_entries: bool = False):
+        """Export codings as `fmt` (see exchange.EXPORT_FORMATS) to `path` (default: export.FMT in the project)."""
+        from qualpipe.exchange import export
+
+        path = path or self.root / f"export.{fmt}"
+        return path, export(fmt, self.store, self.codebook(), path, name=self.root.resolve().name, kind=kind,
+                            pseudonyms=self.pseudonyms(show_identities), logbooks_per_case=not logbook_entries)
+
+    def import_qdpx(self, path: Path):
+        from qualpipe.exchange.qdpx import import_qdpx
+
+        return import_qdpx(self.store, self.codebook(), path, pseudonyms=self.pseudonyms,
+                           max_unzipped_mb=self.config.max_unzipped_mb)
+
+    def import_human_codes(self, path: Path, coder: str = "evaluator"):
+        from qualpipe.exchange.human_codes import import_human_codes
+
+        return import_human_codes(self.store, self.codebook(), path, coder)
+
+    # -- concerns and the weekly digest --------------------------------------------------------
 
     def concern_model_path(self) -> Path:
         """Where this project's own concern model goes (`flag train --with-feedback`)."""
-        return self.root / "models" / "concern_model.npz"
+        return project_concern_model(self.root)
 
     def flagger(self):
         """The configured concern flagger: the learned detector (this project's own model when
         `flag train --with-feedback` made one, else the shipped one), or the lexicon detector."""
-        from qualpipe.flagging.model import load_concern_model
-
-        head = None
-        if self.config.detector == "learned":
-            own = self.concern_model_path()
-            head = load_concern_model(own if own.is_file() else None)
-        model = head.embedder if head is not None else None
-        self.start_loading_embedder(model)  # it loads while spaCy is imported
-        from qualpipe.flagging.flagger import ConcernFlagger
-        from qualpipe.text.nlp import load_nlp
-
-        return ConcernFlagger(load_nlp(self.config.pipeline), self.cached_embedder(model), model=head)
+        return self.engines.flagger()
 
     def flag_new_entries(self):
         """Flag logbook entries not flagged before (incremental); returns a FlagReport."""
         from qualpipe.flagging.alerts import flag_new_entries
 
         return flag_new_entries(self.store, self.flagger)
-
-    def pseudonyms(self, show_identities: bool = False):
-        """Pseudonymised views of documents for outputs; None when identities are to be shown."""
-        from qualpipe.privacy.outputs import CasePseudonyms
-
-        return None if show_identities else CasePseudonyms(self)
 
     def weekly_digest(self, week: str | None = None, *, show_identities: bool = False):
         """Flag new entries, then build the digest of `week` (default: the last complete ISO week).
@@ -252,69 +263,129 @@ class Project:
             error = str(exc) if isinstance(exc, UserError) else type(exc).__name__
             logging.getLogger(__name__).error("flagging new entries failed (%s); the digest says so", error)
         labels = {c.id: c.label for c in load_lexicon().categories.values()}
-        digest = weekly_digest(self, week, labels, self.pseudonyms(show_identities), unresolved_failures(self.store),
-                               provisional=bool(error))
+        digest = weekly_digest(self.store, week, labels, self.pseudonyms(show_identities),
+                               unresolved_failures(self.store), provisional=bool(error))
         digest.screening_error, digest.unscreened = error, unscreened
         return digest
+
+    def send_digest(self, digest, recipients: list[str], sender: str) -> None:
+        """E-mail the digest over the configured SMTP server and record it as sent; a UserError if it was not."""
+        from qualpipe.flagging import render
+        from qualpipe.flagging.alerts import mark_digest_sent
+        from qualpipe.flagging.mail import send_message
+
+        send_message(self.config, render.to_eml(digest, to=recipients, sender=sender), recipients)
+        mark_digest_sent(self.store, digest.week, recipients)
+
+    def acknowledge(self, ids: list[int], *, by: str, note: str, case_id: str | None = None):
+        """Alerts handled (by whom, what was done); returns (acknowledged ids, ids handled before)."""
+        from qualpipe.flagging.alerts import acknowledge
+
+        return acknowledge(self.store, ids, by=by, note=note, case_id=case_id)
+
+    def dismiss(self, alert_id: int, *, reason: str, by: str) -> None:
+        """A false alarm, kept as a label for `flag train --with-feedback`."""
+        from qualpipe.flagging.alerts import dismiss
+
+        dismiss(self.store, alert_id, reason=reason, by=by)
+
+    def add_concern(self, entry_id: str, *, category: str, severity: str, by: str, note: str = "") -> int:
+        """A concern the detector missed, stored as handled by `by`; returns its alert id."""
+        from qualpipe.flagging.alerts import add_concern
+
+        return add_concern(self.store, entry_id, category=category, severity=severity, by=by, note=note)
 
     def mark_digest_sent(self, week: str, recipients: list[str]) -> None:
         from qualpipe.flagging.alerts import mark_digest_sent
 
         mark_digest_sent(self.store, week, recipients)
 
+    # -- all stages at once ---------------------------------------------------------------------
+
+    def run_stages(self, executor, stages: Sequence[str] | None = None, partition_size: int = 2000):
+        """Embed, code and flag what is new, in this process or on Dask (see distributed.run_stages)."""
+        from qualpipe.distributed import STAGES, run_stages
+
+        return run_stages(self.store, self.engines, executor, stages or STAGES, partition_size,
+                          include_interviewer=self.config.code_interviewer)
+
     # -- topics, tables and reports ---------------------------------------------------------
 
-    def fit_topics(self, params=None, *, refit: bool = False) -> int:
+    @property
+    def topic_runs(self):
+        """The project's stored topic runs (topics.runs.TopicRuns)."""
+        from qualpipe.topics.runs import TopicRuns
+
+        return TopicRuns(self.store, self.root)
+
+    def topic_analyzer(self):
+        from qualpipe.topics.model import DanishAnalyzer
+
+        return DanishAnalyzer(self.config.pipeline, tuple(self.config.institutions))
+
+    def fit_topics(self, params=None, *, refit: bool = False, stage: Callable[[str], None] = lambda message: None) -> int:
         """Fit (or reuse an identical) topic run on the current segments; returns the run id."""
         from qualpipe.topics.model import TopicParams
-        from qualpipe.topics.runs import fit_topics
 
-        return fit_topics(self, params or TopicParams(), refit=refit)
+        return self.topic_runs.fit(self.store.segments(), self.cached_embedder(), self.coding_engine(),
+                                   self.topic_analyzer(), params or TopicParams(), refit=refit, stage=stage)
 
     def assign_topics(self, run_id: int, texts: list[str]):
         """A stored run's topic (and probability) for each new text, without refitting."""
-        from qualpipe.topics.runs import assign_topics
+        return self.topic_runs.assign(run_id, texts, self.cached_embedder())
 
-        return assign_topics(self, run_id, texts)
+    def write_topic_figures(self, run_id: int | None, out_dir: Path) -> list[Path]:
+        """A run's figures (HTML and PNG) in `out_dir`; returns the files written."""
+        from qualpipe.views.figures import write_topic_figures
+
+        runs = self.topic_runs
+        return write_topic_figures(self.store, runs, self.cached_embedder(), self.topic_analyzer(),
+                                   runs.resolve(run_id), out_dir)
 
     def codes_by(self, by: str, case_id: str | None = None):
         """DataFrame: codes per case, role, kind, week or month (see views.tables.codes_by)."""
         from qualpipe.views.tables import codes_by
 
-        return codes_by(self, by, case_id)
+        return codes_by(self.store, self.codebook(), by, case_id, include_interviewer=self.config.code_interviewer)
 
     def topics_by(self, by: str, run_id: int | None = None, case_id: str | None = None):
         """DataFrame: a run's topics (default: the latest) per case, role, kind, week or month."""
-        from qualpipe.topics.runs import resolve_run
         from qualpipe.views.tables import topics_by
 
-        return topics_by(self, by, resolve_run(self, run_id), case_id)
+        return topics_by(self.store, by, self.topic_runs.resolve(run_id), case_id)
 
     def topic_table(self, run_id: int | None = None, *, show_identities: bool = False):
         """DataFrame: one row per topic with representative segments (pseudonymised unless show_identities)."""
-        from qualpipe.topics.runs import resolve_run
         from qualpipe.views.tables import topic_table
 
-        return topic_table(self, resolve_run(self, run_id), self.pseudonyms(show_identities))
+        return topic_table(self.store, self.topic_runs.resolve(run_id), self.pseudonyms(show_identities))
+
+    def _report_sources(self, show_identities: bool):
+        from qualpipe.views.report import ReportSources
+
+        return ReportSources(self.store, self.codebook(), self.topic_runs, self.pseudonyms(show_identities),
+                             include_interviewer=self.config.code_interviewer)
+
+    def report_run(self, run_id: int | None = None, *, no_topics: bool = False) -> int | None:
+        """The topic run a report shows: `run_id`, else the latest, else none (no run yet, or `no_topics`)."""
+        if no_topics or (run_id is None and not self.topic_runs.any()):
+            return None
+        return self.topic_runs.resolve(run_id)
 
     def report(self, run_id: int | None = None, *, show_identities: bool = False) -> str:
         """The self-contained HTML report across cases (with topics of `run_id`, if given)."""
         from qualpipe.views.report import build_report
 
-        return build_report(self, run_id, show_identities=show_identities)
+        return build_report(self._report_sources(show_identities), run_id)
 
     def case_report(self, case_id: str, run_id: int | None = None, *, show_identities: bool = False) -> str:
         """The self-contained HTML report of one case."""
         from qualpipe.views.report import build_case_report
 
-        return build_case_report(self, case_id, run_id, show_identities=show_identities)
+        return build_case_report(self._report_sources(show_identities), case_id, run_id)
 
-    def document_text(self, document_id: int) -> str:
-        rows = self.store.query("SELECT text FROM documents WHERE id = ?", (document_id,))
-        if not rows:
-            raise UserError(f"document {document_id}: not in the store")
-        return rows[0]["text"]
+    def machine_code_counts(self) -> dict[str, dict[str, int]]:
+        """Machine codes per code and kind of text ({code: {"interview": n, "logbook": n}})."""
+        from qualpipe.coding.run import machine_code_counts
 
-
-def _counts(rows) -> dict[str, int]:
-    return {r["k"]: r["n"] for r in rows}
+        return machine_code_counts(self.store)

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from qualpipe.records import Segment, Status
+
 SCHEMA_VERSION = 9
 
 SCHEMA = """
@@ -358,3 +360,49 @@ class Store:
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
+
+    def document_text(self, document_id: int) -> str:
+        row = self.conn.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            from qualpipe.errors import UserError
+
+            raise UserError(f"document {document_id}: not in the store")
+        return row[0]
+
+    def segments(self, *, case_id: str | None = None, kind: str | None = None,
+                 include_superseded: bool = False) -> list[Segment]:
+        """Segments of current document versions (or all versions), in document and sentence order."""
+        table = "current_segments" if not include_superseded else (
+            "(SELECT s.*, d.kind, d.doc_key, d.version, d.source_path FROM segments s "
+            "JOIN documents d ON d.id = s.document_id)")
+        where, params = [], []
+        if case_id:
+            where.append("case_id = ?")
+            params.append(case_id)
+        if kind:
+            where.append("kind = ?")
+            params.append(kind)
+        sql = f"SELECT * FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
+        sql += " ORDER BY case_id, date, document_id, idx"
+        return [
+            Segment(r["id"], r["document_id"], r["doc_key"], r["kind"], r["case_id"], r["date"], r["speaker"],
+                    r["role"], r["language"], r["start"], r["end"], r["text"], r["norm_text"], r["turn_id"])
+            for r in self.query(sql, tuple(params))
+        ]
+
+    def status(self) -> Status:
+        """Counts of cases, documents (per kind) and current segments (per role, language and kind)."""
+        q = self.query
+
+        def counts(sql: str) -> dict[str, int]:
+            return {r["k"]: r["n"] for r in q(sql)}
+
+        return Status(
+            cases=q("SELECT COUNT(*) FROM cases")[0][0],
+            documents=counts("SELECT kind AS k, COUNT(*) AS n FROM documents WHERE superseded_at IS NULL GROUP BY kind"),
+            superseded_versions=q("SELECT COUNT(*) FROM documents WHERE superseded_at IS NOT NULL")[0][0],
+            segments_by_role=counts("SELECT role AS k, COUNT(*) AS n FROM current_segments GROUP BY role ORDER BY n DESC"),
+            segments_by_language=counts(
+                "SELECT COALESCE(language, '?') AS k, COUNT(*) AS n FROM current_segments GROUP BY k ORDER BY n DESC"),
+            segments_by_kind=counts("SELECT kind AS k, COUNT(*) AS n FROM current_segments GROUP BY kind"),
+        )

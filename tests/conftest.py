@@ -63,12 +63,10 @@ def cli(tmp_path: Path):
 @pytest.fixture(scope="session")
 def coded_corpus(tmp_path_factory) -> Project:
     """The whole sample corpus ingested and coded zero-shot once for the session (real model, real store)."""
-    from qualpipe.coding.run import code_project
-
     project = new_corpus_project(tmp_path_factory.mktemp("coded") / "project")
     project.ingest([CORPUS / "interviews"], "interview")
     project.ingest([CORPUS / "logbooks"], "logbook")
-    code_project(project)
+    project.code()
     yield project
     project.close()
 
@@ -88,9 +86,9 @@ def topic_corpus(coded_corpus, tmp_path_factory) -> Project:
 @pytest.fixture(scope="session")
 def flagger():
     """The real default concern flagger: the shipped learned detector on e5, the Danish lexicon and context rules."""
-    from qualpipe.flagging.model import default_flagger
+    from qualpipe.engines import Engines
 
-    return default_flagger()
+    return Engines().flagger()
 
 
 def concerns_of(flagger, text: str) -> dict[str, str]:

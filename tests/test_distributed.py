@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qualpipe.cli import app
-from qualpipe.distributed import LocalExecutor, flag_partition, run_stages, worker_spec
+from qualpipe.distributed import LocalExecutor, flag_partition
 from qualpipe.embed.cache import store_vectors
 from qualpipe.flagging.alerts import pending_entries, store_flags
 from qualpipe.project import Project
@@ -62,7 +62,7 @@ def test_dask_run_matches_the_single_process_run_and_a_rerun_changes_nothing(cod
     on_dask = _copy(coded_corpus, tmp_path / "dask")
     with on_dask.store.transaction() as conn:
         conn.execute("DELETE FROM embeddings")
-    local_report = run_stages(local, LocalExecutor())
+    local_report = local.run_stages(LocalExecutor())
     on_dask.close()
 
     runner = CliRunner()
@@ -91,7 +91,7 @@ def test_dask_run_matches_the_single_process_run_and_a_rerun_changes_nothing(cod
 def test_a_retried_partition_writes_nothing_twice(coded_corpus, tmp_path):
     project = _copy(coded_corpus, tmp_path / "p")
     entries = pending_entries(project.store)[:40]
-    flags = flag_partition(worker_spec(project), [r["text"] for r in entries])
+    flags = flag_partition(project.engines.worker_spec(), [r["text"] for r in entries])
     first = store_flags(project.store, entries, flags)
     second = store_flags(project.store, entries, flags)
     assert first.alerts > 0 and second.alerts == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -39,6 +40,12 @@ class CodingEngine:
         self.trained = trained
         self._zero_shot: ZeroShotCoder | None = None
         self.learned: LearnedCoder | None = None
+
+    def with_learned(self, learned: LearnedCoder) -> "CodingEngine":
+        """This engine coding with a coder learned from a project's human codes (this one is left as it is)."""
+        engine = copy.copy(self)
+        engine.learned = learned
+        return engine
 
     @property
     def zero_shot(self) -> ZeroShotCoder:

@@ -30,11 +30,12 @@ class CodingReport:
     undefined: list[str] = field(default_factory=list)  # zero-shot codes with neither definition nor examples
 
 
-def codable_segments(project, include_interviewer: bool) -> list:
-    return [s for s in project.segments() if include_interviewer or s.role != "interviewer"]
+def codable_segments(store, include_interviewer: bool) -> list:
+    """The current segments that are coded: the interviewer's questions only when asked for."""
+    return [s for s in store.segments() if include_interviewer or s.role != "interviewer"]
 
 
-def human_labels(project, segment_ids: list[int], codes: list[str]) -> tuple[list[int], np.ndarray, np.ndarray]:
+def human_labels(store, segment_ids: list[int], codes: list[str]) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Segments a human has decided something about, with their codes (Y) and where each label is known (K):
     a human coding is a yes; a 'no' decision (rejected in `qualpipe review`, or a machine code the evaluator
     removed in a QDA program), or a segment marked reviewed (a CSV row without a code) without that code, is
@@ -42,10 +43,10 @@ def human_labels(project, segment_ids: list[int], codes: list[str]) -> tuple[lis
     index = {c: j for j, c in enumerate(codes)}
     yes: dict[int, set[str]] = {}
     no: dict[int, set[str]] = {}
-    whole: set[int] = {r[0] for r in project.store.query("SELECT segment_id FROM reviews")}
-    for row in project.store.query("SELECT segment_id, code FROM codings WHERE source = 'human'"):
+    whole: set[int] = {r[0] for r in store.query("SELECT segment_id FROM reviews")}
+    for row in store.query("SELECT segment_id, code FROM codings WHERE source = 'human'"):
         yes.setdefault(row["segment_id"], set()).add(row["code"])
-    for row in project.store.query("SELECT segment_id, code, decision FROM code_decisions"):
+    for row in store.query("SELECT segment_id, code, decision FROM code_decisions"):
         (yes if row["decision"] == "yes" else no).setdefault(row["segment_id"], set()).add(row["code"])
     ids = [i for i in segment_ids if i in yes or i in no or i in whole]
     Y = np.zeros((len(ids), len(codes)), dtype=bool)
@@ -62,19 +63,19 @@ def human_labels(project, segment_ids: list[int], codes: list[str]) -> tuple[lis
     return ids, Y, K
 
 
-def decide(project, segment_id: int, code: str, decision: str, coder: str) -> None:
+def decide(store, codebook, segment_id: int, code: str, decision: str, coder: str) -> None:
     """An evaluator's decision on one code for one segment: 'yes' (accept or add: stored as the coder's
     human coding too) or 'no' (reject). A later decision replaces an earlier one; atomic."""
     if decision not in ("yes", "no"):
         raise UserError(f"decision {decision!r}: use 'yes' or 'no'")
-    if project.codebook().find(code) is None:
-        raise UserError(f"code {code!r} is not in the codebook; use one of {', '.join(project.codebook().ids)}")
-    code = project.codebook().find(code).id
-    segment = project.store.query("SELECT start, end FROM segments WHERE id = ?", (segment_id,))
+    if codebook.find(code) is None:
+        raise UserError(f"code {code!r} is not in the codebook; use one of {', '.join(codebook.ids)}")
+    code = codebook.find(code).id
+    segment = store.query("SELECT start, end FROM segments WHERE id = ?", (segment_id,))
     if not segment:
         raise UserError(f"segment {segment_id} is not in this project; use ids from 'qualpipe review'")
     now = utc_now()
-    with project.store.transaction() as conn:
+    with store.transaction() as conn:
         conn.execute("INSERT OR REPLACE INTO code_decisions (segment_id, code, coder, decision, decided_at) VALUES (?,?,?,?,?)",
                      (segment_id, code, coder, decision, now))
         conn.execute("DELETE FROM codings WHERE source = 'human' AND segment_id = ? AND code = ? AND coder = ?",
@@ -83,10 +84,10 @@ def decide(project, segment_id: int, code: str, decision: str, coder: str) -> No
             insert_codings(conn, [(segment_id, code, None, "human", coder, "review", segment[0]["start"], segment[0]["end"], now)])
 
 
-def code_project(project, *, learn: bool = False, progress: Callable[[int, int], None] | None = None) -> CodingReport:
-    """Score every codable segment, store the assigned codes (replacing earlier machine codes)."""
-    engine: CodingEngine = project.coding_engine()
-    segments = codable_segments(project, project.config.code_interviewer)
+def code_segments(store, engine: CodingEngine, segments: list, *, learn: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> CodingReport:
+    """Score `segments` (the codable ones) with `engine`, store the assigned codes (replacing earlier machine
+    codes). With `learn`, a coder is fitted on the store's human codes first and codes instead."""
     report = CodingReport(segments=len(segments), model_id=engine.embedder.model_id)
     if engine.method == "zero-shot" and not learn:
         report.undefined = [c.id for c in engine.codebook.codes if not c.defined]
@@ -96,7 +97,7 @@ def code_project(project, *, learn: bool = False, progress: Callable[[int, int],
     X, cues = engine.features(texts)
     if learn:
         codes = engine.codebook.ids
-        ids, Y, K = human_labels(project, [s.id for s in segments], codes)
+        ids, Y, K = human_labels(store, [s.id for s in segments], codes)
         if len(ids) < MIN_LEARNING_SEGMENTS:
             raise UserError(
                 f"--learn needs human codes on at least {MIN_LEARNING_SEGMENTS} segments (found {len(ids)}); "
@@ -112,18 +113,18 @@ def code_project(project, *, learn: bool = False, progress: Callable[[int, int],
         report.warnings = [f"code '{c}' has {int(Y[:, j].sum())} human example(s); its learned scores are unreliable "
                            f"below {MIN_EXAMPLES_PER_CODE} (code more segments with it, or keep the default coder)"
                            for j, c in enumerate(codes) if Y[:, j].sum() < MIN_EXAMPLES_PER_CODE]
-        engine.learned = coder.fit(train, Y, K)
+        engine = engine.with_learned(coder.fit(train, Y, K))
         scores = engine.learned.predict_proba(F)
         report.method = "learned"
     elif engine.trained is not None:
         report.method = "trained"
-        report.codings = store_unit_codes(project.store, segments, engine, X)
+        report.codings = store_unit_codes(store, segments, engine, X)
         if progress:
             progress(len(segments), len(segments))
         return report
     else:
         scores = engine.zero_shot.predict_proba(X, cues)
-    report.codings = store_machine_codes(project.store, segments, engine, scores, f"{report.method}:{engine.embedder.model_id}")
+    report.codings = store_machine_codes(store, segments, engine, scores, f"{report.method}:{engine.embedder.model_id}")
     if progress:
         progress(len(segments), len(segments))
     return report
@@ -181,6 +182,17 @@ def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> in
     return store_unit_scores(store, segments, units, engine, unit_scores, sentence_scores)
 
 
+def machine_code_counts(store) -> dict[str, dict[str, int]]:
+    """Machine codes per code and kind of text ({code: {"interview": n, "logbook": n}})."""
+    rows = store.query(
+        "SELECT c.code AS code, d.kind AS kind, COUNT(*) AS n FROM codings c JOIN segments s ON s.id = c.segment_id "
+        "JOIN documents d ON d.id = s.document_id WHERE c.source = 'machine' GROUP BY c.code, d.kind")
+    counts: dict[str, dict[str, int]] = {}
+    for r in rows:
+        counts.setdefault(r["code"], {"interview": 0, "logbook": 0})[r["kind"]] = r["n"]
+    return counts
+
+
 @dataclass(frozen=True)
 class ReviewItem:
     segment_id: int
@@ -192,11 +204,10 @@ class ReviewItem:
     text: str
 
 
-def review_queue(project, limit: int = 20) -> list[ReviewItem]:
-    """Segments no human has looked at, the most uncertain first: a score nearest the threshold."""
-    engine: CodingEngine = project.coding_engine()
-    segments = [s for s in codable_segments(project, project.config.code_interviewer)]
-    reviewed = {r[0] for r in project.store.query(
+def review_queue(store, engine: CodingEngine, segments: list, limit: int = 20) -> list[ReviewItem]:
+    """Of `segments` (the codable ones), those no human has looked at, the most uncertain first: a score
+    nearest the threshold."""
+    reviewed = {r[0] for r in store.query(
         "SELECT segment_id FROM reviews UNION SELECT segment_id FROM codings WHERE source = 'human' "
         "UNION SELECT segment_id FROM code_decisions")}
     segments = [s for s in segments if s.id not in reviewed]
@@ -214,30 +225,30 @@ def review_queue(project, limit: int = 20) -> list[ReviewItem]:
     return items[:limit]
 
 
-def learned_training_segments(project) -> set[int]:
+def learned_training_segments(store) -> set[int]:
     """Segments a learned coder was trained on: those a human had coded or reviewed when the stored
     machine codes were made by `code --learn` (empty when the machine codes are not learned)."""
-    made = project.store.query("SELECT MIN(created_at) AS t FROM codings WHERE source = 'machine' AND method LIKE 'learned:%'")
+    made = store.query("SELECT MIN(created_at) AS t FROM codings WHERE source = 'machine' AND method LIKE 'learned:%'")
     if not made or made[0]["t"] is None:
         return set()
     cutoff = made[0]["t"]
-    return {r[0] for r in project.store.query(
+    return {r[0] for r in store.query(
         "SELECT segment_id FROM codings WHERE source = 'human' AND created_at <= ? "
         "UNION SELECT segment_id FROM reviews WHERE reviewed_at <= ?", (cutoff, cutoff))}
 
 
-def coders_in_store(project) -> dict[str, dict[int, set[str]]]:
+def coders_in_store(store, codable: list) -> dict[str, dict[int, set[str]]]:
     """Each coder's codes per segment they looked at: a human coder's coded or reviewed segments; the
-    machine ('qualpipe') every codable segment once `code` has run, except a learned coder's training segments."""
+    machine ('qualpipe') every `codable` segment once `code` has run, except a learned coder's training segments."""
     coders: dict[str, dict[int, set[str]]] = {}
-    for row in project.store.query("SELECT segment_id, coder FROM reviews"):
+    for row in store.query("SELECT segment_id, coder FROM reviews"):
         coders.setdefault(row["coder"], {}).setdefault(row["segment_id"], set())
-    for row in project.store.query("SELECT segment_id, code, coder FROM codings WHERE source = 'human'"):
+    for row in store.query("SELECT segment_id, code, coder FROM codings WHERE source = 'human'"):
         coders.setdefault(row["coder"], {}).setdefault(row["segment_id"], set()).add(row["code"])
-    machine = project.store.query("SELECT segment_id, code FROM codings WHERE source = 'machine'")
+    machine = store.query("SELECT segment_id, code FROM codings WHERE source = 'machine'")
     if machine:
-        training = learned_training_segments(project)
-        coded = {s.id: set() for s in codable_segments(project, project.config.code_interviewer) if s.id not in training}
+        training = learned_training_segments(store)
+        coded = {s.id: set() for s in codable if s.id not in training}
         for row in machine:
             if row["segment_id"] in coded:
                 coded[row["segment_id"]].add(row["code"])
@@ -245,12 +256,12 @@ def coders_in_store(project) -> dict[str, dict[int, set[str]]]:
     return coders
 
 
-def evaluate_coders(project, names: list[str] | None = None):
+def evaluate_coders(store, codebook, codable: list, names: list[str] | None = None):
     """Pairwise agreement (precision, recall, F1, kappa per code) between the coders in the store (or the
-    named ones), and Krippendorff's alpha per code when there are more than two."""
+    named ones) on the `codable` segments, and Krippendorff's alpha per code when there are more than two."""
     from qualpipe.coding.metrics import alpha, pairwise
 
-    coders = coders_in_store(project)
+    coders = coders_in_store(store, codable)
     if names:
         unknown = [n for n in names if n not in coders]
         if unknown:
@@ -259,27 +270,27 @@ def evaluate_coders(project, names: list[str] | None = None):
         coders = {n: coders[n] for n in names}
     if len(coders) < 2:
         raise UserError("agreement needs two coders; import an evaluator's codes ('qualpipe import') and run 'qualpipe code'")
-    codes = project.codebook().ids
+    codes = codebook.ids
     pairs = pairwise(coders, codes)
     if not pairs:
-        training = learned_training_segments(project)
+        training = learned_training_segments(store)
         hint = (" (the machine codes were learned from the human codes; a learned coder is not scored on its own "
                 "training segments: code new segments, or evaluate with --gold codes it did not learn from)") if training else ""
         raise UserError(f"the coders have no segment in common{hint}")
     return pairs, (alpha(coders, codes) if len(coders) > 2 else {})
 
 
-def evaluate_against(project, gold: dict[int, set[str]]) -> list[CodeAgreement]:
+def evaluate_against(store, codebook, gold: dict[int, set[str]]) -> list[CodeAgreement]:
     """Stored machine codes against human codes on the same segments (never a learned coder's training segments)."""
-    codes = project.codebook().ids
+    codes = codebook.ids
     machine: dict[int, set[str]] = {}
-    for row in project.store.query("SELECT segment_id, code FROM codings WHERE source = 'machine'"):
+    for row in store.query("SELECT segment_id, code FROM codings WHERE source = 'machine'"):
         machine.setdefault(row["segment_id"], set()).add(row["code"])
     ids = sorted(gold)
-    unknown = [i for i in ids if not project.store.query("SELECT 1 FROM segments WHERE id = ?", (i,))]
+    unknown = [i for i in ids if not store.query("SELECT 1 FROM segments WHERE id = ?", (i,))]
     if unknown:
         raise UserError(f"--gold: segment id(s) {unknown[:5]} are not in this project; use ids from 'qualpipe segments'")
-    training = learned_training_segments(project)
+    training = learned_training_segments(store)
     if training:
         ids = [i for i in ids if i not in training]
         if not ids:

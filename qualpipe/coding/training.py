@@ -199,14 +199,14 @@ def train_and_save(logbooks: Path | None, interviews: Path | None, output: Path,
                    progress: Callable[[str], None] = lambda m: None) -> ThemeTraining:
     """Train the default theme coder for the built-in codebook on the corpora and save it at `output`."""
     from qualpipe.coding.codebook import load_codebook
-    from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+    from qualpipe.embed.registry import DEFAULT_MODEL
+    from qualpipe.engines import Engines
     from qualpipe.text.nlp import load_nlp
 
     if logbooks is None and interviews is None:
         logbooks, interviews = default_corpora()
     units = load_units(logbooks, interviews)
-    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    embedder = Engines().raw_embedder()
     result = train_theme_model(units, load_codebook(None).ids, load_nlp(""), embedder, DEFAULT_MODEL, seed=seed,
                                progress=progress)
     result.head.save(output)

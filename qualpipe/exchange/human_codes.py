@@ -56,11 +56,20 @@ def read_human_codes(path: Path, default_coder: str) -> tuple[dict[tuple[int, st
     return labels, errors
 
 
-def import_human_codes(project, path: Path, coder: str = "evaluator") -> HumanCodesReport:
+def read_gold(path: Path) -> tuple[dict[int, set[str]], list[str]]:
+    """Gold codes per segment (every coder's in the file together), and per-line errors."""
+    labels, errors = read_human_codes(path, "gold")
+    merged: dict[int, set[str]] = {}
+    for (segment, _coder), codes in labels.items():
+        merged.setdefault(segment, set()).update(codes)
+    return merged, errors
+
+
+def import_human_codes(store, codebook, path: Path, coder: str = "evaluator") -> HumanCodesReport:
+    """An evaluator's codes (CSV or JSONL) stored as human codings of `codebook`'s codes."""
     labels, errors = read_human_codes(path, coder)
     report = HumanCodesReport(errors=errors)
-    codebook = project.codebook()
-    known = {r["id"]: (r["start"], r["end"]) for r in project.store.query("SELECT id, start, end FROM segments")}
+    known = {r["id"]: (r["start"], r["end"]) for r in store.query("SELECT id, start, end FROM segments")}
     now = utc_now()
     rows, reviews = [], []
     for (segment, who), codes in sorted(labels.items()):
@@ -76,7 +85,7 @@ def import_human_codes(project, path: Path, coder: str = "evaluator") -> HumanCo
             rows.append((segment, found.id, None, "human", who, "import", start, end, now))
         reviews.append((segment, who, now))
     report.errors = list(dict.fromkeys(report.errors))
-    with project.store.transaction() as conn:
+    with store.transaction() as conn:
         report.codings = insert_codings(conn, rows)
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO reviews (segment_id, coder, reviewed_at) VALUES (?,?,?)", reviews)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 from xml.etree import ElementTree as ET
 
 from qualpipe.errors import UserError
@@ -77,16 +78,14 @@ class ExportReport:
     cases: int = 0
 
 
-def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine: bool = True,
-                pseudonyms=None, logbooks_per_case: bool = True) -> ExportReport:
-    """Write the project's current documents, codebook, codings and cases as a .qdpx file.
+def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: str | None = None,
+                include_machine: bool = True, pseudonyms=None, logbooks_per_case: bool = True) -> ExportReport:
+    """Write the store's current documents, `codebook`, codings and cases as a .qdpx project called `name`.
 
     With `pseudonyms` (a CasePseudonyms) the sources are pseudonymised and every selection is moved
     to the same words in the pseudonymised text. With `logbooks_per_case` (the default) each case's
     logbook entries are one source, in date order, each entry a paragraph under its date: a QDA program
     shows one document per child instead of one per visit, and positions map back to the entries."""
-    store = project.store
-    codebook = project.codebook()
     documents = store.query(
         "SELECT id, doc_key, version, kind, case_id, date, source_path, text, ingested_at FROM documents "
         "WHERE superseded_at IS NULL" + (" AND kind = ?" if kind else "") + " ORDER BY case_id, date, id",
@@ -106,7 +105,7 @@ def export_qdpx(project, path: Path, *, kind: str | None = None, include_machine
     created = _datetime(max(d["ingested_at"] for d in documents))
 
     root = ET.Element(_q("Project"), {
-        "name": project.root.resolve().name or "qualpipe", "origin": "qualpipe",
+        "name": name or "qualpipe", "origin": "qualpipe",
         "creatingUserGUID": user_guid[MACHINE_USER], "creationDateTime": created})
     users = _sub(root, "Users")
     for name, value in user_guid.items():
@@ -344,7 +343,7 @@ def _source_texts(archive: zipfile.ZipFile, names: dict[str, str], root, path: P
     return texts
 
 
-def import_qdpx(project, path: Path) -> ImportReport:
+def import_qdpx(store, codebook, path: Path, *, pseudonyms: Callable, max_unzipped_mb: int = 100) -> ImportReport:
     """Read human codings back from a .qdpx (ours, or one an evaluator re-exported from a QDA program)."""
     try:
         archive = zipfile.ZipFile(path)
@@ -358,9 +357,8 @@ def import_qdpx(project, path: Path) -> ImportReport:
             root = ET.fromstring(archive.read(names["project.qde"]))
         except ET.ParseError as exc:
             raise UserError(f"{path}: project.qde is not valid XML ({exc}); export the project again")
-        texts = _source_texts(archive, names, root, path, project.config.max_unzipped_mb)
+        texts = _source_texts(archive, names, root, path, max_unzipped_mb)
     users = {u.get("guid"): u.get("name") or u.get("guid") for u in root.iter(_q("User"))}
-    codebook = project.codebook()
     codes: dict[str, str] = {}
     report = ImportReport()
     for element in root.iter(_q("Code")):
@@ -373,8 +371,8 @@ def import_qdpx(project, path: Path) -> ImportReport:
         if found is None:
             report.unknown_codes.add(element.get("name", ""))
         codes[element.get("guid")] = found.id if found else (code_id or element.get("name", ""))
-    matcher = SourceMatcher(project)
-    machine_rows = project.store.query(
+    matcher = SourceMatcher(store, pseudonyms)
+    machine_rows = store.query(
         "SELECT c.segment_id, c.code, s.document_id FROM codings c JOIN segments s ON s.id = c.segment_id "
         "WHERE c.source = 'machine'")
     machine_now = {(r["segment_id"], r["code"]) for r in machine_rows}
@@ -409,7 +407,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
                 code = codes.get(code_ref.get("targetGUID")) if code_ref is not None else None
                 if code is None:
                     continue
-                segments = _overlapping_segments(project, document, start, end)
+                segments = _overlapping_segments(store, document, start, end)
                 if user in MACHINE_USERS:
                     report.machine_codings_skipped += 1
                     report.machine_codings_new += not any((s, code) in machine_now for s in segments)
@@ -427,7 +425,7 @@ def import_qdpx(project, path: Path) -> ImportReport:
             if r["document_id"] in matched_set and (r["segment_id"], r["code"]) not in machine_seen:
                 for coder in sorted(coders_of[r["document_id"]]) or [EVALUATOR]:
                     rejected.append((r["segment_id"], r["code"], coder, now))
-    with project.store.transaction() as conn:
+    with store.transaction() as conn:
         report.human_codings = insert_codings(conn, rows)
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO code_decisions (segment_id, code, coder, decision, decided_at) "
@@ -446,9 +444,9 @@ class SourceMatcher:
     or as our pseudonymised export showed it (a QDA program writes new GUIDs and may rename). `match` returns
     how it matched and a function from the source's positions to (document, stored start, stored end)."""
 
-    def __init__(self, project):
-        self.project = project
-        self.rows = project.store.query("SELECT id, doc_key, version, kind, case_id, date, source_path, text, ingested_at "
+    def __init__(self, store, pseudonyms: Callable):
+        self.make_pseudonyms = pseudonyms  # the project's CasePseudonyms, made only if a source needs them
+        self.rows = store.query("SELECT id, doc_key, version, kind, case_id, date, source_path, text, ingested_at "
                                         "FROM documents WHERE superseded_at IS NULL ORDER BY case_id, date, id")
         self.plain = self._index([*export_sources(self.rows, None, True),
                                   *export_sources([r for r in self.rows if r["kind"] == "logbook"], None, False)])
@@ -465,9 +463,7 @@ class SourceMatcher:
 
     def _pseudonymised(self) -> dict[str, dict]:
         if self.pseudonymised is None:
-            from qualpipe.privacy.outputs import CasePseudonyms
-
-            pseudonyms = CasePseudonyms(self.project)
+            pseudonyms = self.make_pseudonyms()
             self.pseudonymised = self._index([*export_sources(self.rows, pseudonyms, True),
                                               *export_sources([r for r in self.rows if r["kind"] == "logbook"],
                                                               pseudonyms, False)])
@@ -531,7 +527,7 @@ class _crlf_shift:
 
 
 
-def _overlapping_segments(project, document_id: int, start: int, end: int) -> list[int]:
-    rows = project.store.query(
+def _overlapping_segments(store, document_id: int, start: int, end: int) -> list[int]:
+    rows = store.query(
         "SELECT id FROM segments WHERE document_id = ? AND start < ? AND end > ? ORDER BY idx", (document_id, end, start))
     return [r["id"] for r in rows]

@@ -13,9 +13,9 @@ WIDTHS = {"case_id": 10, "document": 34, "kind": 10, "role": 13, "date": 12, "co
           "coder": 14, "segment_id": 11, "start": 8, "end": 8, "text": 90}
 
 
-def coded_rows(project, pseudonyms=None) -> list[dict]:
+def coded_rows(store, pseudonyms=None) -> list[dict]:
     """One row per coding of a current document; text pseudonymised when `pseudonyms` is given."""
-    rows = project.store.query(
+    rows = store.query(
         "SELECT s.case_id, d.source_path AS document, d.kind, s.role, s.date, c.code, c.score, c.source, c.coder, "
         "s.id AS segment_id, c.start, c.end, d.text AS doc_text, d.id AS document_id FROM codings c "
         "JOIN segments s ON s.id = c.segment_id JOIN documents d ON d.id = s.document_id "
@@ -37,8 +37,8 @@ def coded_rows(project, pseudonyms=None) -> list[dict]:
     return out
 
 
-def export_csv(project, path: Path, pseudonyms=None) -> int:
-    rows = coded_rows(project, pseudonyms)
+def export_csv(store, path: Path, pseudonyms=None) -> int:
+    rows = coded_rows(store, pseudonyms)
     create_private_file(path)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
@@ -47,13 +47,13 @@ def export_csv(project, path: Path, pseudonyms=None) -> int:
     return len(rows)
 
 
-def export_xlsx(project, path: Path, pseudonyms=None) -> int:
+def export_xlsx(store, path: Path, pseudonyms=None) -> int:
     """A sheet with a frozen header row, filters on every column and widths that fit the content."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    rows = coded_rows(project, pseudonyms)
+    rows = coded_rows(store, pseudonyms)
     book = Workbook()
     sheet = book.active
     sheet.title = "Kodninger"

@@ -178,7 +178,7 @@ class Digest:
     unscreened: int = 0  # new entries that could not be screened
 
 
-def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, failures=None,
+def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, failures=None,
                   provisional: bool = False) -> Digest:
     """The digest of `week`, built so that no unhandled alert is ever missed.
 
@@ -194,7 +194,6 @@ def weekly_digest(project, week: str, labels: dict[str, str], pseudonyms=None, f
     screened) is shown but not kept, so the next build of the week is a whole one."""
     week = parse_week(week)
     monday, sunday = week_bounds(week)
-    store = project.store
     columns = "a.*, d.text AS text"
     built = store.query("SELECT snapshot FROM digests WHERE week = ?", (week,))
     rebuild = bool(built and built[0]["snapshot"])

@@ -48,15 +48,3 @@ def load_concern_model(path: Path | None = None) -> ConcernHead:
 @lru_cache(maxsize=1)
 def _shipped() -> ConcernHead:
     return ConcernHead.load(shipped_model_path())
-
-
-def default_flagger(pipeline: str = ""):
-    """The default flagger outside a project (batch mode, the bench, Dask workers): the shipped model
-    and its embedder from the built-in registry."""
-    from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import load_registry, resolve_model
-    from qualpipe.flagging.flagger import ConcernFlagger
-    from qualpipe.text.nlp import load_nlp
-
-    head = _shipped()
-    return ConcernFlagger(load_nlp(pipeline), load_embedder(resolve_model(head.embedder, load_registry([]))), model=head)

@@ -185,6 +185,25 @@ def to_eml(digest: Digest, *, to: str | list[str], sender: str) -> bytes:
     return bytes(message)
 
 
+# The digest's file formats: format -> bytes(digest, recipients, sender). A new format is a function and a line.
+FORMATS = {
+    "markdown": lambda digest, to, sender: to_markdown(digest).encode("utf-8"),
+    "terminal": lambda digest, to, sender: to_markdown(digest).encode("utf-8"),  # written to a file: Markdown
+    "html": lambda digest, to, sender: to_html(digest).encode("utf-8"),
+    "json": lambda digest, to, sender: to_json(digest).encode("utf-8"),
+    "eml": lambda digest, to, sender: to_eml(digest, to=to, sender=sender),
+}
+
+
+def digest_bytes(digest: Digest, fmt: str, *, to: list[str], sender: str) -> bytes:
+    """The digest in one of FORMATS, as the bytes of its file."""
+    if fmt not in FORMATS:
+        from qualpipe.errors import UserError
+
+        raise UserError(f"--format {fmt}: use one of {', '.join(sorted(FORMATS))}")
+    return FORMATS[fmt](digest, to, sender)
+
+
 def print_terminal(digest: Digest) -> None:
     from rich.console import Console
     from rich.panel import Panel

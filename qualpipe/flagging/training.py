@@ -384,14 +384,14 @@ def default_corpus() -> Path:
 def train_and_save(corpus: Path | None, output: Path, *, seed: int = 13, store=None,
                    progress: Callable[[str], None] = lambda m: None) -> TrainingResult:
     """Train on the corpus (plus `store`'s coordinator labels when given) and save the model at `output`."""
-    from qualpipe.embed import load_embedder
-    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+    from qualpipe.embed.registry import DEFAULT_MODEL
+    from qualpipe.engines import Engines
     from qualpipe.text.nlp import load_nlp
 
     feedback = feedback_from_store(store) if store is not None else []
     if store is not None and not feedback:
         progress("no coordinator decisions in this project yet (alerts dismiss / alerts add); training on the corpus alone")
-    embedder = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    embedder = Engines().raw_embedder()
     result = train_concern_model(corpus or default_corpus(), load_nlp(""), embedder, DEFAULT_MODEL, seed=seed,
                                  feedback=feedback, progress=progress)
     result.head.info["test"] = result.test["micro"]

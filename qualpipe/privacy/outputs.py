@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from qualpipe.privacy.pseudonymise import Pseudonymised, Pseudonymiser, key_lock
 
@@ -18,23 +19,22 @@ class CasePseudonyms:
     renumber the people already shown in earlier outputs. The key is read and extended under a lock, so
     two commands at once do not lose each other's pseudonyms."""
 
-    def __init__(self, project, pseudonymiser: Pseudonymiser | None = None):
-        self.project = project
-        self.pseudonymiser = pseudonymiser or Pseudonymiser(style=project.config.pseudonym_style,
-                                                           institutions=project.config.institutions,
-                                                           ner_pipeline=project.config.ner_pipeline)
+    def __init__(self, store, key_path: Path, pseudonymiser: Pseudonymiser):
+        self.store = store
+        self.key_path = Path(key_path)
+        self.pseudonymiser = pseudonymiser
         self._documents: dict[int, Pseudonymised] = {}
         self._cases: set[str] = set()
 
     def document(self, document_id: int) -> Pseudonymised:
         if document_id not in self._documents:
-            row = self.project.store.query("SELECT case_id FROM documents WHERE id = ?", (document_id,))
+            row = self.store.query("SELECT case_id FROM documents WHERE id = ?", (document_id,))
             case_id = row[0]["case_id"] if row else None
             if case_id is not None:
                 self.warm([case_id])
             if document_id not in self._documents:
                 scope = f"case:{case_id}" if case_id is not None else f"document:{document_id}"
-                text = self.project.document_text(document_id)
+                text = self.store.document_text(document_id)
                 self._documents[document_id] = self.pseudonymiser.pseudonymise(text, scope)
         return self._documents[document_id]
 
@@ -44,7 +44,7 @@ class CasePseudonyms:
         cases = [c for c in dict.fromkeys(case_ids) if c is not None and c not in self._cases]
         if not cases:
             return
-        path = self.project.config.key_path
+        path = self.key_path
         with key_lock(path):
             saved = Pseudonymiser.from_key(path)
             self.pseudonymiser.key.update(saved.key)
@@ -54,7 +54,7 @@ class CasePseudonyms:
             if fresh:
                 self.pseudonymiser.write_key(path)
         if fresh:
-            with self.project.store.transaction() as conn:
+            with self.store.transaction() as conn:
                 conn.executemany("INSERT OR REPLACE INTO pseudonymised_documents (document_id, text) VALUES (?, ?)", fresh)
 
     def _warm(self, case_id: str) -> list[tuple[int, str]]:
@@ -62,21 +62,27 @@ class CasePseudonyms:
         self._cases.add(case_id)
         scope = f"case:{case_id}"
         done = set(self.pseudonymiser.documents.get(scope, []))
-        fresh = [r["id"] for r in self.project.store.query(
+        fresh = [r["id"] for r in self.store.query(
             "SELECT id FROM documents WHERE case_id = ? AND superseded_at IS NULL ORDER BY date, id", (case_id,))
             if r["id"] not in done]
         for document_id in fresh:
-            self._documents[document_id] = self.pseudonymiser.pseudonymise(self.project.document_text(document_id), scope)
+            self._documents[document_id] = self.pseudonymiser.pseudonymise(self.store.document_text(document_id), scope)
         if fresh:
             self.pseudonymiser.documents[scope] = sorted(done | set(fresh))
         return [(d, self._documents[d].text) for d in fresh]
-
 
     def span(self, document_id: int, start: int, end: int) -> tuple[str, int, int]:
         """The pseudonymised document text and where original[start:end] now lies in it."""
         result = self.document(document_id)
         new_start, new_end = result.mapping.from_original(start, end)
         return result.text, new_start, new_end
+
+    def segment(self, segment):
+        """A stored segment (records.Segment) with its text and speaker pseudonymised."""
+        from dataclasses import replace
+
+        speaker = self.pseudonymiser.pseudonymise(segment.speaker, f"case:{segment.case_id}").text if segment.speaker else None
+        return replace(segment, text=self.span_text(segment.document_id, segment.start, segment.end), speaker=speaker)
 
     def span_text(self, document_id: int, start: int, end: int) -> str:
         """The pseudonymised text of original[start:end] (a segment, a quote, a flag's evidence)."""

@@ -25,9 +25,9 @@ class TopicAssignment:
     probability: float
 
 
-def topic_segments(project) -> list:
+def topic_segments(segments) -> list:
     """What topics are fitted on: current segments, without the interviewer's questions."""
-    return [s for s in project.segments() if s.role != "interviewer"]
+    return [s for s in segments if s.role != "interviewer"]
 
 
 def _fingerprint(model_id: str, params: TopicParams, segment_ids: list[int], texts: list[str]) -> str:
@@ -76,79 +76,6 @@ def _centroids(X: np.ndarray, topics: np.ndarray, n_topics: int) -> np.ndarray:
     return centroids
 
 
-def fit_topics(project, params: TopicParams = TopicParams(), *, refit: bool = False,
-               stage: Callable[[str], None] = lambda message: None) -> int:
-    """Fit on the current non-interviewer segments (embeddings from the cache) and store the run; returns its id.
-
-    The same parameters on the same segments give the same topics, so an identical earlier run is
-    returned instead of stored again, unless `refit`. `stage` hears each step as it starts (the
-    command prints them: a fit of thousands of segments takes minutes)."""
-    store = project.store
-    segments = topic_segments(project)
-    params = resolved(params, len(segments))
-    if len(segments) < 3 * params.min_topic_size:
-        raise UserError(f"only {len(segments)} segment(s): too few for topics; ingest more text first")
-    embedder = project.cached_embedder()
-    texts = [s.norm_text for s in segments]
-    fingerprint = _fingerprint(embedder.model_id, params, [s.id for s in segments], texts)
-    if not refit:
-        earlier = store.query("SELECT id, model_path FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1",
-                              (fingerprint,))
-        if earlier and model_dir(project, earlier[0]["model_path"]).is_dir():
-            return int(earlier[0]["id"])
-    stage(f"embedding {len(texts)} segments (cached ones are read, not embedded)")
-    X = embedder.encode(texts)
-    codebook = project.codebook()
-    seeds = [list(code.cues) for code in codebook.codes if code.cues] if params.guided else None
-    analyzer = DanishAnalyzer(project.config.pipeline, tuple(project.config.institutions))
-    model = build_model(embedder, params, analyzer, seed_topic_list=seeds)
-    stage("reducing (UMAP) and clustering (HDBSCAN); the first fit in a process also compiles them, about a minute")
-    raw_topics, probabilities = model.fit_transform(texts, X)
-    stage("topic words, coherence and themes")
-    quiet_bertopic()
-    raw_topics = [int(t) for t in raw_topics]
-    n_topics = max(raw_topics) + 1
-    topics = raw_topics
-    if params.reduce_outliers and -1 in raw_topics and n_topics > 0:
-        topics = nearest_topics(raw_topics, X, _centroids(X, np.asarray(raw_topics), n_topics), params.outlier_threshold)
-        if topics != raw_topics:
-            model.update_topics(texts, topics=topics, top_n_words=params.top_n_words,
-                                vectorizer_model=model.vectorizer_model, ctfidf_model=model.ctfidf_model,
-                                representation_model=model.representation_model)
-    topic_array = np.asarray(topics)
-    words = {t: topic_words(model, t, params.top_n_words) for t in range(n_topics)}
-    npmi = npmi_coherence(list(words.values()), cooccurrence_windows(segments), analyzer)
-    diversity = topic_diversity(list(words.values()))
-    themes = _themes(project, texts, topic_array, n_topics, params.theme_share)
-    centroids = _centroids(X, topic_array, n_topics)
-    labels = model.get_topic_info().set_index("Topic")["Name"].to_dict()
-    with store.transaction() as conn:
-        run_id = conn.execute(
-            "INSERT INTO topic_runs (created_at, model_id, params, n_segments, n_topics, model_path, npmi, diversity,"
-            " fingerprint) VALUES (?,?,?,?,?,?,?,?,?)",
-            (utc_now(), embedder.model_id, json.dumps(asdict(params)), len(segments), n_topics, "",
-             _finite(npmi), _finite(diversity), fingerprint)).lastrowid
-        relative = Path("topic-models") / f"run-{run_id}"  # relative to the project, wherever it is run from
-        path = model_dir(project, str(relative))
-        conn.execute("UPDATE topic_runs SET model_path = ? WHERE id = ?", (str(relative), run_id))
-        for t in sorted(set(topics)):
-            members = np.flatnonzero(topic_array == t)
-            representative = _representatives(segments, X, members, centroids[t]) if t >= 0 else []
-            theme, share = themes.get(t, (None, None))
-            conn.execute(
-                "INSERT INTO topics (run_id, topic, size, label, words, theme, theme_score, representative)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (run_id, t, len(members), labels.get(t, str(t)), json.dumps(words.get(t, []), ensure_ascii=False),
-                 theme, share, json.dumps(representative)))
-        conn.executemany(
-            "INSERT INTO segment_topics (run_id, segment_id, topic, probability, raw_topic) VALUES (?,?,?,?,?)",
-            [(run_id, s.id, t, round(float(p), 4), r)
-             for s, t, r, p in zip(segments, topics, raw_topics, np.ravel(probabilities))])
-    model.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
-    np.save(path / "centroids.npy", centroids)
-    return run_id
-
-
 def topic_words(model, topic: int, n: int) -> list[str]:
     """The topic's words as its representation gives them; where that comes back empty (KeyBERT found no
     candidate close enough), its highest c-TF-IDF words, so no topic is shown without words."""
@@ -177,9 +104,8 @@ def _finite(value: float) -> float | None:
     return round(value, 4) if np.isfinite(value) else None
 
 
-def _themes(project, texts: list[str], topics: np.ndarray, n_topics: int, min_share: float) -> dict[int, tuple]:
+def _themes(engine, texts: list[str], topics: np.ndarray, n_topics: int, min_share: float) -> dict[int, tuple]:
     """Zero-shot: the codebook theme most of a topic's segments are coded with, if its share reaches `min_share`."""
-    engine = project.coding_engine()
     coded = engine.sentence_scores(texts) >= engine.threshold
     themes = {}
     for t in range(n_topics):
@@ -192,51 +118,132 @@ def _themes(project, texts: list[str], topics: np.ndarray, n_topics: int, min_sh
     return themes
 
 
-def model_dir(project, stored: str) -> Path:
-    """A run's saved model folder: stored relative to the project (older stores: as an absolute path)."""
-    return Path(project.root).resolve() / stored
+class TopicRuns:
+    """A project's stored topic runs: their rows in the store and their saved models under `folder` (the
+    project folder; a run's model path is stored relative to it, so the project can move)."""
 
+    def __init__(self, store, folder: Path):
+        self.store = store
+        self.folder = Path(folder)
 
-def run_info(project, run_id: int) -> dict:
-    rows = project.store.query("SELECT * FROM topic_runs WHERE id = ?", (run_id,))
-    if not rows or not model_dir(project, rows[0]["model_path"]).is_dir():
-        raise UserError(f"topic run {run_id}: not found; see 'qualpipe topics list'")
-    return {**dict(rows[0]), "model_path": str(model_dir(project, rows[0]["model_path"]))}
+    def model_dir(self, stored: str) -> Path:
+        """A run's saved model folder: stored relative to the project (older stores: as an absolute path)."""
+        return self.folder.resolve() / stored
 
+    def rows(self) -> list[dict]:
+        """Every stored run with its parameters, model id, coherence and diversity."""
+        return [dict(r) for r in self.store.query("SELECT * FROM topic_runs ORDER BY id")]
 
-def latest_run(project) -> int:
-    rows = project.store.query("SELECT MAX(id) FROM topic_runs")
-    if rows[0][0] is None:
-        raise UserError("no topic run yet; run 'qualpipe topics' first")
-    return int(rows[0][0])
+    def any(self) -> bool:
+        return bool(self.store.query("SELECT 1 FROM topic_runs LIMIT 1"))
 
+    def info(self, run_id: int) -> dict:
+        rows = self.store.query("SELECT * FROM topic_runs WHERE id = ?", (run_id,))
+        if not rows or not self.model_dir(rows[0]["model_path"]).is_dir():
+            raise UserError(f"topic run {run_id}: not found; see 'qualpipe topics list'")
+        return {**dict(rows[0]), "model_path": str(self.model_dir(rows[0]["model_path"]))}
 
-def resolve_run(project, run_id: int | None) -> int:
-    """The given run id, checked, or the latest run's when none is given."""
-    if run_id is None:
-        return latest_run(project)
-    run_info(project, run_id)
-    return run_id
+    def latest(self) -> int:
+        rows = self.store.query("SELECT MAX(id) FROM topic_runs")
+        if rows[0][0] is None:
+            raise UserError("no topic run yet; run 'qualpipe topics' first")
+        return int(rows[0][0])
 
+    def resolve(self, run_id: int | None) -> int:
+        """The given run id, checked, or the latest run's when none is given."""
+        if run_id is None:
+            return self.latest()
+        self.info(run_id)
+        return run_id
 
-def load_model(project, run_id: int):
-    """The saved BERTopic model of a run, with qualpipe's embedder plugged in."""
-    from bertopic import BERTopic
+    def load_model(self, run_id: int, embedder):
+        """The saved BERTopic model of a run, with qualpipe's embedder plugged in."""
+        from bertopic import BERTopic
 
-    model = BERTopic.load(run_info(project, run_id)["model_path"], embedding_model=_backend(project.cached_embedder()))
-    quiet_bertopic()
-    return model
+        model = BERTopic.load(self.info(run_id)["model_path"], embedding_model=_backend(embedder))
+        quiet_bertopic()
+        return model
 
+    def assign(self, run_id: int, texts: list[str], embedder) -> list[TopicAssignment]:
+        """Label new texts with a stored run's topics, without refitting; outliers are reduced as in the run."""
+        info = self.info(run_id)
+        params = TopicParams(**json.loads(info["params"]))
+        model = self.load_model(run_id, embedder)
+        X = np.asarray(embedder.encode(texts))
+        topics, probabilities = model.transform(texts, X)
+        topics = [int(t) for t in topics]
+        if params.reduce_outliers:
+            topics = nearest_topics(topics, X, np.load(Path(info["model_path"]) / "centroids.npy"),
+                                    params.outlier_threshold)
+        return [TopicAssignment(t, round(float(p), 4)) for t, p in zip(topics, np.ravel(probabilities))]
 
-def assign_topics(project, run_id: int, texts: list[str]) -> list[TopicAssignment]:
-    """Label new texts with a stored run's topics, without refitting; outliers are reduced as in the run."""
-    info = run_info(project, run_id)
-    params = TopicParams(**json.loads(info["params"]))
-    model = load_model(project, run_id)
-    X = np.asarray(project.cached_embedder().encode(texts))
-    topics, probabilities = model.transform(texts, X)
-    topics = [int(t) for t in topics]
-    if params.reduce_outliers:
-        topics = nearest_topics(topics, X, np.load(Path(info["model_path"]) / "centroids.npy"), params.outlier_threshold)
-    return [TopicAssignment(t, round(float(p), 4)) for t, p in zip(topics, np.ravel(probabilities))]
+    def fit(self, segments, embedder, coding_engine, analyzer: DanishAnalyzer, params: TopicParams = TopicParams(),
+            *, refit: bool = False, stage: Callable[[str], None] = lambda message: None) -> int:
+        """Fit on the non-interviewer `segments` (embedded with `embedder`, the store's cache) and store the run;
+        returns its id. `coding_engine` names each topic's codebook theme; `analyzer` makes its words.
 
+        The same parameters on the same segments give the same topics, so an identical earlier run is
+        returned instead of stored again, unless `refit`. `stage` hears each step as it starts (the
+        command prints them: a fit of thousands of segments takes minutes)."""
+        store = self.store
+        segments = topic_segments(segments)
+        params = resolved(params, len(segments))
+        if len(segments) < 3 * params.min_topic_size:
+            raise UserError(f"only {len(segments)} segment(s): too few for topics; ingest more text first")
+        texts = [s.norm_text for s in segments]
+        fingerprint = _fingerprint(embedder.model_id, params, [s.id for s in segments], texts)
+        if not refit:
+            earlier = store.query("SELECT id, model_path FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1",
+                                  (fingerprint,))
+            if earlier and self.model_dir(earlier[0]["model_path"]).is_dir():
+                return int(earlier[0]["id"])
+        stage(f"embedding {len(texts)} segments (cached ones are read, not embedded)")
+        X = embedder.encode(texts)
+        codebook = coding_engine.codebook
+        seeds = [list(code.cues) for code in codebook.codes if code.cues] if params.guided else None
+        model = build_model(embedder, params, analyzer, seed_topic_list=seeds)
+        stage("reducing (UMAP) and clustering (HDBSCAN); the first fit in a process also compiles them, about a minute")
+        raw_topics, probabilities = model.fit_transform(texts, X)
+        stage("topic words, coherence and themes")
+        quiet_bertopic()
+        raw_topics = [int(t) for t in raw_topics]
+        n_topics = max(raw_topics) + 1
+        topics = raw_topics
+        if params.reduce_outliers and -1 in raw_topics and n_topics > 0:
+            topics = nearest_topics(raw_topics, X, _centroids(X, np.asarray(raw_topics), n_topics), params.outlier_threshold)
+            if topics != raw_topics:
+                model.update_topics(texts, topics=topics, top_n_words=params.top_n_words,
+                                    vectorizer_model=model.vectorizer_model, ctfidf_model=model.ctfidf_model,
+                                    representation_model=model.representation_model)
+        topic_array = np.asarray(topics)
+        words = {t: topic_words(model, t, params.top_n_words) for t in range(n_topics)}
+        npmi = npmi_coherence(list(words.values()), cooccurrence_windows(segments), analyzer)
+        diversity = topic_diversity(list(words.values()))
+        themes = _themes(coding_engine, texts, topic_array, n_topics, params.theme_share)
+        centroids = _centroids(X, topic_array, n_topics)
+        labels = model.get_topic_info().set_index("Topic")["Name"].to_dict()
+        with store.transaction() as conn:
+            run_id = conn.execute(
+                "INSERT INTO topic_runs (created_at, model_id, params, n_segments, n_topics, model_path, npmi, diversity,"
+                " fingerprint) VALUES (?,?,?,?,?,?,?,?,?)",
+                (utc_now(), embedder.model_id, json.dumps(asdict(params)), len(segments), n_topics, "",
+                 _finite(npmi), _finite(diversity), fingerprint)).lastrowid
+            relative = Path("topic-models") / f"run-{run_id}"  # relative to the project, wherever it is run from
+            path = self.model_dir(str(relative))
+            conn.execute("UPDATE topic_runs SET model_path = ? WHERE id = ?", (str(relative), run_id))
+            for t in sorted(set(topics)):
+                members = np.flatnonzero(topic_array == t)
+                representative = _representatives(segments, X, members, centroids[t]) if t >= 0 else []
+                theme, share = themes.get(t, (None, None))
+                conn.execute(
+                    "INSERT INTO topics (run_id, topic, size, label, words, theme, theme_score, representative)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (run_id, t, len(members), labels.get(t, str(t)), json.dumps(words.get(t, []), ensure_ascii=False),
+                     theme, share, json.dumps(representative)))
+            conn.executemany(
+                "INSERT INTO segment_topics (run_id, segment_id, topic, probability, raw_topic) VALUES (?,?,?,?,?)",
+                [(run_id, s.id, t, round(float(p), 4), r)
+                 for s, t, r, p in zip(segments, topics, raw_topics, np.ravel(probabilities))])
+        model.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
+        np.save(path / "centroids.npy", centroids)
+        return run_id

@@ -84,25 +84,26 @@ def timeline_png(events: pd.DataFrame, title: str) -> bytes:
     return _png(fig)
 
 
-def write_topic_figures(project, run_id: int, out_dir: Path) -> list[Path]:
+def write_topic_figures(store, runs, embedder, analyzer, run_id: int, out_dir: Path) -> list[Path]:
     """BERTopic's interactive figures (topics, hierarchy, over time, per role) as HTML with one local copy of
-    plotly.js, and static PNGs of topic words, topics over time and per role; returns the files written."""
+    plotly.js, and static PNGs of topic words, topics over time and per role; returns the files written.
+
+    `runs` are the project's TopicRuns, `embedder` the one the run was fitted with, `analyzer` the project's
+    DanishAnalyzer (the saved vectoriser's words are its lemmas)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from qualpipe.topics.model import DanishAnalyzer
-    from qualpipe.topics.runs import load_model
     from qualpipe.views.tables import segment_frame, topic_rows
 
     private_dir(out_dir)
-    model = load_model(project, run_id)
+    model = runs.load_model(run_id, embedder)
     # The saved vectoriser keeps its vocabulary but not qualpipe's analyser: give it back, so words are lemmas
     # from that (personal-data-free) vocabulary only.
-    model.vectorizer_model = CountVectorizer(analyzer=DanishAnalyzer(project.config.pipeline, project.config.institutions),
+    model.vectorizer_model = CountVectorizer(analyzer=analyzer,
                                              vocabulary=model.vectorizer_model.vocabulary_)
-    rows = project.store.query(
+    rows = store.query(
         "SELECT st.segment_id, st.topic, s.norm_text FROM segment_topics st JOIN segments s ON s.id = st.segment_id "
         "WHERE st.run_id = ? ORDER BY st.segment_id", (run_id,))
-    frame = segment_frame(project).set_index("segment_id")
+    frame = segment_frame(store).set_index("segment_id")
     kept = [r for r in rows if r["segment_id"] in frame.index]
     docs = [r["norm_text"] for r in kept]
     model.topics_ = [int(r["topic"]) for r in kept]
@@ -132,7 +133,7 @@ def write_topic_figures(project, run_id: int, out_dir: Path) -> list[Path]:
         save(model.visualize_topics(), "topic-map")
         save(model.visualize_hierarchy(hierarchical_topics=model.hierarchical_topics(docs)), "topic-hierarchy")
 
-    rows = topic_rows(project, run_id)
+    rows = topic_rows(store, run_id)
     labels = {t["topic"]: t["label"] for t in rows}
     stored = [t for t in rows if t["topic"] >= 0][:12]
     write_private(out_dir / "topic-words.png", topic_words_png(stored))

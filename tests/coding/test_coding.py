@@ -8,7 +8,6 @@ import json
 import pytest
 
 from conftest import CORPUS
-from qualpipe.coding.run import code_project, review_queue
 from qualpipe.errors import UserError
 
 
@@ -40,7 +39,7 @@ def test_a_clear_sentence_gets_its_theme(coded_corpus):
 
 def test_recoding_replaces_machine_codes_instead_of_adding(coded_corpus):
     before = coded_corpus.store.query("SELECT segment_id, code, score FROM codings WHERE source = 'machine' ORDER BY 1, 2")
-    code_project(coded_corpus)
+    coded_corpus.code()
     after = coded_corpus.store.query("SELECT segment_id, code, score FROM codings WHERE source = 'machine' ORDER BY 1, 2")
     assert [tuple(r) for r in before] == [tuple(r) for r in after]
 
@@ -63,7 +62,7 @@ def gold_codes_csv(project, path):
 def test_learning_needs_human_codes(project):
     project.ingest([CORPUS / "logbooks" / "logbog_2024_m15-m20.jsonl"], "logbook")
     with pytest.raises(UserError, match="--learn needs human codes"):
-        code_project(project, learn=True)
+        project.code(learn=True)
 
 
 def test_learning_from_imported_codes_reports_cross_validated_agreement(cli, tmp_path):
@@ -94,7 +93,7 @@ def test_learning_from_imported_codes_reports_cross_validated_agreement(cli, tmp
 
 
 def test_review_queue_lists_the_most_uncertain_unreviewed_segments_first(coded_corpus):
-    items = review_queue(coded_corpus, limit=15)
+    items = coded_corpus.review_queue(15, show_identities=True)
     assert len(items) == 15
     assert [i.uncertainty for i in items] == sorted((i.uncertainty for i in items), reverse=True)
     thresholds = dict(zip(coded_corpus.codebook().ids, coded_corpus.coding_engine().thresholds))

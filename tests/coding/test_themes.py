@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import CORPUS
 from qualpipe.cli import app
-from qualpipe.coding.run import code_project, decide, human_labels
+from qualpipe.coding.run import human_labels
 from qualpipe.coding.trained import shipped_theme_model, shipped_theme_model_path
 from qualpipe.learning.head import LinearHead
 from qualpipe.project import Project
@@ -87,13 +87,13 @@ def test_review_in_the_terminal_accepts_rejects_and_adds_with_one_key_each(coded
 def test_only_explicit_decisions_are_negatives_for_learning(coded_copy):
     codes = coded_copy.codebook().ids
     segment = coded_copy.segments(kind="logbook")[0].id
-    decide(coded_copy, segment, codes[0], "yes", "Lene")
-    decide(coded_copy, segment, codes[1], "no", "Lene")
-    ids, Y, K = human_labels(coded_copy, [segment], codes)
+    coded_copy.decide(segment, codes[0], "yes", "Lene")
+    coded_copy.decide(segment, codes[1], "no", "Lene")
+    ids, Y, K = human_labels(coded_copy.store, [segment], codes)
     assert ids == [segment]
     assert Y[0].tolist() == [True] + [False] * (len(codes) - 1)
     assert K[0].tolist() == [True, True] + [False] * (len(codes) - 2)  # untouched codes are unknown, not "no"
-    decide(coded_copy, segment, codes[0], "no", "Lene")  # changing one's mind replaces the decision
+    coded_copy.decide(segment, codes[0], "no", "Lene")  # changing one's mind replaces the decision
     assert not coded_copy.store.query("SELECT 1 FROM codings WHERE source = 'human' AND segment_id = ?", (segment,))
 
 

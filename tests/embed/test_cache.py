@@ -4,12 +4,11 @@ from __future__ import annotations
 
 
 def test_an_embedding_run_that_is_stopped_keeps_the_chunks_it_finished(tmp_path):
-    from qualpipe.embed import load_embedder
     from qualpipe.embed.cache import cached_encode, known_vectors, text_key
-    from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+    from qualpipe.engines import Engines
     from qualpipe.project import Project
 
-    real = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    real = Engines().raw_embedder()
 
     class StoppedAfterOneChunk:
         """The real engine, stopped (as by Ctrl-C or a kill) when the second chunk starts."""

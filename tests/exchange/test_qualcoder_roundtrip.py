@@ -12,9 +12,7 @@ import sys
 import pytest
 
 from conftest import CORPUS, new_corpus_project
-from qualpipe.coding.run import code_project
-from qualpipe.exchange.qdpx import MACHINE_USER, export_qdpx, import_qdpx
-from qualpipe.privacy.outputs import CasePseudonyms
+from qualpipe.exchange.qdpx import MACHINE_USER
 
 HARNESS = CORPUS.parents[1] / "shared" / "tools" / "qualcoder-refi"
 PHRASE = "har aldrig aflyst, ikke én gang."
@@ -31,7 +29,7 @@ def qualcoder(script: str, *args) -> str:
 def coded(tmp_path_factory):
     project = new_corpus_project(tmp_path_factory.mktemp("qc") / "project")
     project.ingest([CORPUS / "interviews"], "interview")
-    code_project(project)
+    project.code()
     yield project
     project.close()
 
@@ -40,7 +38,7 @@ def coded(tmp_path_factory):
 @pytest.mark.parametrize("mode", ["lf", "maxqda"])
 def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseudonymised):
     ours = tmp_path / "ours.qdpx"
-    export_qdpx(coded, ours, pseudonyms=CasePseudonyms(coded) if pseudonymised else None)
+    coded.export("qdpx", ours, show_identities=not pseudonymised)
     work = tmp_path / "qualcoder"
     imported = qualcoder("run_import.py", ours, work)
     assert "codername now: evaluator" in imported  # QualCoder's current coder is a human, not the machine
@@ -74,7 +72,7 @@ def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseud
     out = tmp_path / "out"
     qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
     theirs = next(out.glob("*.qdpx"))
-    report = import_qdpx(coded, theirs)
+    report = coded.import_qdpx(theirs)
     assert report.matched_sources == report.sources == 7, report.unmatched_sources
     assert report.machine_codings_new == 0
     rows = coded.store.query("SELECT c.coder, c.code, c.start, c.end, d.text FROM codings c JOIN segments s ON "
@@ -95,7 +93,7 @@ def test_logbooks_go_out_one_per_case_and_codes_come_back_to_the_right_entry(tmp
     project.ingest([CORPUS / "logbooks"], "logbook")
     entries = project.store.query("SELECT COUNT(*) FROM documents")[0][0]
     cases = project.store.query("SELECT COUNT(DISTINCT case_id) FROM documents")[0][0]
-    export_qdpx(project, tmp_path / "ours.qdpx", pseudonyms=CasePseudonyms(project))
+    project.export("qdpx", tmp_path / "ours.qdpx")
     work = tmp_path / "qualcoder"
     qualcoder("run_import.py", tmp_path / "ours.qdpx", work)
     qda = sqlite3.connect(work / "data.qda")
@@ -105,7 +103,7 @@ def test_logbooks_go_out_one_per_case_and_codes_come_back_to_the_right_entry(tmp
     phrase = target["text"].split(".")[0]
     name = f"{target['case_id']} logbog"
     fid, fulltext = qda.execute("SELECT id, fulltext FROM source WHERE name = ?", (name,)).fetchone()
-    seen = CasePseudonyms(project).document(target["id"]).text.split(".")[0]
+    seen = project.pseudonyms().document(target["id"]).text.split(".")[0]
     start = fulltext.rindex(seen)
     cid = qda.execute("SELECT cid FROM code_name WHERE name = 'Relation'").fetchone()[0]
     qda.execute("INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
@@ -115,7 +113,7 @@ def test_logbooks_go_out_one_per_case_and_codes_come_back_to_the_right_entry(tmp
     qda.close()
     out = tmp_path / "out"
     qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
-    report = import_qdpx(project, next(out.glob("*.qdpx")))
+    report = project.import_qdpx(next(out.glob("*.qdpx")))
     assert report.matched_sources == report.sources == cases
     rows = project.store.query("SELECT c.coder, c.code, s.document_id, c.start, c.end FROM codings c "
                                "JOIN segments s ON s.id = c.segment_id WHERE c.source = 'human'")

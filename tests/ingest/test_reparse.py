@@ -52,9 +52,8 @@ def test_a_new_speaker_label_splits_a_turn_and_human_codes_move_to_the_new_segme
         source.write_text("I: Fortæl om jeres dag.\nR: Vi gik en tur.\nKirsten: Og vi fodrede ænderne.\n", encoding="utf-8")
         project.ingest([source], "interview")
         duck = next(s for s in project.segments() if "ænderne" in s.text)
-        from qualpipe.coding.run import decide
 
-        decide(project, duck.id, "frirum", "yes", "Lene")
+        project.decide(duck.id, "frirum", "yes", "Lene")
         turns_before = project.store.query("SELECT COUNT(*) FROM turns")[0][0]
     config = root / "qualpipe.toml"
     config.write_text(config.read_text(encoding="utf-8").replace("[speakers]", '[speakers]\n"Kirsten" = "parent"'),

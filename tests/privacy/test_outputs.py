@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from conftest import CORPUS
 from qualpipe.cli import app
-from qualpipe.exchange.qdpx import export_qdpx, import_qdpx
 
 SAMPLE_NAMES = ["Emma", "Sara", "Laura", "Anton", "Noah", "Oliver", "Hanne", "Rikke", "Dorthe"]
 
@@ -31,7 +30,7 @@ def test_exports_are_pseudonymised_unless_identities_are_asked_for(coded_corpus,
 
 def test_a_pseudonymised_qdpx_keeps_selections_on_the_same_words_and_reimports(coded_corpus, tmp_path):
     path = tmp_path / "p.qdpx"
-    export_qdpx(coded_corpus, path, pseudonyms=coded_corpus.pseudonyms())
+    coded_corpus.export("qdpx", path)
     with zipfile.ZipFile(path) as archive:
         texts = [archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("sources/")]
         xml = archive.read("project.qde").decode("utf-8")
@@ -39,7 +38,7 @@ def test_a_pseudonymised_qdpx_keeps_selections_on_the_same_words_and_reimports(c
     assert "030615-1237" not in "".join(texts)
     positions = [(int(a), int(b)) for a, b in re.findall(r'startPosition="(\d+)" endPosition="(\d+)"', xml)]
     assert positions and all(0 <= a < b for a, b in positions)
-    report = import_qdpx(coded_corpus, path)
+    report = coded_corpus.import_qdpx(path)
     assert report.matched_sources == report.sources and not report.unmatched_sources
 
 
@@ -94,39 +93,35 @@ def test_pseudonymising_at_ingest_stores_no_names_and_stays_consistent_between_r
 
 
 def test_pseudonyms_already_shown_stay_when_an_earlier_dated_entry_arrives_later(project, tmp_path):
-    from qualpipe.privacy.outputs import CasePseudonyms
-
     first = tmp_path / "week1.jsonl"
     first.write_text('{"entry_id": "e2", "case_id": "K1", "date": "2024-02-01", "text": "Emma var glad i dag."}\n',
                      encoding="utf-8")
     project.ingest([first], "logbook")
     e2 = project.store.query("SELECT id FROM documents WHERE doc_key LIKE '%e2'")[0][0]
-    assert CasePseudonyms(project).document(e2).text == "[NAVN-1] var glad i dag."
+    assert project.pseudonyms().document(e2).text == "[NAVN-1] var glad i dag."
 
     late = tmp_path / "late.jsonl"
     late.write_text('{"entry_id": "e1", "case_id": "K1", "date": "2024-01-01", "text": "Oliver og Emma legede."}\n',
                     encoding="utf-8")
     project.ingest([late], "logbook")
     e1 = project.store.query("SELECT id FROM documents WHERE doc_key LIKE '%e1'")[0][0]
-    later = CasePseudonyms(project)
+    later = project.pseudonyms()
     assert later.document(e2).text == "[NAVN-1] var glad i dag."
     assert later.document(e1).text == "[NAVN-2] og [NAVN-1] legede."
 
 
 def test_pseudonyms_of_many_cases_warmed_at_once_are_kept_as_one_by_one(project, tmp_path):
-    from qualpipe.privacy.outputs import CasePseudonyms
-
     entries = tmp_path / "week.jsonl"
     entries.write_text('{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Emma og Oliver bagte."}\n'
                        '{"entry_id": "b", "case_id": "K2", "date": "2024-02-01", "text": "Oliver var træt."}\n',
                        encoding="utf-8")
     project.ingest([entries], "logbook")
     ids = [r[0] for r in project.store.query("SELECT id FROM documents ORDER BY case_id")]
-    one_by_one = [CasePseudonyms(project).document(i).text for i in ids]
+    one_by_one = [project.pseudonyms().document(i).text for i in ids]
     project.config.key_path.unlink()
-    CasePseudonyms(project).warm(["K1", "K2", "K1", None])
+    project.pseudonyms().warm(["K1", "K2", "K1", None])
     assert sorted(json.loads(project.config.key_path.read_text(encoding="utf-8"))["documents"]) == ["case:K1", "case:K2"]
-    assert [CasePseudonyms(project).document(i).text for i in ids] == one_by_one == ["[NAVN-1] og [NAVN-2] bagte.",
+    assert [project.pseudonyms().document(i).text for i in ids] == one_by_one == ["[NAVN-1] og [NAVN-2] bagte.",
                                                                                       "[NAVN-1] var træt."]
 
 
@@ -136,8 +131,6 @@ def test_the_key_lives_apart_from_the_store_and_the_store_is_browsed_pseudonymis
     import sqlite3
     import stat
 
-    from qualpipe.privacy.outputs import CasePseudonyms
-
     key = project.config.key_path
     assert project.root.resolve() not in key.resolve().parents
     entries = tmp_path / "week.jsonl"
@@ -145,7 +138,7 @@ def test_the_key_lives_apart_from_the_store_and_the_store_is_browsed_pseudonymis
                        'hendes far slog hende i går. Hun ville ikke hjem."}\n', encoding="utf-8")
     project.ingest([entries], "logbook")
     project.flag_new_entries()
-    CasePseudonyms(project).warm(["K1"])
+    project.pseudonyms().warm(["K1"])
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "Emma Nielsen" in key.read_text(encoding="utf-8")
     with sqlite3.connect(project.config.store_path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
@@ -157,14 +150,13 @@ def test_the_key_lives_apart_from_the_store_and_the_store_is_browsed_pseudonymis
 
 
 def test_a_store_that_kept_its_key_inside_moves_it_out_without_renumbering(project, tmp_path):
-    from qualpipe.privacy.outputs import CasePseudonyms
     from qualpipe.project import Project
 
     entries = tmp_path / "week.jsonl"
     entries.write_text('{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Oliver og Emma bagte."}\n',
                        encoding="utf-8")
     project.ingest([entries], "logbook")
-    before = CasePseudonyms(project).document(1).text
+    before = project.pseudonyms().document(1).text
     key = json.loads(project.config.key_path.read_text(encoding="utf-8"))
     # the store as an older qualpipe left it: the case's pseudonyms in a table beside the text, no key file
     with project.store.transaction() as conn:
@@ -179,5 +171,5 @@ def test_a_store_that_kept_its_key_inside_moves_it_out_without_renumbering(proje
         assert not reopened.store.query("SELECT 1 FROM sqlite_master WHERE name = 'case_pseudonyms'")
         moved = json.loads(reopened.config.key_path.read_text(encoding="utf-8"))
         assert moved["labels"]["case:K1"]["PERSON:emma"] == "[NAVN-1]"
-        assert CasePseudonyms(reopened).document(1).text == "[NAVN-2] og [NAVN-1] bagte."
+        assert reopened.pseudonyms().document(1).text == "[NAVN-2] og [NAVN-1] bagte."
     assert before == "[NAVN-1] og [NAVN-2] bagte." and key["labels"]["case:K1"]["PERSON:oliver"] == "[NAVN-1]"

@@ -53,9 +53,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx(tmp_path):
             {"entry_id": "K1-2", "case_id": "K1", "date": "2024-03-11", "text": "@SUM(1+1) og -2+3 blev skrevet på tavlen."}]
     (tmp_path / "week.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     project.ingest([tmp_path / "week.jsonl"], "logbook")
-    from qualpipe.coding.run import code_project
-
-    code_project(project)
+    project.code()
     with project.store.transaction() as conn:  # a human code on each, so every segment has a row
         for segment in conn.execute("SELECT id, start, end FROM segments").fetchall():
             conn.execute("INSERT OR IGNORE INTO codings (segment_id, code, score, source, coder, method, start, end, created_at) "
@@ -82,9 +80,7 @@ def test_pseudonymised_exports_do_not_show_file_names_that_name_people(tmp_path)
     named = tmp_path / "M01_2024-03-12_samtale med Søren Madsen.txt"
     named.write_text("I: Hvordan går det?\nR: Det går godt med Emma.\n", encoding="utf-8")
     project.ingest([named], "interview")
-    from qualpipe.coding.run import code_project
-
-    code_project(project)
+    project.code()
     project.close()
     runner = CliRunner()
     base = ["--project", str(project.root), "export"]

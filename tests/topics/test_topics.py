@@ -12,7 +12,6 @@ from conftest import CORPUS
 from qualpipe.cli import app
 from qualpipe.topics.model import DanishAnalyzer, TopicParams
 from qualpipe.topics.quality import npmi_coherence, topic_diversity
-from qualpipe.topics.runs import assign_topics, fit_topics, latest_run, run_info
 
 
 def _assignments(project, run_id: int) -> list[tuple]:
@@ -72,7 +71,7 @@ def test_diversity_is_the_share_of_unique_top_words():
 
 
 def test_a_run_stores_quality_themes_representatives_and_reduced_outliers(topic_corpus):
-    run_id = latest_run(topic_corpus)
+    run_id = topic_corpus.topic_runs.latest()
     run = topic_corpus.store.query("SELECT * FROM topic_runs WHERE id = ?", (run_id,))[0]
     assert -1.0 <= run["npmi"] <= 1.0 and 0.0 < run["diversity"] <= 1.0 and run["n_topics"] >= 3
     rows = _assignments(topic_corpus, run_id)
@@ -105,11 +104,11 @@ def test_topic_words_never_hold_a_childs_or_adults_name(topic_corpus):
 
 
 def test_refitting_with_the_same_seed_gives_the_same_topics_and_rerunning_stores_nothing(topic_corpus):
-    first = latest_run(topic_corpus)
+    first = topic_corpus.topic_runs.latest()
     runs_before = topic_corpus.store.query("SELECT COUNT(*) FROM topic_runs")[0][0]
-    assert fit_topics(topic_corpus, TopicParams()) == first
+    assert topic_corpus.fit_topics(TopicParams()) == first
     assert topic_corpus.store.query("SELECT COUNT(*) FROM topic_runs")[0][0] == runs_before
-    second = fit_topics(topic_corpus, TopicParams(), refit=True)
+    second = topic_corpus.fit_topics(TopicParams(), refit=True)
     assert second != first and _assignments(topic_corpus, first) == _assignments(topic_corpus, second)
     words = [[tuple(r) for r in topic_corpus.store.query("SELECT topic, words FROM topics WHERE run_id = ?", (run,))]
              for run in (first, second)]
@@ -117,7 +116,7 @@ def test_refitting_with_the_same_seed_gives_the_same_topics_and_rerunning_stores
 
 
 def test_keeping_outliers_and_guiding_by_the_codebook_are_run_options(topic_corpus, tmp_path, monkeypatch):
-    kept = fit_topics(topic_corpus, TopicParams(reduce_outliers=False, guided=True))
+    kept = topic_corpus.fit_topics(TopicParams(reduce_outliers=False, guided=True))
     rows = _assignments(topic_corpus, kept)
     assert any(topic == -1 for _, topic, _ in rows) and all(topic == raw for _, topic, raw in rows)
     params = json.loads(topic_corpus.store.query("SELECT params FROM topic_runs WHERE id = ?", (kept,))[0][0])
@@ -125,19 +124,19 @@ def test_keeping_outliers_and_guiding_by_the_codebook_are_run_options(topic_corp
     stored = topic_corpus.store.query("SELECT model_path FROM topic_runs WHERE id = ?", (kept,))[0][0]
     assert not Path(stored).is_absolute()  # relative to the project: found from any working folder
     monkeypatch.chdir(tmp_path)
-    seeds = BERTopic.load(run_info(topic_corpus, kept)["model_path"]).seed_topic_list
+    seeds = BERTopic.load(topic_corpus.topic_runs.info(kept)["model_path"]).seed_topic_list
     stabilitet = topic_corpus.codebook().get("stabilitet")
     assert list(stabilitet.cues) in [list(s) for s in seeds]
 
 
 def test_assigning_a_topics_own_representative_segments_gives_that_topic(topic_corpus):
-    run_id = latest_run(topic_corpus)
+    run_id = topic_corpus.topic_runs.latest()
     texts, expected = [], []
     for row in topic_corpus.store.query("SELECT topic, representative FROM topics WHERE run_id = ? AND topic >= 0", (run_id,)):
         for segment_id in json.loads(row["representative"]):
             texts.append(topic_corpus.store.query("SELECT norm_text FROM segments WHERE id = ?", (segment_id,))[0][0])
             expected.append(row["topic"])
-    assigned = assign_topics(topic_corpus, run_id, texts)
+    assigned = topic_corpus.assign_topics(run_id, texts)
     agreement = sum(a.topic == e for a, e in zip(assigned, expected)) / len(expected)
     assert agreement >= 0.8 and all(a.topic >= 0 and 0.0 <= a.probability <= 1.0 for a in assigned)
 
@@ -145,7 +144,7 @@ def test_assigning_a_topics_own_representative_segments_gives_that_topic(topic_c
 def test_cli_lists_runs_shows_the_table_and_assigns_from_jsonl(topic_corpus, tmp_path):
     runner = CliRunner()
     base = ["--project", str(topic_corpus.root)]
-    run_id = latest_run(topic_corpus)
+    run_id = topic_corpus.topic_runs.latest()
     listed = runner.invoke(app, [*base, "topics", "list", "--format", "jsonl"])
     runs = {json.loads(line)["id"]: json.loads(line) for line in listed.output.splitlines()}
     assert runs[run_id]["npmi"] is not None and runs[run_id]["diversity"] is not None

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from conftest import CORPUS
 from qualpipe.cli import app
 from qualpipe.errors import UserError
-from qualpipe.topics.runs import latest_run
 
 
 def _gold_names() -> set[str]:
@@ -68,7 +67,7 @@ def test_a_human_code_replaces_the_machines_codes_on_that_segment(topic_corpus, 
 
 
 def test_weeks_are_iso_weeks_and_topics_per_group_add_up_to_the_run(topic_corpus):
-    run_id = latest_run(topic_corpus)
+    run_id = topic_corpus.topic_runs.latest()
     weeks = topic_corpus.topics_by("week", run_id)
     assert all(re.fullmatch(r"\d{4}-W\d{2}", w) for w in weeks.group.unique())
     n_segments = topic_corpus.store.query("SELECT n_segments FROM topic_runs WHERE id = ?", (run_id,))[0][0]
