@@ -480,8 +480,7 @@ def weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, col
             echo_ingest_report(ingested, err=True)  # standard output may be the digest itself
         digest = project.weekly_digest(week, show_identities=show_identities)
         if send and output is None:  # what is sent is also kept, so a failed send loses nothing
-            output = project.root / "digests" / f"digest-{digest.week}.eml"
-            output.parent.mkdir(mode=0o700, exist_ok=True)
+            output = project.root / "digests" / f"digest-{digest.week}.eml"  # written 0600 in a folder made 0700
             fmt = "eml"
         write_digest(digest, fmt, output, recipients, sender)
         if send:
@@ -539,7 +538,7 @@ def write_digest(digest, fmt: str, output: Path | None, to: list[str], sender: s
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        from qualpipe.store import write_private
+        from qualpipe.private_files import write_private
 
         write_private(output, data)
         typer.echo(f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention"

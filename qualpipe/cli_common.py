@@ -62,9 +62,9 @@ def run_batch(input_path: Path, output_path: Path, process: Callable) -> int:
     """Open a JSONL batch and its output, run `process(stream, out, on_error)`; exit code 1 on bad lines."""
     if not input_path.is_file():
         raise UserError(f"{input_path}: no such file; check the --input path")
-    from qualpipe.store import create_private_file
+    from qualpipe.private_files import private_file
 
-    create_private_file(output_path)  # it quotes the entries: owner only, like the store
-    with input_path.open(encoding="utf-8-sig") as stream, output_path.open("w", encoding="utf-8") as out:
+    # it quotes the entries: owner only, like the store; a run stopped half-way leaves no half output
+    with input_path.open(encoding="utf-8-sig") as stream, private_file(output_path, "w") as out:
         errors = process(stream, out, lambda message: typer.echo(f"error: {message}", err=True))
     return 1 if errors else 0

@@ -11,7 +11,7 @@ import typer
 
 from qualpipe.cli_common import open_project, run_batch, user_errors
 from qualpipe.output import Format, write_rows
-from qualpipe.store import write_private
+from qualpipe.private_files import write_private
 
 topics_app = typer.Typer(help="Topic models (BERTopic) on the cached embeddings, reproducible and stored per run.")
 table_app = typer.Typer(help="Codes or topics per case, speaker role, kind of text, ISO week or month.")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import typer
 
 from qualpipe.errors import UserError
-from qualpipe.store import write_private
+from qualpipe.private_files import private_dir, write_private
 
 
 def run_demo(corpus: Path, directory: Path) -> bool:
@@ -20,11 +19,11 @@ def run_demo(corpus: Path, directory: Path) -> bool:
     interviews, logbooks = corpus / "interviews", corpus / "logbooks"
     if not interviews.is_dir() or not logbooks.is_dir():
         raise UserError(f"{corpus}: no sample corpus here (expected interviews/ and logbooks/); run from the repository root")
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     # The corpus ships the project settings an evaluator would write for it (file-name pattern, speakers).
     corpus_config = corpus / "qualpipe.toml"
     if corpus_config.is_file() and not (directory / "qualpipe.toml").exists():
-        shutil.copyfile(corpus_config, directory / "qualpipe.toml")
+        write_private(directory / "qualpipe.toml", corpus_config.read_bytes())
     ok = True
     with Project.init(directory) as project:
         for kind, folder in (("interview", interviews), ("logbook", logbooks)):

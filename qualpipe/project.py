@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 from qualpipe.config import CONFIG_NAME, Config, load_config, template_for
 from qualpipe.engines import EngineSettings, Engines, project_concern_model
 from qualpipe.errors import UserError
+from qualpipe.private_files import private_dir, write_private
 from qualpipe.records import Segment, Status
 from qualpipe.store import Store
 from qualpipe.text.torchless import spacy_without_torch
@@ -41,10 +42,10 @@ class Project:
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise UserError(f"{root}: exists and is not a folder; choose another project folder")
-        root.mkdir(parents=True, exist_ok=True)
+        private_dir(root)  # it will hold the store and every output: its owner's only, when qualpipe makes it
         config_path = root / CONFIG_NAME
         if not config_path.exists():
-            config_path.write_text(template_for(root), encoding="utf-8")
+            write_private(config_path, template_for(root))
         project = cls(root)
         project.store  # creates the store file (0600) and its schema
         return project

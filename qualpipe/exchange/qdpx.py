@@ -23,7 +23,8 @@ from typing import Callable
 from xml.etree import ElementTree as ET
 
 from qualpipe.errors import UserError
-from qualpipe.store import create_private_file, insert_codings, utc_now
+from qualpipe.private_files import private_file
+from qualpipe.store import insert_codings, utc_now
 
 NS = "urn:QDA-XML:project:1.0"
 GUID_NAMESPACE = uuid.UUID("6f1c2a52-8e0b-4c39-9c3a-5b0f8f4b7a10")
@@ -209,13 +210,11 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
     ET.register_namespace("", NS)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     validate_project_xml(xml)
-    partial = path.with_name(path.name + ".partial")
-    create_private_file(partial)  # the sources are the transcripts: owner only, like the store
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # the sources are the transcripts: owner only, like the store
+    with private_file(path, "wb") as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         _write(archive, "project.qde", xml)
         for name in sorted(files):
             _write(archive, name, files[name].replace("\r\n", "\n").encode("utf-8"))
-    partial.replace(path)
     return report
 
 

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from qualpipe.output import spreadsheet_text
-from qualpipe.store import create_private_file
+from qualpipe.private_files import private_file
 
 COLUMNS = ["case_id", "document", "kind", "role", "date", "code", "score", "source", "coder", "segment_id", "start", "end", "text"]
 WIDTHS = {"case_id": 10, "document": 34, "kind": 10, "role": 13, "date": 12, "code": 24, "score": 8, "source": 9,
@@ -39,8 +39,7 @@ def coded_rows(store, pseudonyms=None) -> list[dict]:
 
 def export_csv(store, path: Path, pseudonyms=None) -> int:
     rows = coded_rows(store, pseudonyms)
-    create_private_file(path)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with private_file(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows({k: spreadsheet_text(v) for k, v in row.items()} for row in rows)
@@ -71,6 +70,6 @@ def export_xlsx(store, path: Path, pseudonyms=None) -> int:
         sheet.column_dimensions[get_column_letter(index)].width = WIDTHS[column]
     for cell in sheet[get_column_letter(len(COLUMNS))][1:]:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    create_private_file(path)
-    book.save(path)
+    with private_file(path, "wb") as handle:
+        book.save(handle)
     return len(rows)

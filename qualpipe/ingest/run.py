@@ -15,7 +15,7 @@ from qualpipe.errors import InputError, UserError
 from qualpipe.ingest.decode import decode_text, read_file_bytes
 from qualpipe.ingest.logbooks import READERS as LOGBOOK_READERS
 from qualpipe.ingest.logbooks import parse_date, read_logbook
-from qualpipe.ingest.transcripts import Turn, parse_plain_transcript, parse_srt, parse_vtt, read_docx_text
+from qualpipe.ingest.transcripts import TRANSCRIPT_FORMATS, Turn
 from qualpipe.store import Store, utc_now
 from qualpipe.text.language import detect_languages, start_loading
 from qualpipe.text.normalize import filler_pattern
@@ -24,7 +24,7 @@ from qualpipe.text.segment import Cleaning, segment_turns
 
 log = logging.getLogger(__name__)
 
-INTERVIEW_SUFFIXES = (".txt", ".docx", ".vtt", ".srt")
+INTERVIEW_SUFFIXES = tuple(TRANSCRIPT_FORMATS)
 LOGBOOK_SUFFIXES = tuple(LOGBOOK_READERS)
 KINDS = ("interview", "logbook")
 
@@ -235,22 +235,16 @@ class Ingester:
                              turns=tuple(turns))
 
     def _transcript_turns(self, text: str, source_format: str, path: Path) -> list[Turn]:
-        """A transcript's turns by its format (vtt, srt; anything else is plain text: txt, docx)."""
-        if source_format == "vtt":
-            return parse_vtt(text, path, self.roles)
-        if source_format == "srt":
-            return parse_srt(text, path, self.roles)
-        return parse_plain_transcript(text, self.roles)
+        """A transcript's turns by its format (ingest.transcripts.TRANSCRIPT_FORMATS; unknown: plain text)."""
+        return TRANSCRIPT_FORMATS.get(f".{source_format}", TRANSCRIPT_FORMATS[".txt"]).parse(text, path, self.roles)
 
     def _author_role(self, author: str | None) -> str:
         """A logbook author's role: the one [speakers] gives them, else volunteer."""
         return (self.roles.configured(author) if author else None) or "volunteer"
 
     def _interview_draft(self, path: Path, suffix: str, data: bytes) -> DocumentDraft:
-        if suffix == ".docx":
-            text, encoding = read_docx_text(path), None
-        else:
-            text, encoding = decode_text(data, path)
+        read = TRANSCRIPT_FORMATS[suffix].read
+        text, encoding = (read(path), None) if read is not None else decode_text(data, path)
         turns = self._transcript_turns(text, suffix.lstrip("."), path)
         if not turns:
             raise InputError(path, "holds no transcript text; check that it is the right file")

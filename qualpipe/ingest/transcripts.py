@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from qualpipe.errors import InputError
 from qualpipe.text.roles import RoleResolver
@@ -207,3 +208,25 @@ def parse_srt(text: str, path: Path, roles: RoleResolver) -> list[Turn]:
     if not subtitles:
         raise InputError(path, "is an .srt without any cues; export the transcript again")
     return turns_from_cues(text, [None] * len(subtitles), path, roles)
+
+
+@dataclass(frozen=True)
+class TranscriptFormat:
+    """How one kind of transcript file becomes turns: `read` gives its text (None: the file's bytes, decoded
+    with the encoding detected), `parse` splits that text into speaker turns."""
+
+    parse: Callable[[str, Path, RoleResolver], list[Turn]]
+    read: Callable[[Path], str] | None = None
+
+
+def _plain(text: str, path: Path, roles: RoleResolver) -> list[Turn]:
+    return parse_plain_transcript(text, roles)
+
+
+# The transcript formats by file suffix. A new format is a parser (and, for a binary file, a reader) plus one line.
+TRANSCRIPT_FORMATS: dict[str, TranscriptFormat] = {
+    ".txt": TranscriptFormat(_plain),
+    ".docx": TranscriptFormat(_plain, read=read_docx_text),
+    ".vtt": TranscriptFormat(parse_vtt),
+    ".srt": TranscriptFormat(parse_srt),
+}

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 from qualpipe.errors import InputError, UserError
 from qualpipe.privacy.detect import Entity, find_personal_data, name_lists
-from qualpipe.store import private_dir, write_private
+from qualpipe.private_files import private_dir, private_file, write_private
 from qualpipe.text.normalize import Edit, NormalizedText, apply_edits
 
 TAGS = {"PERSON": "NAVN", "CPR": "CPR", "PHONE": "TLF", "EMAIL": "EMAIL", "ADDRESS": "ADRESSE",
@@ -125,14 +125,9 @@ class Pseudonymiser:
     def write_key(self, path: Path) -> None:
         """The re-identification key, per scope: pseudonym -> original (and the lookup that keeps later
         runs consistent). Readable by its owner only, in a folder of its owner only; written whole or not at all."""
-        private_dir(path.parent)
-        partial = path.with_name(path.name + ".partial")
-        fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with private_file(path, "w") as handle:
             json.dump({"originals": self.originals, "labels": self.key, "documents": self.documents}, handle,
                       ensure_ascii=False, indent=1)
-        os.chmod(partial, 0o600)
-        partial.replace(path)
 
     def save_key(self, path: Path) -> None:
         """Write the key, keeping the scopes another process added to the file since this one read it."""

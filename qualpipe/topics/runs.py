@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from qualpipe.errors import UserError
+from qualpipe.private_files import make_private, private_dir, private_file
 from qualpipe.store import utc_now
 from qualpipe.topics.model import DanishAnalyzer, TopicParams, _backend, build_model, quiet_bertopic, resolved
 from qualpipe.topics.quality import npmi_coherence, topic_diversity
@@ -244,6 +245,10 @@ class TopicRuns:
                 "INSERT INTO segment_topics (run_id, segment_id, topic, probability, raw_topic) VALUES (?,?,?,?,?)",
                 [(run_id, s.id, t, round(float(p), 4), r)
                  for s, t, r, p in zip(segments, topics, raw_topics, np.ravel(probabilities))])
+        # topic words and sizes come from the case files: the model's folder is its owner's only, like the store
+        private_dir(path.parent)
         model.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)
-        np.save(path / "centroids.npy", centroids)
+        with private_file(path / "centroids.npy", "wb") as handle:
+            np.save(handle, centroids)
+        make_private(path)
         return run_id

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qualpipe.store import create_private_file, private_dir, write_private
+from qualpipe.private_files import private_dir, write_private
 
 
 def _pyplot():
@@ -112,9 +112,14 @@ def write_topic_figures(store, runs, embedder, analyzer, run_id: int, out_dir: P
 
     def save(figure, name: str) -> None:
         path = out_dir / f"{name}.html"
-        create_private_file(path)  # figures show topic words and case groups: owner only
-        figure.write_html(str(path), include_plotlyjs="directory", full_html=True)
+        # figures show topic words and case groups: owner only; the page loads plotly.min.js from its folder
+        write_private(path, figure.to_html(include_plotlyjs="directory", full_html=True))
         written.append(path)
+        bundle = out_dir / "plotly.min.js"
+        if not bundle.exists():
+            from plotly.offline import get_plotlyjs
+
+            write_private(bundle, get_plotlyjs())
 
     n_topics = len([t for t in set(model.topics_) if t >= 0])
     dated = meta["date"].notna().to_numpy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import stat
 import re
 import zipfile
 
@@ -53,6 +54,11 @@ def test_demo_with_debug_logging_leaks_no_names_or_cpr(tmp_path, caplog):
     assert "030615-1237" not in result.output
     digest = (tmp_path / "d" / "digest-2024-W06.html").read_text(encoding="utf-8")
     assert "Sara" not in digest and "[NAVN-1]" in digest
+    # everything the demo made (the store, the digest, the report, the export, the topic model) is its owner's only
+    made = [tmp_path / "d", *(tmp_path / "d").rglob("*")]
+    assert {p.name for p in made} >= {"qualpipe.db", "report.html", "export.qdpx", "topics.json", "centroids.npy"}
+    modes = {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in made}
+    assert modes == {name: "0o700" if (tmp_path / name).is_dir() else "0o600" for name in modes}
 
 
 def test_pseudonymising_at_ingest_stores_no_names_and_stays_consistent_between_runs(tmp_path):

@@ -38,10 +38,20 @@ def test_every_output_file_is_0600_in_folders_it_makes_0700(tmp_path):
     assert runner.invoke(app, [*base, "alerts", "--week", "2024-W10", "-f", "html", "-o", str(out / "digest.html")]).exit_code == 0
     assert runner.invoke(app, ["pseudonymise", str(tmp_path / "week.jsonl"), "-o", str(out / "delbar"),
                                "--key", str(tmp_path / "hemmelig" / "key.json")]).exit_code == 0
+    assert runner.invoke(app, ["code", "--input", str(tmp_path / "batch.jsonl"),
+                               "--output", str(out / "code" / "coded.jsonl")]).exit_code == 0
+    for fmt in ("markdown", "json", "eml"):
+        assert runner.invoke(app, [*base, "alerts", "--week", "2024-W10", "-f", fmt, "-o", str(out / f"digest.{fmt}")]).exit_code == 0
+    assert runner.invoke(app, [*base, "report", "--no-topics", "-o", str(out / "report.html")]).exit_code == 0
+    assert runner.invoke(app, [*base, "case", "K1", "--no-topics", "-o", str(out / "case-K1.html")]).exit_code == 0
     files = [out / "export.csv", out / "export.xlsx", out / "export.qdpx", out / "flag" / "flagged.jsonl",
-             out / "digest.html", out / "delbar" / "week.jsonl", tmp_path / "hemmelig" / "key.json"]
+             out / "digest.html", out / "delbar" / "week.jsonl", tmp_path / "hemmelig" / "key.json",
+             out / "code" / "coded.jsonl", out / "digest.markdown", out / "digest.json", out / "digest.eml",
+             out / "report.html", out / "case-K1.html"]
+    # and nothing else was left beside them (no partial file of an output)
+    assert sorted(p for p in out.rglob("*") if p.is_file()) == sorted(f for f in files if out in f.parents)
     assert {str(f.relative_to(tmp_path)): oct(_mode(f)) for f in files} == {str(f.relative_to(tmp_path)): "0o600" for f in files}
-    for folder in (out, out / "flag", out / "delbar", tmp_path / "hemmelig"):
+    for folder in (out, out / "flag", out / "delbar", out / "code", tmp_path / "hemmelig"):
         assert _mode(folder) == 0o700, folder
 
 
