@@ -28,14 +28,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    turns = [json.loads(line) for line in (ROOT / "corpora" / "interviews_dev" / "turns.jsonl").read_text(encoding="utf-8").splitlines()]
+    turns = [
+        json.loads(line)
+        for line in (ROOT / "corpora" / "interviews_dev" / "turns.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     texts = [t for t in turns if not t["interviewer"]][:1500]
     qualpipe = str(Path(sys.executable).with_name("qualpipe"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         source = tmp / "in.jsonl"
-        source.write_text("".join(json.dumps({"id": t["turn_id"], "text": t["text"]}, ensure_ascii=False) + "\n"
-                                  for t in texts), encoding="utf-8")
+        source.write_text(
+            "".join(json.dumps({"id": t["turn_id"], "text": t["text"]}, ensure_ascii=False) + "\n" for t in texts),
+            encoding="utf-8",
+        )
         codebook = tmp / "codebook.yaml"
         import yaml
 
@@ -48,14 +53,22 @@ def main() -> None:
         for _ in range(args.runs):
             for name, extra in variants.items():
                 start = time.perf_counter()
-                subprocess.run([qualpipe, "code", "--input", str(source), "--output", str(tmp / f"{name}.jsonl"), *extra],
-                               check=True, capture_output=True, cwd=tmp)
+                subprocess.run(
+                    [qualpipe, "code", "--input", str(source), "--output", str(tmp / f"{name}.jsonl"), *extra],
+                    check=True,
+                    capture_output=True,
+                    cwd=tmp,
+                )
                 times[name].append(time.perf_counter() - start)
-        coded = {name: sum(bool(json.loads(line)["codes"]) for line in (tmp / f"{name}.jsonl").read_text().splitlines())
-                 for name in variants}
+        coded = {
+            name: sum(bool(json.loads(line)["codes"]) for line in (tmp / f"{name}.jsonl").read_text().splitlines())
+            for name in variants
+        }
     for name, values in times.items():
-        print(f"{name:10} median {statistics.median(values):6.1f} s  runs {', '.join(f'{v:.1f}' for v in values)}  "
-              f"texts with a code: {coded[name]}/{len(texts)}")
+        print(
+            f"{name:10} median {statistics.median(values):6.1f} s  runs {', '.join(f'{v:.1f}' for v in values)}  "
+            f"texts with a code: {coded[name]}/{len(texts)}"
+        )
     print(f"trained / zero-shot: {statistics.median(times['trained']) / statistics.median(times['zero-shot']):.2f}")
 
 

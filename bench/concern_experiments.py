@@ -18,8 +18,20 @@ from qualpipe.engines import Engines
 from qualpipe.flagging.flagger import URGENT_CATEGORIES
 from qualpipe.flagging.lexicon import CATEGORIES
 from qualpipe.flagging.model import HASH_FEATURES, NGRAMS, ConcernHead
-from qualpipe.flagging.training import (_subset, cached_features, choose_thresholds, entry_scores, evaluate, gold_matrix,
-                                        head_outputs, lexical_view, load_corpus, predict, sentence_proba, with_high_labels)
+from qualpipe.flagging.training import (
+    _subset,
+    cached_features,
+    choose_thresholds,
+    entry_scores,
+    evaluate,
+    gold_matrix,
+    head_outputs,
+    lexical_view,
+    load_corpus,
+    predict,
+    sentence_proba,
+    with_high_labels,
+)
 from qualpipe.text.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,14 +62,17 @@ def main() -> None:
             Xt, Xd = Xt.tocsr(), Xd.tocsr()
         head.fit(Xt, train.Y)
         proba = head.predict_proba(Xd)
-        head.alert_, head.check_ = choose_thresholds(entry_scores(proba, dev), gold_matrix(with_high_labels(dev.entries),
-                                                     outputs), outputs, URGENT_CATEGORIES)
+        head.alert_, head.check_ = choose_thresholds(
+            entry_scores(proba, dev), gold_matrix(with_high_labels(dev.entries), outputs), outputs, URGENT_CATEGORIES
+        )
         for mode in modes:  # the lexicon's unconfirmed flags: never alerts, or alerts in every category
             head.info["lexicon_alerts"] = list(CATEGORIES) if mode == "union" else []
             r = evaluate(dev.entries, predict(head, proba, dev, view, flagger), CATEGORIES)
             m, u = r["micro"], r["urgent"]
-            print(f"{label:<16} C={C:<4} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
-                  f"urgent {u['tp']}/{u['tp'] + u['fn']} false {u['fp']} check {r['check_entries']}")
+            print(
+                f"{label:<16} C={C:<4} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
+                f"urgent {u['tp']}/{u['tp'] + u['fn']} false {u['fp']} check {r['check_entries']}"
+            )
         return head
 
     for drop, label in ((None, "words+vectors"), ("words", "vectors only"), ("vectors", "words only")):
@@ -66,7 +81,9 @@ def main() -> None:
     head = run("chosen", 2.0, None, ("union",))
     r = evaluate(dev.entries, predict(head, sentence_proba(head, dev), dev, view, flagger), CATEGORIES)
     for c, v in r["per_category"].items():
-        print(f"  {c:<22} tp {v['tp']:>3} fp {v['fp']:>3} fn {v['fn']:>3} F1 {v['f1']:.2f}  alert>={head.alert_[c]:.2f}")
+        print(
+            f"  {c:<22} tp {v['tp']:>3} fp {v['fp']:>3} fn {v['fn']:>3} F1 {v['f1']:.2f}  alert>={head.alert_[c]:.2f}"
+        )
 
 
 if __name__ == "__main__":

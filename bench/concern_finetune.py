@@ -30,14 +30,20 @@ def score(name, data_train, data_dev, outputs, view, flagger, C=0.5):
     head = ConcernHead(outputs, C=C, embedder=name).fit_idf(data_train.texts)
     head.fit(data_train.X(head), data_train.Y)
     proba = sentence_proba(head, data_dev)
-    head.alert_, head.check_ = choose_thresholds(entry_scores(proba, data_dev), gold_matrix(with_high_labels(data_dev.entries), outputs), outputs,
-                                                 URGENT_CATEGORIES)
+    head.alert_, head.check_ = choose_thresholds(
+        entry_scores(proba, data_dev),
+        gold_matrix(with_high_labels(data_dev.entries), outputs),
+        outputs,
+        URGENT_CATEGORIES,
+    )
     for mode in ("model", "union"):  # the lexicon's unconfirmed flags: never alerts, or alerts in every category
         head.info["lexicon_alerts"] = list(CATEGORIES) if mode == "union" else []
         r = evaluate(data_dev.entries, predict(head, proba, data_dev, view, flagger), CATEGORIES)
         m, u = r["micro"], r["urgent"]
-        print(f"{name:<10} C={C} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
-              f"urgent {u['tp']}/{u['tp'] + u['fn']} false {u['fp']} check {r['check_entries']}")
+        print(
+            f"{name:<10} C={C} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
+            f"urgent {u['tp']}/{u['tp'] + u['fn']} false {u['fp']} check {r['check_entries']}"
+        )
         if mode == "model":
             print("   ", {c: round(v["f1"], 2) for c, v in r["per_category"].items()})
 
@@ -63,7 +69,10 @@ def main() -> None:
     texts = [" ".join(e.text[s:t].split()) for e, spans in zip(train.entries, train.spans) for s, t in spans]
     start = time.perf_counter()
     tensors = finetune_top_layers(texts, train.Y, layers=args.layers, epochs=args.epochs, progress=print)
-    print(f"fine-tuned {args.layers} layers, {args.epochs} epochs, {len(texts)} sentences: {time.perf_counter() - start:.0f} s")
+    print(
+        f"fine-tuned {args.layers} layers, {args.epochs} epochs, {len(texts)} sentences: "
+        f"{time.perf_counter() - start:.0f} s"
+    )
     save_layers(tensors, args.keep)
     tuned = OrtE5Embedder("int8", tuned=args.keep)
     tuned_data = featurise(nlp, tuned.encode, with_high_labels(entries), categories=outputs)

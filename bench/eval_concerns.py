@@ -43,7 +43,9 @@ def urgent_interval(entries, flags, rounds: int, seed: int = 0) -> tuple[float, 
     for e, f in zip(entries, flags):
         gold = any(s == "urgent" for _, s, *_ in e.concerns)
         if gold:
-            by_case.setdefault(e.case_id, []).append((gold, any(x.severity == "urgent" and x.band == "alert" for x in f)))
+            by_case.setdefault(e.case_id, []).append(
+                (gold, any(x.severity == "urgent" and x.band == "alert" for x in f))
+            )
     cases = list(by_case.values())
     if not cases:
         return float("nan"), float("nan")
@@ -64,13 +66,26 @@ def report(name: str, entries, flags, seconds: float, rounds: int) -> dict:
     print(f"\n== {name}: {len(entries)} entries, {len(entries) / seconds:.1f} entries/s")
     print(f"{'category':<22}{'tp':>5}{'fp':>5}{'fn':>5}{'P':>7}{'R':>7}{'F1':>7}")
     for category, v in result["per_category"].items():
-        print(f"{category:<22}{v['tp']:>5}{v['fp']:>5}{v['fn']:>5}{v['precision']:>7.2f}{v['recall']:>7.2f}{v['f1']:>7.2f}")
+        print(
+            f"{category:<22}{v['tp']:>5}{v['fp']:>5}{v['fn']:>5}{v['precision']:>7.2f}{v['recall']:>7.2f}{v['f1']:>7.2f}"
+        )
     m = result["micro"]
-    print(f"{'micro (entry, category)':<22}{m['tp']:>5}{m['fp']:>5}{m['fn']:>5}{m['precision']:>7.2f}{m['recall']:>7.2f}{m['f1']:>7.2f}")
-    print(f"urgent entries: {u['tp']}/{u['tp'] + u['fn']} found, recall {recall:.2f} (95% CI {low:.2f}-{high:.2f}, "
-          f"bootstrap over cases); {u['fp']} false urgent; check band: {result['check_entries']} entries "
-          f"({u['check_only']} urgent entries found only there)")
-    return {"name": name, **result, "urgent_recall": recall, "urgent_ci": [low, high], "entries_per_s": len(entries) / seconds}
+    print(
+        f"{'micro (entry, category)':<22}{m['tp']:>5}{m['fp']:>5}{m['fn']:>5}"
+        f"{m['precision']:>7.2f}{m['recall']:>7.2f}{m['f1']:>7.2f}"
+    )
+    print(
+        f"urgent entries: {u['tp']}/{u['tp'] + u['fn']} found, recall {recall:.2f} (95% CI {low:.2f}-{high:.2f}, "
+        f"bootstrap over cases); {u['fp']} false urgent; check band: {result['check_entries']} entries "
+        f"({u['check_only']} urgent entries found only there)"
+    )
+    return {
+        "name": name,
+        **result,
+        "urgent_recall": recall,
+        "urgent_ci": [low, high],
+        "entries_per_s": len(entries) / seconds,
+    }
 
 
 def main() -> None:
@@ -83,13 +98,18 @@ def main() -> None:
 
     entries = [e for e in load_corpus(args.corpus) if e.split == args.split]
     writers = sorted({e.writer for e in entries})
-    print(f"corpus {args.corpus}, split {args.split}: {len(entries)} entries, {len({e.case_id for e in entries})} cases, "
-          f"writers {', '.join(writers)}")
+    print(
+        f"corpus {args.corpus}, split {args.split}: {len(entries)} entries, {len({e.case_id for e in entries})} cases, "
+        f"writers {', '.join(writers)}"
+    )
     agreement = args.corpus / "agreement.json"
     if agreement.is_file():
         kappa = json.loads(agreement.read_text(encoding="utf-8"))
-        print("inter-annotator agreement (double-labelled entries): " + ", ".join(
-            f"{c} {k['kappa']:.2f}" for c, k in kappa["per_category"].items()) + f"; any concern {kappa['any']['kappa']:.2f}")
+        print(
+            "inter-annotator agreement (double-labelled entries): "
+            + ", ".join(f"{c} {k['kappa']:.2f}" for c, k in kappa["per_category"].items())
+            + f"; any concern {kappa['any']['kappa']:.2f}"
+        )
 
     nlp = load_nlp("")
     old = ConcernFlagger(nlp, Engines().raw_embedder())

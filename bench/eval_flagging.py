@@ -39,7 +39,10 @@ def corpus_items() -> list[dict]:
     items = []
     for path in sorted((ROOT / "corpora" / "logbooks").iterdir()):
         rows, _ = read_logbook(path, {f: f for f in LOGBOOK_FIELDS})
-        items += [{"id": r.entry_id, "case_id": r.case_id, "date": r.date, "text": r.text, "concerns": gold[r.entry_id]} for r in rows]
+        items += [
+            {"id": r.entry_id, "case_id": r.case_id, "date": r.date, "text": r.text, "concerns": gold[r.entry_id]}
+            for r in rows
+        ]
     return items
 
 
@@ -49,7 +52,9 @@ def heldout_items() -> list[dict]:
 
 
 def run(flagger: ConcernFlagger, items: list[dict]) -> tuple[list[dict], float]:
-    source = io.StringIO("".join(json.dumps({k: v for k, v in i.items() if k != "concerns"}, ensure_ascii=False) + "\n" for i in items))
+    source = io.StringIO(
+        "".join(json.dumps({k: v for k, v in i.items() if k != "concerns"}, ensure_ascii=False) + "\n" for i in items)
+    )
     out = io.StringIO()
     start = time.perf_counter()
     flag_batch(flagger, Path("bench"), source, out, lambda m: None)

@@ -32,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=["test", "dev"])
     args = parser.parse_args(argv)
-    records = [json.loads(line) for line in (DATA / f"ddt_danplus_{args.split}_spans.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = [
+        json.loads(line)
+        for line in (DATA / f"ddt_danplus_{args.split}_spans.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     gold_total = found_any = found_person = predicted = predicted_true = 0
     start = time.perf_counter()
     for record in records:
@@ -76,7 +79,9 @@ def corpus_categories() -> None:
     from collections import Counter
 
     corpus = Path(__file__).resolve().parents[1] / "corpora"
-    institutions = tomllib.loads((corpus / "qualpipe.toml").read_text(encoding="utf-8")).get("privacy", {}).get("institutions", [])
+    institutions = (
+        tomllib.loads((corpus / "qualpipe.toml").read_text(encoding="utf-8")).get("privacy", {}).get("institutions", [])
+    )
     texts = corpus_texts()
     gold_n, found, predicted, correct = Counter(), Counter(), Counter(), Counter()
     for line in (corpus / "gold" / "personal_data.jsonl").read_text(encoding="utf-8").splitlines():
@@ -89,7 +94,9 @@ def corpus_categories() -> None:
             found[span["kind"]] += covered((span["start"], span["end"]), same_kind, text)
         for e in entities:
             predicted[e.kind] += 1
-            correct[e.kind] += any(e.start < s["end"] and s["start"] < e.end and s["kind"] == e.kind for s in record["spans"])
+            correct[e.kind] += any(
+                e.start < s["end"] and s["start"] < e.end and s["kind"] == e.kind for s in record["spans"]
+            )
     print(f"\nsample corpus ({len(texts)} documents), per category:")
     print(f"{'kind':<15}{'gold':>6}{'recall':>8}{'detected':>10}{'precision':>11}")
     for kind in ("PERSON", "CPR", "PHONE", "EMAIL", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION"):

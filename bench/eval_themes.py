@@ -37,9 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def row(name: str, gold: np.ndarray, predicted: np.ndarray, codes: list[str]) -> dict:
     rows = agreement(gold, predicted, codes)
-    return {"coder": name, "macro_f1": round(macro_f1(rows), 3),
-            "min_precision": round(min(r.precision for r in rows if r.predicted) if any(r.predicted for r in rows) else 0, 3),
-            "codes": {r.code: [round(r.precision, 2), round(r.recall, 2), round(r.f1, 2), r.support] for r in rows}}
+    return {
+        "coder": name,
+        "macro_f1": round(macro_f1(rows), 3),
+        "min_precision": round(
+            min(r.precision for r in rows if r.predicted) if any(r.predicted for r in rows) else 0, 3
+        ),
+        "codes": {r.code: [round(r.precision, 2), round(r.recall, 2), round(r.f1, 2), r.support] for r in rows},
+    }
 
 
 def show(title: str, results: list[dict], codes: list[str]) -> None:
@@ -65,9 +70,11 @@ def main() -> None:
     zero = CodingEngine(codebook, embedder, nlp)
     trained = CodingEngine(codebook, embedder, nlp, trained=TrainedCoder(head))
     units = [u for u in load_units(ROOT / "corpora" / "dev", ROOT / "corpora" / "interviews_dev") if u.split == "test"]
-    print(f"test split: {sum(u.source == 'interview' for u in units)} interview turns, "
-          f"{sum(u.source == 'logbook' for u in units)} logbook entries; writers "
-          f"{', '.join(sorted({u.writer for u in units}))}")
+    print(
+        f"test split: {sum(u.source == 'interview' for u in units)} interview turns, "
+        f"{sum(u.source == 'logbook' for u in units)} logbook entries; writers "
+        f"{', '.join(sorted({u.writer for u in units}))}"
+    )
     gold = np.array([[c in u.themes for c in codes] for u in units], dtype=bool)
     split = unit_sentences(nlp, [u.text for u in units])
     Z = zero.unit_scores(split) >= zero.thresholds
@@ -75,15 +82,20 @@ def main() -> None:
     T = T_scores >= trained.thresholds
     for source in ("interview", "logbook"):
         rows = [i for i, u in enumerate(units) if u.source == source]
-        show(f"test split, {source} ({len(rows)} units)",
-             [row("zero-shot", gold[rows], Z[rows], codes), row("trained", gold[rows], T[rows], codes)], codes)
+        show(
+            f"test split, {source} ({len(rows)} units)",
+            [row("zero-shot", gold[rows], Z[rows], codes), row("trained", gold[rows], T[rows], codes)],
+            codes,
+        )
     # calibration: among (unit, code) pairs the trained coder scores in a band, how often the code is right
     print("\n## calibration of the trained coder's scores on the test split (all codes, both kinds of text)")
     for low, high in ((0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)):
         band = (T_scores >= low) & (T_scores < high)
         if band.any():
-            print(f"score {low:.1f}-{min(high, 1.0):.1f}: {int(band.sum()):5d} pairs, right {gold[band].mean():.2f} "
-                  f"(mean score {T_scores[band].mean():.2f})")
+            print(
+                f"score {low:.1f}-{min(high, 1.0):.1f}: {int(band.sum()):5d} pairs, right {gold[band].mean():.2f} "
+                f"(mean score {T_scores[band].mean():.2f})"
+            )
 
     # few-shot on the interviews: an evaluator codes k units per code in half of the test cases
     rng = random.Random(args.seed)
@@ -108,8 +120,11 @@ def main() -> None:
         ids = sorted(chosen)
         coder = LearnedCoder(codes).fit(features[ids], gold[ids])
         results.append(row(f"few-shot {k}/code ({len(ids)})", gold[held], coder.predict(features[held]), codes))
-    show(f"few-shot: coded in {len(pool)} turns of {len(first)} cases, scored on {len(held)} turns of the other cases",
-         results, codes)
+    show(
+        f"few-shot: coded in {len(pool)} turns of {len(first)} cases, scored on {len(held)} turns of the other cases",
+        results,
+        codes,
+    )
     agreement_file = ROOT / "corpora" / "interviews_dev" / "agreement.json"
     if agreement_file.is_file():
         print("\nhuman-human kappa (interviews, before adjudication):", json.loads(agreement_file.read_text())["kappa"])

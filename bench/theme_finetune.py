@@ -51,17 +51,27 @@ def main() -> None:
     train_units = [u for u in units if u.split == "train"]
     dev_units = [u for u in units if u.split == "dev"]
     frozen = Engines().raw_embedder()
-    train, dev = featurise_units(nlp, frozen.encode, train_units, codes), featurise_units(nlp, frozen.encode, dev_units, codes)
+    train, dev = (
+        featurise_units(nlp, frozen.encode, train_units, codes),
+        featurise_units(nlp, frozen.encode, dev_units, codes),
+    )
     for C in (0.5, 2.0):
         dev_f1("frozen", train, dev, codes, C)
     start = time.perf_counter()
-    tensors = finetune_top_layers([u.text for u in train_units], train.Y, layers=args.layers, epochs=args.epochs,
-                                  progress=print)
-    print(f"fine-tuned {args.layers} layers, {args.epochs} epochs, {len(train_units)} units: "
-          f"{time.perf_counter() - start:.0f} s", flush=True)
+    tensors = finetune_top_layers(
+        [u.text for u in train_units], train.Y, layers=args.layers, epochs=args.epochs, progress=print
+    )
+    print(
+        f"fine-tuned {args.layers} layers, {args.epochs} epochs, {len(train_units)} units: "
+        f"{time.perf_counter() - start:.0f} s",
+        flush=True,
+    )
     save_layers(tensors, args.keep)
     tuned = OrtE5Embedder("int8", tuned=args.keep)
-    t_train, t_dev = featurise_units(nlp, tuned.encode, train_units, codes), featurise_units(nlp, tuned.encode, dev_units, codes)
+    t_train, t_dev = (
+        featurise_units(nlp, tuned.encode, train_units, codes),
+        featurise_units(nlp, tuned.encode, dev_units, codes),
+    )
     for C in (0.5, 2.0, 8.0):
         dev_f1("tuned", t_train, t_dev, codes, C)
     # the unit itself (truncated to 128 tokens) as one passage, as it was fine-tuned

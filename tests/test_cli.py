@@ -80,19 +80,45 @@ def test_column_and_speaker_options_map_an_organisations_export(cli, tmp_path):
     invoke, _ = cli
     invoke("init")
     export = tmp_path / "export.csv"
-    export.write_text("Nr;Barn;Dato;Skrevet af;Beskrivelse\n7;K9;2024-05-02;Koordinator;Samtale med mor om skolestart.\n", encoding="utf-8")
+    export.write_text(
+        "Nr;Barn;Dato;Skrevet af;Beskrivelse\n7;K9;2024-05-02;Koordinator;Samtale med mor om skolestart.\n",
+        encoding="utf-8",
+    )
     unmapped = invoke("ingest", str(export), "--kind", "logbook")
     assert unmapped.exit_code == 1 and "--column text=NAME" in unmapped.output
     mapped = invoke(
-        "ingest", str(export), "--kind", "logbook", "--column", "text=Beskrivelse", "--column", "case_id=Barn",
-        "--column", "entry_id=Nr", "--column", "date=Dato", "--column", "author=Skrevet af",
-        "--speaker", "Koordinator=professional",
+        "ingest",
+        str(export),
+        "--kind",
+        "logbook",
+        "--column",
+        "text=Beskrivelse",
+        "--column",
+        "case_id=Barn",
+        "--column",
+        "entry_id=Nr",
+        "--column",
+        "date=Dato",
+        "--column",
+        "author=Skrevet af",
+        "--speaker",
+        "Koordinator=professional",
     )
     assert mapped.exit_code == 0, mapped.output
     rows = [json.loads(line) for line in invoke("segments", "--format", "jsonl").output.splitlines()]
     assert rows == [
-        {"id": rows[0]["id"], "case_id": "K9", "kind": "logbook", "date": "2024-05-02", "role": "professional",
-         "speaker": "Koordinator", "language": "da", "start": 0, "end": 30, "text": "Samtale med mor om skolestart."}
+        {
+            "id": rows[0]["id"],
+            "case_id": "K9",
+            "kind": "logbook",
+            "date": "2024-05-02",
+            "role": "professional",
+            "speaker": "Koordinator",
+            "language": "da",
+            "start": 0,
+            "end": 30,
+            "text": "Samtale med mor om skolestart.",
+        }
     ]
 
 
@@ -117,7 +143,8 @@ def test_demo_runs_on_the_sample_corpus_and_is_idempotent(tmp_path, monkeypatch)
     second = runner.invoke(app, ["demo", "--corpus", str(CORPUS), "--dir", str(target)], catch_exceptions=False)
     assert second.exit_code == 0
     assert "0 document(s) added" in second.output
-    table_of = lambda out: out[out.index("qualpipe status"):]
+    def table_of(out: str) -> str:
+        return out[out.index("qualpipe status") :]
     assert table_of(first.output) == table_of(second.output)
 
 

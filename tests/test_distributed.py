@@ -52,7 +52,10 @@ def _same_within_tolerance(a: tuple, b: tuple, thresholds: dict[str, float]) -> 
 
 
 def _vectors(project: Project) -> dict:
-    return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in project.store.query("SELECT text_hash, vector FROM embeddings")}
+    return {
+        r[0]: np.frombuffer(r[1], dtype=np.float32)
+        for r in project.store.query("SELECT text_hash, vector FROM embeddings")
+    }
 
 
 @pytest.mark.enable_socket
@@ -105,6 +108,7 @@ def test_a_retried_partition_writes_nothing_twice(coded_corpus, tmp_path):
 @pytest.mark.enable_socket
 @pytest.mark.allow_hosts(["127.0.0.1"])
 def test_an_unreachable_scheduler_is_a_one_line_error(corpus_project):
-    result = CliRunner().invoke(app, ["--project", str(corpus_project.root), "run", "--engine", "dask",
-                                      "--scheduler", "tcp://127.0.0.1:9"])
+    result = CliRunner().invoke(
+        app, ["--project", str(corpus_project.root), "run", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"]
+    )
     assert result.exit_code == 2 and "--scheduler tcp://127.0.0.1:9: no Dask scheduler answers there" in result.output

@@ -17,10 +17,10 @@ def test_batch_coding_writes_one_line_per_input_with_sorted_assigned_codes(tmp_p
         {"id": 2, "text": "Bussen var forsinket, og der var kø ved kassen."},
         {"id": "c", "text": "Han var så stolt, da han viste os sin flotte tegning. Han er dygtig til at tegne."},
     ]
-    source.write_text("\n".join(json.dumps(l, ensure_ascii=False) for l in lines) + "\n", encoding="utf-8")
+    source.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["code", "--input", str(source), "--output", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 0, result.output
-    out = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [o["id"] for o in out] == ["a", 2, "c"]
     assert out[0]["case"] == "K1" and out[0]["text"] == lines[0]["text"]
     for o in out:
@@ -39,6 +39,6 @@ def test_a_bad_batch_line_keeps_its_place_and_fails_the_run(tmp_path):
     result = CliRunner().invoke(app, ["code", "--input", str(source), "--output", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 1
     assert "in.jsonl:2: is not valid JSON" in result.output and "in.jsonl:3: needs an 'id'" in result.output
-    out = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [o["id"] for o in out] == [1, None, 3]
     assert out[1]["codes"] == [] and "error" in out[1]

@@ -30,7 +30,10 @@ def test_a_refi_qda_codebook_is_imported(tmp_path):
         '</Codes></CodeBook>', encoding="utf-8")
     codebook = load_codebook(qdc)
     assert codebook.ids == ["barnets_stemme", "tryghed"]
-    assert codebook.get("barnets_stemme").definition == "Barnet bliver hørt." and codebook.get("barnets_stemme").color == "#AA0000"
+    assert (
+        codebook.get("barnets_stemme").definition == "Barnet bliver hørt."
+        and codebook.get("barnets_stemme").color == "#AA0000"
+    )
 
 
 def test_codebook_errors_name_the_file(tmp_path):
@@ -47,11 +50,14 @@ def test_slugs_spell_out_danish_letters():
 
 def test_a_taguette_csv_codebook_loads_with_or_without_descriptions(tmp_path):
     exported = tmp_path / "taguette.csv"  # as Taguette exports a codebook
-    exported.write_text("tag,description,number of highlights\nTryghed,,3\nLeg og sjov,Barnet leger og griner,1\n",
-                        encoding="utf-8")
+    exported.write_text(
+        "tag,description,number of highlights\nTryghed,,3\nLeg og sjov,Barnet leger og griner,1\n", encoding="utf-8"
+    )
     codebook = load_codebook(exported)
     assert [(c.id, c.label_da, c.definition) for c in codebook.codes] == [
-        ("tryghed", "Tryghed", ""), ("leg_og_sjov", "Leg og sjov", "Barnet leger og griner")]
+        ("tryghed", "Tryghed", ""),
+        ("leg_og_sjov", "Leg og sjov", "Barnet leger og griner"),
+    ]
     assert not codebook.get("tryghed").defined and codebook.get("tryghed").prototype_texts() == ["Tryghed"]
     named = tmp_path / "named.csv"
     named.write_text("name\nTryghed\n", encoding="utf-8")
@@ -80,15 +86,20 @@ def test_a_qdc_without_descriptions_codes_zero_shot_and_says_which_codes_lack_a_
     from qualpipe.cli import app
 
     qdc = tmp_path / "bare.qdc"
-    qdc.write_text('<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
-                   '<Code guid="a" name="Leg" isCodable="true"/><Code guid="b" name="Skole" isCodable="true"/>'
-                   '</Codes></CodeBook>', encoding="utf-8")
+    qdc.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+        '<Code guid="a" name="Leg" isCodable="true"/><Code guid="b" name="Skole" isCodable="true"/>'
+        "</Codes></CodeBook>",
+        encoding="utf-8",
+    )
     root = tmp_path / "p"
     runner = CliRunner()
     invoke = lambda *a: runner.invoke(app, ["--project", str(root), *a], catch_exceptions=False)  # noqa: E731
     invoke("init")
     config = root / "qualpipe.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('# codebook = ""', f'codebook = "{qdc}"'), encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('# codebook = ""', f'codebook = "{qdc}"'), encoding="utf-8"
+    )
     invoke("ingest", str(CORPUS / "logbooks" / "logbog_2024_m15-m20.jsonl"), "--kind", "logbook")
     result = invoke("code")
     assert result.exit_code == 0

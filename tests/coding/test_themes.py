@@ -73,15 +73,20 @@ def test_review_in_the_terminal_accepts_rejects_and_adds_with_one_key_each(coded
                                 input="y" + "n" + "7\r" + "q")
     assert result.exit_code == 0, result.output
     assert "3 decision(s) stored as Lene" in result.output
-    decisions = coded_copy.store.query("SELECT segment_id, code, decision FROM code_decisions WHERE coder = 'Lene' ORDER BY decided_at")
+    decisions = coded_copy.store.query(
+        "SELECT segment_id, code, decision FROM code_decisions WHERE coder = 'Lene' ORDER BY decided_at"
+    )
     assert [d["decision"] for d in decisions] == ["yes", "no", "yes"]
     assert decisions[2]["code"] == coded_copy.codebook().ids[6]
     human = coded_copy.store.query("SELECT segment_id, code FROM codings WHERE source = 'human' AND coder = 'Lene'")
-    assert {(h["segment_id"], h["code"]) for h in human} == {(d["segment_id"], d["code"]) for d in decisions if d["decision"] == "yes"}
+    assert {(h["segment_id"], h["code"]) for h in human} == {
+        (d["segment_id"], d["code"]) for d in decisions if d["decision"] == "yes"
+    }
     # decided segments leave the queue; a re-run of the same keys on the new queue decides other segments
     again = CliRunner().invoke(app, ["--project", str(coded_copy.root), "review", "--limit", "3", "--format", "jsonl"])
-    assert not {str(d["segment_id"]) for d in decisions} & {line.split('"segment_id": ')[1].split(",")[0]
-                                                            for line in again.output.splitlines() if line}
+    assert not {str(d["segment_id"]) for d in decisions} & {
+        line.split('"segment_id": ')[1].split(",")[0] for line in again.output.splitlines() if line
+    }
 
 
 def test_only_explicit_decisions_are_negatives_for_learning(coded_copy):
@@ -123,13 +128,17 @@ def test_agreement_between_any_two_coders_with_alpha_for_three(coded_copy, tmp_p
     assert any(r["coders"] == "Anna / qualpipe" for r in rows)  # machine-human as well as human-human
     alphas = {r["code"]: r["alpha"] for r in rows if r["coders"] == "all"}
     assert set(alphas) == set(coded_copy.codebook().ids) and alphas["relation"] != "n/a"
-    only = runner.invoke(app, ["--project", str(coded_copy.root), "code", "evaluate", "--coder", "Anna", "--coder", "Nobody"])
+    only = runner.invoke(
+        app, ["--project", str(coded_copy.root), "code", "evaluate", "--coder", "Anna", "--coder", "Nobody"]
+    )
     assert only.exit_code != 0 and "Nobody" in only.output
 
 
 def test_learning_warns_about_codes_with_too_few_examples(coded_copy, tmp_path):
     segments = [s.id for s in coded_copy.segments(kind="logbook")]
-    rows = [(s, "relation" if i % 2 else "ressourcefokus") for i, s in enumerate(segments[:30])] + [(segments[30], "frirum")]
+    rows = [(s, "relation" if i % 2 else "ressourcefokus") for i, s in enumerate(segments[:30])] + [
+        (segments[30], "frirum")
+    ]
     write_codes(tmp_path / "codes.csv", rows, "Anna")
     runner = CliRunner()
     assert runner.invoke(app, ["--project", str(coded_copy.root), "import", str(tmp_path / "codes.csv")]).exit_code == 0

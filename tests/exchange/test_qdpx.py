@@ -20,7 +20,10 @@ def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_
     _, report = coded_corpus.export("qdpx", path, show_identities=True)
     # 7 interviews and one logbook source per case (180 entries of 20 cases): one document per child
     assert report.sources == 27 and report.cases == 20 and report.codings > 50
-    assert coded_corpus.export("qdpx", tmp_path / "entries.qdpx", show_identities=True, logbook_entries=True)[1].sources == 187
+    assert (
+        coded_corpus.export("qdpx", tmp_path / "entries.qdpx", show_identities=True, logbook_entries=True)[1].sources
+        == 187
+    )
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
         xml = archive.read("project.qde")
@@ -35,8 +38,11 @@ def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_
     # a human first (QualCoder makes the first user its current coder), the machine named as the machine
     assert [u.get("name") for u in root.iterfind("q:Users/q:User", NS)] == ["evaluator", "qualpipe (maskine)"]
     segments = {s.text for s in coded_corpus.segments()}
-    speaker_codes = {c.get("guid"): c.get("name") for c in root.iterfind("q:CodeBook/q:Codes/q:Code", NS)
-                     if c.find("q:Description", NS).text.startswith("[taler:")}
+    speaker_codes = {
+        c.get("guid"): c.get("name")
+        for c in root.iterfind("q:CodeBook/q:Codes/q:Code", NS)
+        if c.find("q:Description", NS).text.startswith("[taler:")
+    }
     assert {"Taler: interviewer", "Taler: forælder", "Taler: barn"} <= set(speaker_codes.values())
     checked = spoken = 0
     for source in root.iterfind("q:Sources/q:TextSource", NS):
@@ -49,8 +55,13 @@ def test_exported_project_is_valid_and_every_selection_points_at_its_text(coded_
                 continue
             assert text[start:end] in segments
             checked += 1
-    assert checked == report.selections and spoken == coded_corpus.store.query(
-        "SELECT COUNT(*) FROM turns t JOIN documents d ON d.id = t.document_id WHERE d.kind = 'interview'")[0][0]
+    assert (
+        checked == report.selections
+        and spoken
+        == coded_corpus.store.query(
+            "SELECT COUNT(*) FROM turns t JOIN documents d ON d.id = t.document_id WHERE d.kind = 'interview'"
+        )[0][0]
+    )
     case = root.find("q:Cases/q:Case", NS)
     assert case.find("q:SourceRef", NS) is not None
 
@@ -70,7 +81,10 @@ def test_human_codes_round_trip_through_a_qdpx_into_a_fresh_project(tmp_path):
     first = fresh("first")
     segment = next(s for s in first.segments() if "aldrig aflyst" in s.text)
     codes = tmp_path / "codes.csv"
-    codes.write_text(f"segment_id,code,coder\n{segment.id},stabilitet,Evaluator A\n{segment.id},relation,Evaluator A\n", encoding="utf-8")
+    codes.write_text(
+        f"segment_id,code,coder\n{segment.id},stabilitet,Evaluator A\n{segment.id},relation,Evaluator A\n",
+        encoding="utf-8",
+    )
     assert first.import_human_codes(codes).codings == 2
     first.export("qdpx", tmp_path / "round.qdpx", show_identities=True)
 
@@ -78,8 +92,12 @@ def test_human_codes_round_trip_through_a_qdpx_into_a_fresh_project(tmp_path):
     report = second.import_qdpx(tmp_path / "round.qdpx")
     assert report.matched_sources == report.sources == 7 and report.human_codings == 2
     rows = second.store.query(
-        "SELECT s.text, c.code, c.coder FROM codings c JOIN segments s ON s.id = c.segment_id ORDER BY c.code")
-    assert [tuple(r) for r in rows] == [(segment.text, "relation", "Evaluator A"), (segment.text, "stabilitet", "Evaluator A")]
+        "SELECT s.text, c.code, c.coder FROM codings c JOIN segments s ON s.id = c.segment_id ORDER BY c.code"
+    )
+    assert [tuple(r) for r in rows] == [
+        (segment.text, "relation", "Evaluator A"),
+        (segment.text, "stabilitet", "Evaluator A"),
+    ]
     assert second.import_qdpx(tmp_path / "round.qdpx").human_codings == 0
     first.close()
     second.close()
@@ -106,8 +124,10 @@ def test_import_reads_only_the_sources_the_project_refers_to_and_refuses_an_over
     project.ingest([CORPUS / "interviews"], "interview")
     project.export("qdpx", tmp_path / "ours.qdpx", show_identities=True)
     # a hostile copy: one extra entry of 60 MB that nothing refers to (a few hundred kB compressed)
-    with zipfile.ZipFile(tmp_path / "ours.qdpx") as src, \
-            zipfile.ZipFile(tmp_path / "padded.qdpx", "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(tmp_path / "ours.qdpx") as src,
+        zipfile.ZipFile(tmp_path / "padded.qdpx", "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for item in src.infolist():
             dst.writestr(item, src.read(item.filename))
         dst.writestr("sources/unreferenced.txt", "a" * (60 * 1024 * 1024))
@@ -122,8 +142,10 @@ def test_import_reads_only_the_sources_the_project_refers_to_and_refuses_an_over
     with zipfile.ZipFile(tmp_path / "ours.qdpx") as src:
         qde = ET.fromstring(src.read("project.qde"))
     target = next(qde.iter(f"{{{NS['q']}}}TextSource")).get("plainTextPath").removeprefix("internal://")
-    with zipfile.ZipFile(tmp_path / "ours.qdpx") as src, \
-            zipfile.ZipFile(tmp_path / "big.qdpx", "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(tmp_path / "ours.qdpx") as src,
+        zipfile.ZipFile(tmp_path / "big.qdpx", "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for item in src.infolist():
             data = src.read(item.filename)
             dst.writestr(item, data + b" " * (101 * 1024 * 1024) if item.filename == f"sources/{target}" else data)

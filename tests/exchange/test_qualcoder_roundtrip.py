@@ -59,13 +59,21 @@ def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseud
     fid, text = next((i, t) for i, t in qda.execute("SELECT id, fulltext FROM source") if PHRASE in t)
     start = text.index(PHRASE)
     cid = qda.execute("SELECT cid FROM code_name WHERE name = 'Stabilitet'").fetchone()[0]
-    qda.execute("INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
-                "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)", (cid, fid, PHRASE, start, start + len(PHRASE)))
-    removed = qda.execute("SELECT t.ctid, t.cid, t.seltext FROM code_text t JOIN code_name n ON n.cid = t.cid "
-                          "WHERE t.owner = ? AND n.name NOT LIKE 'Taler:%' ORDER BY t.ctid LIMIT 1",
-                          (MACHINE_USER,)).fetchone()
+    qda.execute(
+        "INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
+        "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)",
+        (cid, fid, PHRASE, start, start + len(PHRASE)),
+    )
+    removed = qda.execute(
+        "SELECT t.ctid, t.cid, t.seltext FROM code_text t JOIN code_name n ON n.cid = t.cid "
+        "WHERE t.owner = ? AND n.name NOT LIKE 'Taler:%' ORDER BY t.ctid LIMIT 1",
+        (MACHINE_USER,),
+    ).fetchone()
     qda.execute("DELETE FROM code_text WHERE ctid = ?", (removed[0],))
-    qda.execute("INSERT INTO project (databaseversion, date, memo, about, codername) VALUES ('v7', '2026-11-29', '', '', 'Lene')")
+    qda.execute(
+        "INSERT INTO project (databaseversion, date, memo, about, codername) "
+        "VALUES ('v7', '2026-11-29', '', '', 'Lene')"
+    )
     qda.commit()
     qda.close()
 
@@ -75,12 +83,25 @@ def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseud
     report = coded.import_qdpx(theirs)
     assert report.matched_sources == report.sources == 7, report.unmatched_sources
     assert report.machine_codings_new == 0
-    rows = coded.store.query("SELECT c.coder, c.code, c.start, c.end, d.text FROM codings c JOIN segments s ON "
-                             "s.id = c.segment_id JOIN documents d ON d.id = s.document_id WHERE c.source = 'human'")
-    assert [(r["coder"], r["code"], r["text"][r["start"]:r["end"]]) for r in rows] == [("Lene", "stabilitet", PHRASE)]
+    rows = coded.store.query(
+        "SELECT c.coder, c.code, c.start, c.end, d.text FROM codings c JOIN segments s ON "
+        "s.id = c.segment_id JOIN documents d ON d.id = s.document_id WHERE c.source = 'human'"
+    )
+    assert [(r["coder"], r["code"], r["text"][r["start"] : r["end"]]) for r in rows] == [("Lene", "stabilitet", PHRASE)]
     rejected = coded.store.query("SELECT coder, code, decision FROM code_decisions")
-    assert [tuple(r) for r in rejected] == [("Lene", coded.codebook().find(
-        sqlite3.connect(work / "data.qda").execute("SELECT name FROM code_name WHERE cid = ?", (removed[1],)).fetchone()[0]).id, "no")]
+    assert [tuple(r) for r in rejected] == [
+        (
+            "Lene",
+            coded.codebook()
+            .find(
+                sqlite3.connect(work / "data.qda")
+                .execute("SELECT name FROM code_name WHERE cid = ?", (removed[1],))
+                .fetchone()[0]
+            )
+            .id,
+            "no",
+        )
+    ]
     # clean up for the next parameter: the store is shared by the module
     with coded.store.transaction() as conn:
         conn.execute("DELETE FROM codings WHERE source = 'human'")
@@ -106,17 +127,25 @@ def test_logbooks_go_out_one_per_case_and_codes_come_back_to_the_right_entry(tmp
     seen = project.pseudonyms().document(target["id"]).text.split(".")[0]
     start = fulltext.rindex(seen)
     cid = qda.execute("SELECT cid FROM code_name WHERE name = 'Relation'").fetchone()[0]
-    qda.execute("INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
-                "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)", (cid, fid, seen, start, start + len(seen)))
-    qda.execute("INSERT INTO project (databaseversion, date, memo, about, codername) VALUES ('v7', '2026-11-29', '', '', 'Lene')")
+    qda.execute(
+        "INSERT INTO code_text (cid, fid, seltext, pos0, pos1, owner, date, memo, important) "
+        "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)",
+        (cid, fid, seen, start, start + len(seen)),
+    )
+    qda.execute(
+        "INSERT INTO project (databaseversion, date, memo, about, codername) "
+        "VALUES ('v7', '2026-11-29', '', '', 'Lene')"
+    )
     qda.commit()
     qda.close()
     out = tmp_path / "out"
     qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
     report = project.import_qdpx(next(out.glob("*.qdpx")))
     assert report.matched_sources == report.sources == cases
-    rows = project.store.query("SELECT c.coder, c.code, s.document_id, c.start, c.end FROM codings c "
-                               "JOIN segments s ON s.id = c.segment_id WHERE c.source = 'human'")
+    rows = project.store.query(
+        "SELECT c.coder, c.code, s.document_id, c.start, c.end FROM codings c "
+        "JOIN segments s ON s.id = c.segment_id WHERE c.source = 'human'"
+    )
     assert {(r["coder"], r["code"], r["document_id"]) for r in rows} == {("Lene", "relation", target["id"])}
-    assert target["text"][rows[0]["start"]:rows[0]["end"]] == phrase
+    assert target["text"][rows[0]["start"] : rows[0]["end"]] == phrase
     project.close()

@@ -32,7 +32,10 @@ def test_digest_orders_cases_by_severity_with_evidence_and_notify_reminder(tmp_p
             assert alert.text[alert.start:alert.end] == alert.evidence
     assert "M01" in digest.quiet_cases
     markdown = render.to_markdown(digest)
-    assert "Underretningspligt" in markdown and "**[NAVN-1] fortalte, at stedfar slår hende, når han er fuld.**" in markdown
+    assert (
+        "Underretningspligt" in markdown
+        and "**[NAVN-1] fortalte, at stedfar slår hende, når han er fuld.**" in markdown
+    )
     assert "Sara" not in markdown  # pseudonymised by default
     shown = render.to_markdown(project.weekly_digest("2024-W06", show_identities=True))
     assert "**Sara fortalte, at stedfar slår hende, når han er fuld.**" in shown
@@ -46,8 +49,20 @@ def test_rerunning_a_week_is_idempotent_and_acknowledged_alerts_leave(tmp_path):
     assert first == second
     alerts_before = project.store.query("SELECT COUNT(*) FROM alerts")[0][0]
     target = json.loads(first)["cases"][0]["alerts"][0]["id"]
-    result = CliRunner().invoke(app, ["--project", str(project.root), "alerts", "ack", str(target), "--by", "Lene",
-                                        "--note", "ringet til sagsbehandler"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "--project",
+            str(project.root),
+            "alerts",
+            "ack",
+            str(target),
+            "--by",
+            "Lene",
+            "--note",
+            "ringet til sagsbehandler",
+        ],
+    )
     assert result.exit_code == 0, result.output
     after = project.weekly_digest("2024-W06")
     assert target not in [a.id for c in after.cases for a in c.alerts] and after.acknowledged_hidden == 1
@@ -60,9 +75,20 @@ def test_an_entry_ingested_late_appears_once_in_the_next_digest_marked_late(tmp_
     project = logbook_project(tmp_path)
     project.weekly_digest("2024-W06")
     late = tmp_path / "late.jsonl"
-    late.write_text(json.dumps({"entry_id": "M04-late", "case_id": "M04", "date": "2024-02-06",
-                                "author": "Karsten", "text": "Sofie fortalte, at hun ikke har lyst til at leve mere."},
-                               ensure_ascii=False) + "\n", encoding="utf-8")
+    late.write_text(
+        json.dumps(
+            {
+                "entry_id": "M04-late",
+                "case_id": "M04",
+                "date": "2024-02-06",
+                "author": "Karsten",
+                "text": "Sofie fortalte, at hun ikke har lyst til at leve mere.",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     project.ingest([late], "logbook")
     week7 = project.weekly_digest("2024-W07")
     shown = lambda digest: [*(a for c in digest.cases for a in c.alerts), *digest.check]  # noqa: E731
@@ -105,7 +131,12 @@ def test_every_format_is_written(tmp_path):
         result = runner.invoke(app, [*base, "--format", fmt, "--output", str(out)])
         assert result.exit_code == 0, result.output
     html = (tmp_path / "digest.html").read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>") and "<mark>" in html and "<style>" in html and "http" not in html.lower().replace("http-equiv", "")
+    assert (
+        html.startswith("<!DOCTYPE html>")
+        and "<mark>" in html
+        and "<style>" in html
+        and "http" not in html.lower().replace("http-equiv", "")
+    )
     message = email.message_from_bytes((tmp_path / "digest.eml").read_bytes())
     assert "HASTER" in message["Subject"] and message.is_multipart()
     assert [p.get_content_type() for p in message.walk()][1:] == ["text/plain", "text/html"]
@@ -124,23 +155,65 @@ def test_the_weekly_run_in_one_command_matches_ingest_then_alerts_and_names_a_br
         new_corpus_project(root).close()
     broken = BROKEN / "missing_text_column.csv"
     one = roots[0] / "digest.json"
-    result = runner.invoke(app, ["--project", str(roots[0]), "alerts", "--ingest", str(CORPUS / "logbooks"),
-                                 "--ingest", str(broken), "--week", "2024-W06", "-f", "json", "-o", str(one)])
+    result = runner.invoke(
+        app,
+        [
+            "--project",
+            str(roots[0]),
+            "alerts",
+            "--ingest",
+            str(CORPUS / "logbooks"),
+            "--ingest",
+            str(broken),
+            "--week",
+            "2024-W06",
+            "-f",
+            "json",
+            "-o",
+            str(one),
+        ],
+    )
     # The broken file is named and the run ends in an error, but the digest of everything else is written,
     # and it opens with the failure.
     assert result.exit_code == 1 and "missing_text_column.csv" in result.output
     first = json.loads(one.read_text(encoding="utf-8"))
     assert [name for name, _ in first["failures"]] == ["missing_text_column.csv"]
     two = roots[1] / "digest.json"
-    assert runner.invoke(app, ["--project", str(roots[1]), "ingest", str(CORPUS / "logbooks"), "--kind", "logbook"]).exit_code == 0
-    assert runner.invoke(app, ["--project", str(roots[1]), "alerts", "--week", "2024-W06", "-f", "json", "-o", str(two)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["--project", str(roots[1]), "ingest", str(CORPUS / "logbooks"), "--kind", "logbook"]
+        ).exit_code
+        == 0
+    )
+    assert (
+        runner.invoke(
+            app, ["--project", str(roots[1]), "alerts", "--week", "2024-W06", "-f", "json", "-o", str(two)]
+        ).exit_code
+        == 0
+    )
     assert {**first, "failures": []} == json.loads(two.read_text(encoding="utf-8"))
     # Running the same weekly command again stores nothing twice and gives the same digest; the file that
     # failed is still named (it was not fixed), so the run still ends in an error.
     with Project(roots[0]) as project:
         before = [project.store.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "segments", "alerts")]
-    again = runner.invoke(app, ["--project", str(roots[0]), "alerts", "--ingest", str(CORPUS / "logbooks"),
-                                "--week", "2024-W06", "-f", "json", "-o", str(one)])
+    again = runner.invoke(
+        app,
+        [
+            "--project",
+            str(roots[0]),
+            "alerts",
+            "--ingest",
+            str(CORPUS / "logbooks"),
+            "--week",
+            "2024-W06",
+            "-f",
+            "json",
+            "-o",
+            str(one),
+        ],
+    )
     assert again.exit_code == 1 and json.loads(one.read_text(encoding="utf-8")) == first
     with Project(roots[0]) as project:
-        assert [project.store.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "segments", "alerts")] == before
+        assert [
+            project.store.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "segments", "alerts")
+        ] == before

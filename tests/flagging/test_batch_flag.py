@@ -18,10 +18,10 @@ def test_flag_batch_writes_concerns_per_line_and_applies_case_rules(tmp_path, mo
         {"id": "d", "text": "Hun sagde, at hun ikke vil leve mere."},
     ]
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(json.dumps(l, ensure_ascii=False) for l in lines) + "\n", encoding="utf-8")
+    source.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["flag", "--input", str(source), "--output", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 0, result.output
-    out = [json.loads(l) for l in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [o["id"] for o in out] == ["a", "b", "c", "d"]
     assert out[0]["author"] == "Lone"
     assert [(c["category"], c["severity"]) for c in out[1]["concerns"]] == [("aflysning", "watch")]

@@ -22,7 +22,9 @@ def test_two_cancellations_within_four_weeks_become_high():
 
 
 def test_cancellations_in_other_cases_do_not_count():
-    result = apply_case_rules([entry(1, "2024-01-01", "aflysning", case="A"), entry(2, "2024-01-08", "aflysning", case="B")])
+    result = apply_case_rules(
+        [entry(1, "2024-01-01", "aflysning", case="A"), entry(2, "2024-01-08", "aflysning", case="B")]
+    )
     assert severities(result) == [["watch"], ["watch"]]
 
 

@@ -83,7 +83,9 @@ def test_another_persons_state_is_not_the_childs_wellbeing(flagger):
 
 def test_volunteer_strain_needs_the_volunteer_as_subject(flagger):
     assert "frivillig_belastning" not in concerns_of(flagger, "Emma var træt efter skolen, så vi så film.")
-    assert "frivillig_belastning" in concerns_of(flagger, "Vi er helt udkørte og overvejer at stoppe som venskabsfamilie.")
+    assert "frivillig_belastning" in concerns_of(
+        flagger, "Vi er helt udkørte og overvejer at stoppe som venskabsfamilie."
+    )
 
 
 def test_quarrels_between_children_are_not_adult_conflict(flagger):

@@ -32,7 +32,9 @@ def test_the_training_command_reproduces_the_shipped_weights_and_thresholds(retr
     assert head.categories == shipped.categories and head.C == shipped.C
     assert head.info["lexicon_alerts"] == shipped.info["lexicon_alerts"]
     # Same corpus and seed: the same weights, up to float16 storage and the engine's per-CPU rounding.
-    assert np.allclose(head.coef_, shipped.coef_, atol=2e-3) and np.allclose(head.intercept_, shipped.intercept_, atol=2e-3)
+    assert np.allclose(head.coef_, shipped.coef_, atol=2e-3) and np.allclose(
+        head.intercept_, shipped.intercept_, atol=2e-3
+    )
     assert all(abs(head.alert_[k] - shipped.alert_[k]) < 0.02 for k in head.categories)
     assert "test split: P" in output and "urgent" in output
 
@@ -58,37 +60,75 @@ def test_the_corpus_split_keeps_writers_and_cases_apart():
 def test_a_coordinators_dismissals_of_a_recurring_false_alarm_stop_it_recurring(tmp_path, flagger):
     """Sadness that the visit is over is no concern (guide rule 4), but one volunteer writes it every week."""
     project = new_corpus_project(tmp_path / "p")
-    weekly = ["Han var lidt ked af det, da vi skulle sige farvel.", "Hun var ked af, at besøget var slut.",
-              "Han græd lidt, da vi skulle sige farvel, fordi han gerne ville blive og lege mere.",
-              "Hun græd lidt i bilen hjem, fordi dagen var slut."]
-    rows = [{"entry_id": f"K1-{i}", "case_id": "K1", "date": f"2024-03-{4 + 7 * i:02d}", "text": t} for i, t in enumerate(weekly)]
-    (tmp_path / "week.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    weekly = [
+        "Han var lidt ked af det, da vi skulle sige farvel.",
+        "Hun var ked af, at besøget var slut.",
+        "Han græd lidt, da vi skulle sige farvel, fordi han gerne ville blive og lege mere.",
+        "Hun græd lidt i bilen hjem, fordi dagen var slut.",
+    ]
+    rows = [
+        {"entry_id": f"K1-{i}", "case_id": "K1", "date": f"2024-03-{4 + 7 * i:02d}", "text": t}
+        for i, t in enumerate(weekly)
+    ]
+    (tmp_path / "week.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
     project.ingest([tmp_path / "week.jsonl"], "logbook")
     project.flag_new_entries()
     false_alarms = project.store.query("SELECT id FROM alerts WHERE category = 'mistrivsel' AND band = 'alert'")
     assert len(false_alarms) >= 3, "the shipped detector raises this false alarm (else the test proves nothing)"
     runner = CliRunner()
     for row in false_alarms:
-        done = runner.invoke(app, ["--project", str(project.root), "alerts", "dismiss", str(row["id"]),
-                                   "--reason", "ked af at sige farvel, ikke bekymring", "--by", "Lene"])
+        done = runner.invoke(
+            app,
+            [
+                "--project",
+                str(project.root),
+                "alerts",
+                "dismiss",
+                str(row["id"]),
+                "--reason",
+                "ked af at sige farvel, ikke bekymring",
+                "--by",
+                "Lene",
+            ],
+        )
         assert done.exit_code == 0, done.output
     project.close()
-    trained = runner.invoke(app, ["--project", str(project.root), "flag", "train", "--corpus", str(CORPUS_DEV), "--with-feedback"])
+    trained = runner.invoke(
+        app, ["--project", str(project.root), "flag", "train", "--corpus", str(CORPUS_DEV), "--with-feedback"]
+    )
     assert trained.exit_code == 0, trained.output
     assert f"{len(false_alarms)} coordinator label(s)" in trained.output
-    later = [{"entry_id": "K1-9", "case_id": "K1", "date": "2024-04-22",
-              "text": "Hun var lidt ked af det, da vi skulle sige farvel."},
-             {"entry_id": "K1-10", "case_id": "K1", "date": "2024-04-29",
-              "text": "Han sagde, at han er bange for at tage hjem, fordi far slår ham, når han er fuld."}]
+    later = [
+        {
+            "entry_id": "K1-9",
+            "case_id": "K1",
+            "date": "2024-04-22",
+            "text": "Hun var lidt ked af det, da vi skulle sige farvel.",
+        },
+        {
+            "entry_id": "K1-10",
+            "case_id": "K1",
+            "date": "2024-04-29",
+            "text": "Han sagde, at han er bange for at tage hjem, fordi far slår ham, når han er fuld.",
+        },
+    ]
     before = flagger.flag_entries([later[0]["text"]])[0]
     assert any(f.category == "mistrivsel" and f.band == "alert" for f in before)  # the shipped model still would
-    (tmp_path / "later.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in later), encoding="utf-8")
+    (tmp_path / "later.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in later), encoding="utf-8"
+    )
     with Project(project.root) as again:
         assert again.concern_model_path().is_file()  # the project's own model is the one its flagger uses now
         again.ingest([tmp_path / "later.jsonl"], "logbook")
         again.flag_new_entries()
-        got = {(r["doc_key"], r["category"], r["band"]) for r in again.store.query(
-            "SELECT d.doc_key, a.category, a.band FROM alerts a JOIN documents d ON d.id = a.document_id "
-            "WHERE d.doc_key IN ('logbook:K1-9', 'logbook:K1-10')")}
+        got = {
+            (r["doc_key"], r["category"], r["band"])
+            for r in again.store.query(
+                "SELECT d.doc_key, a.category, a.band FROM alerts a JOIN documents d ON d.id = a.document_id "
+                "WHERE d.doc_key IN ('logbook:K1-9', 'logbook:K1-10')"
+            )
+        }
     assert not any(key == "logbook:K1-9" and band == "alert" for key, _, band in got)
     assert ("logbook:K1-10", "vold_overgreb", "alert") in got  # a real disclosure is still an alert

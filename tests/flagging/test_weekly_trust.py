@@ -49,11 +49,15 @@ def test_a_week_that_is_not_an_iso_week_is_refused_in_one_line(written):
 
 def test_an_undated_urgent_entry_reaches_the_next_digest_with_its_ingest_date_and_a_note(tmp_path):
     project = _project(tmp_path)
-    undated = _logbook(tmp_path / "undated.jsonl", [{"entry_id": "M02-x", "case_id": "M02", "date": "", "text": URGENT}])
+    undated = _logbook(
+        tmp_path / "undated.jsonl", [{"entry_id": "M02-x", "case_id": "M02", "date": "", "text": URGENT}]
+    )
     assert project.ingest([undated], "logbook").ok
     project.flag_new_entries()
-    row = project.store.query("SELECT week, entry_date, undated FROM alerts a JOIN documents d ON d.id = a.document_id "
-                              "WHERE d.doc_key = 'logbook:M02-x'")[0]
+    row = project.store.query(
+        "SELECT week, entry_date, undated FROM alerts a JOIN documents d ON d.id = a.document_id "
+        "WHERE d.doc_key = 'logbook:M02-x'"
+    )[0]
     today = dt.date.today()
     year, week, _ = today.isocalendar()
     assert row["undated"] == 1 and row["entry_date"] == today.isoformat() and row["week"] == f"{year}-W{week:02d}"
@@ -66,10 +70,18 @@ def test_an_undated_urgent_entry_reaches_the_next_digest_with_its_ingest_date_an
 
 def test_alerts_of_a_week_nobody_built_reach_the_next_digest_marked_late(tmp_path):
     project = _project(tmp_path)
-    skipped = _logbook(tmp_path / "w15.jsonl", [
-        {"entry_id": "M05-w15a", "case_id": "M05", "date": "2024-04-09", "text": URGENT},
-        {"entry_id": "M06-w15b", "case_id": "M06", "date": "2024-04-10",
-         "text": "Besøget blev aflyst igen, tredje gang i træk uden afbud."}])
+    skipped = _logbook(
+        tmp_path / "w15.jsonl",
+        [
+            {"entry_id": "M05-w15a", "case_id": "M05", "date": "2024-04-09", "text": URGENT},
+            {
+                "entry_id": "M06-w15b",
+                "case_id": "M06",
+                "date": "2024-04-10",
+                "text": "Besøget blev aflyst igen, tredje gang i træk uden afbud.",
+            },
+        ],
+    )
     project.ingest([skipped], "logbook")
     week16 = project.weekly_digest("2024-W16")
     late = {(a.case_id, a.category) for c in week16.cases for a in c.alerts if a.late}
@@ -87,13 +99,16 @@ def test_alerts_of_a_week_nobody_built_reach_the_next_digest_marked_late(tmp_pat
 def test_a_rebuilt_digest_shows_what_it_showed_and_says_what_has_arrived_since(tmp_path):
     project = _project(tmp_path)
     first = render.to_json(project.weekly_digest("2024-W06"))
-    late = _logbook(tmp_path / "late.jsonl", [{"entry_id": "M07-late", "case_id": "M07", "date": "2024-02-07", "text": URGENT}])
+    late = _logbook(
+        tmp_path / "late.jsonl", [{"entry_id": "M07-late", "case_id": "M07", "date": "2024-02-07", "text": URGENT}]
+    )
     project.ingest([late], "logbook")
     again = project.weekly_digest("2024-W06")
     assert again.arrived_since == 1 and {**json.loads(render.to_json(again)), "arrived_since": 0} == json.loads(first)
     assert "Siden da er der kommet 1 alarm" in render.to_markdown(again)
-    assert ("M07", "vold_overgreb") in {(a.case_id, a.category) for c in project.weekly_digest("2024-W07").cases
-                                       for a in c.alerts if a.late}
+    assert ("M07", "vold_overgreb") in {
+        (a.case_id, a.category) for c in project.weekly_digest("2024-W07").cases for a in c.alerts if a.late
+    }
     project.close()
 
 
@@ -101,8 +116,17 @@ def test_a_file_that_fails_is_named_at_the_top_of_every_format_and_no_case_is_ca
     project = new_corpus_project(tmp_path / "p")
     project.close()
     runner = CliRunner()
-    base = ["--project", str(project.root), "alerts", "--ingest", str(CORPUS / "logbooks"),
-            "--ingest", str(BROKEN / "missing_text_column.csv"), "--week", "2024-W06"]
+    base = [
+        "--project",
+        str(project.root),
+        "alerts",
+        "--ingest",
+        str(CORPUS / "logbooks"),
+        "--ingest",
+        str(BROKEN / "missing_text_column.csv"),
+        "--week",
+        "2024-W06",
+    ]
     outputs = {}
     for fmt in ("markdown", "html", "json", "eml"):
         out = tmp_path / f"digest.{fmt}"
@@ -111,9 +135,15 @@ def test_a_file_that_fails_is_named_at_the_top_of_every_format_and_no_case_is_ca
         outputs[fmt] = out.read_bytes()
     markdown = outputs["markdown"].decode("utf-8")
     assert markdown.index("ADVARSEL: 1 logbogsfil") < markdown.index("Underretningspligt") < markdown.index("## ")
-    assert "missing_text_column.csv" in markdown and "Rolige sager" not in markdown and "Ingen logbog denne uge" not in markdown
+    assert (
+        "missing_text_column.csv" in markdown
+        and "Rolige sager" not in markdown
+        and "Ingen logbog denne uge" not in markdown
+    )
     assert "Uden alarmer i det, der kunne læses" in markdown
-    assert "ADVARSEL" in outputs["html"].decode("utf-8") and "missing_text_column.csv" in outputs["html"].decode("utf-8")
+    assert "ADVARSEL" in outputs["html"].decode("utf-8") and "missing_text_column.csv" in outputs["html"].decode(
+        "utf-8"
+    )
     assert json.loads(outputs["json"])["failures"][0][0] == "missing_text_column.csv"
     message = email.message_from_bytes(outputs["eml"])
     assert message["Subject"].startswith("ADVARSEL: 1 logbogsfil") and "HASTER" in message["Subject"]
@@ -124,16 +154,51 @@ def test_a_file_that_fails_is_named_at_the_top_of_every_format_and_no_case_is_ca
     # Fixed and ingested again: the warning is gone and the run ends well.
     fixed = tmp_path / "missing_text_column.csv"
     fixed.write_text("id;sag;dato;text\nM01-99;M01;2024-02-06;Vi bagte boller.\n", encoding="utf-8")
-    ok = runner.invoke(app, ["--project", str(project.root), "alerts", "--ingest", str(fixed), "--week", "2024-W06",
-                             "-f", "json", "-o", str(tmp_path / "ok.json")])
+    ok = runner.invoke(
+        app,
+        [
+            "--project",
+            str(project.root),
+            "alerts",
+            "--ingest",
+            str(fixed),
+            "--week",
+            "2024-W06",
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "ok.json"),
+        ],
+    )
     assert json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))["failures"] != [] or ok.exit_code == 1
     with project.store.transaction() as conn:  # the broken file itself, now fixed in place
-        conn.execute("UPDATE ingest_failures SET source_path = ? WHERE source_path LIKE '%missing_text_column.csv'",
-                     (str(fixed.resolve()),))
+        conn.execute(
+            "UPDATE ingest_failures SET source_path = ? WHERE source_path LIKE '%missing_text_column.csv'",
+            (str(fixed.resolve()),),
+        )
     fixed.write_text("id;sag;dato;text\nM01-98;M01;2024-02-06;Vi gik en tur.\n", encoding="utf-8")
-    clean = runner.invoke(app, ["--project", str(project.root), "alerts", "--ingest", str(fixed), "--week", "2024-W06",
-                                "--column", "entry_id=id", "--column", "case_id=sag", "--column", "date=dato",
-                                "-f", "json", "-o", str(tmp_path / "ok.json")])
+    clean = runner.invoke(
+        app,
+        [
+            "--project",
+            str(project.root),
+            "alerts",
+            "--ingest",
+            str(fixed),
+            "--week",
+            "2024-W06",
+            "--column",
+            "entry_id=id",
+            "--column",
+            "case_id=sag",
+            "--column",
+            "date=dato",
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "ok.json"),
+        ],
+    )
     assert clean.exit_code == 0, clean.output
     assert json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))["failures"] == []
 
@@ -143,9 +208,13 @@ def test_when_screening_fails_the_digest_still_goes_out_says_so_and_calls_no_cas
     project.concern_model_path().parent.mkdir(parents=True, exist_ok=True)
     project.concern_model_path().write_bytes(b"not a model")  # a damaged project model: flagging cannot run
     project.close()
-    week = _logbook(tmp_path / "week.jsonl", [
-        {"entry_id": "K1-1", "case_id": "K1", "date": "2024-02-06", "text": URGENT},
-        {"entry_id": "K2-1", "case_id": "K2", "date": "2024-02-06", "text": "Vi bagte boller og gik en tur."}])
+    week = _logbook(
+        tmp_path / "week.jsonl",
+        [
+            {"entry_id": "K1-1", "case_id": "K1", "date": "2024-02-06", "text": URGENT},
+            {"entry_id": "K2-1", "case_id": "K2", "date": "2024-02-06", "text": "Vi bagte boller og gik en tur."},
+        ],
+    )
     runner = CliRunner()
     base = ["--project", str(project.root), "alerts", "--ingest", str(week), "--week", "2024-W06"]
     outputs = {}
@@ -173,16 +242,38 @@ def test_when_screening_fails_the_digest_still_goes_out_says_so_and_calls_no_cas
 def test_a_case_with_an_unhandled_alert_from_an_earlier_digest_is_never_called_calm(tmp_path):
     project = new_corpus_project(tmp_path / "p")
     project.close()
-    first = _logbook(tmp_path / "w6.jsonl", [{"entry_id": "K1-1", "case_id": "K1", "date": "2024-02-06",
-                                              "text": "Besøget blev aflyst i dag, mor meldte afbud."}])
-    second = _logbook(tmp_path / "w7.jsonl", [{"entry_id": "K1-2", "case_id": "K1", "date": "2024-02-13",
-                                               "text": "Vi bagte boller og gik en tur med hunden."}])
+    first = _logbook(
+        tmp_path / "w6.jsonl",
+        [
+            {
+                "entry_id": "K1-1",
+                "case_id": "K1",
+                "date": "2024-02-06",
+                "text": "Besøget blev aflyst i dag, mor meldte afbud.",
+            }
+        ],
+    )
+    second = _logbook(
+        tmp_path / "w7.jsonl",
+        [
+            {
+                "entry_id": "K1-2",
+                "case_id": "K1",
+                "date": "2024-02-13",
+                "text": "Vi bagte boller og gik en tur med hunden.",
+            }
+        ],
+    )
     runner = CliRunner()
     base = ["--project", str(project.root), "alerts"]
-    shown = runner.invoke(app, [*base, "--ingest", str(first), "--week", "2024-W06", "-f", "json", "-o", str(tmp_path / "w6")])
+    shown = runner.invoke(
+        app, [*base, "--ingest", str(first), "--week", "2024-W06", "-f", "json", "-o", str(tmp_path / "w6")]
+    )
     alert_id = json.loads((tmp_path / "w6").read_text(encoding="utf-8"))["cases"][0]["alerts"][0]["id"]
     assert shown.exit_code == 0
-    runner.invoke(app, [*base, "--ingest", str(second), "--week", "2024-W07", "-f", "markdown", "-o", str(tmp_path / "w7")])
+    runner.invoke(
+        app, [*base, "--ingest", str(second), "--week", "2024-W07", "-f", "markdown", "-o", str(tmp_path / "w7")]
+    )
     week7 = (tmp_path / "w7").read_text(encoding="utf-8")
     assert "Rolige sager" not in week7 and f"K1 (#{alert_id})" in week7 and "ikke er håndteret" in week7
     assert runner.invoke(app, [*base, "ack", str(alert_id), "--by", "Lene", "--note", "Talt med mor"]).exit_code == 0
@@ -235,16 +326,23 @@ def _certificate(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -272,15 +370,24 @@ def _smtp_server(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-                            authenticator=authenticate, auth_require_tls=True)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_require_tls=True,
+    )
     controller.start()
     return controller, inbox, cert, port
 
 
 def _configure(project_root, port, cert):
     config = project_root / "qualpipe.toml"
-    config.write_text(config.read_text(encoding="utf-8") + f"""
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f"""
 [digest]
 from = "qualpipe@kommune.example.org"
 to = ["lene@kommune.example.org", "ole@kommune.example.org"]
@@ -291,7 +398,9 @@ port = {port}
 user = "qualpipe"
 password_env = "QP_TEST_SMTP_PASSWORD"
 cafile = "{cert}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 @pytest.mark.enable_socket
@@ -330,8 +439,9 @@ def test_a_refused_login_or_an_unreachable_server_is_one_line_and_nothing_is_mar
     try:
         _configure(project.root, port, cert)
         monkeypatch.setenv("QP_TEST_SMTP_PASSWORD", "forkert")
-        refused = runner.invoke(app, ["--project", str(project.root), "alerts", "--week", "2024-W06", "--send",
-                                      "-f", "eml", "-o", str(out)])
+        refused = runner.invoke(
+            app, ["--project", str(project.root), "alerts", "--week", "2024-W06", "--send", "-f", "eml", "-o", str(out)]
+        )
     finally:
         controller.stop()
     assert refused.exit_code == 1 and "refused the login" in refused.output and "forkert" not in refused.output
@@ -339,16 +449,24 @@ def test_a_refused_login_or_an_unreachable_server_is_one_line_and_nothing_is_mar
     unreachable = runner.invoke(app, ["--project", str(project.root), "alerts", "send", "--week", "2024-W06"])
     assert unreachable.exit_code == 1 and "could not be sent" in unreachable.output
     assert project.store.query("SELECT sent_at FROM digests WHERE week = '2024-W06'")[0][0] is None
-    bad = runner.invoke(app, ["--project", str(project.root), "alerts", "--week", "2024-W06", "-f", "eml",
-                              "--to", "a@b.dk\nBcc: x@y.dk"])
+    bad = runner.invoke(
+        app,
+        ["--project", str(project.root), "alerts", "--week", "2024-W06", "-f", "eml", "--to", "a@b.dk\nBcc: x@y.dk"],
+    )
     assert bad.exit_code == 2 and "not one e-mail address" in bad.output
     project.close()
 
 
 def test_hostile_text_and_case_ids_are_shown_not_run_in_every_format(tmp_path):
     project = new_corpus_project(tmp_path / "p")
-    rows = [{"entry_id": "X-1", "case_id": "[/bold]<b>M99", "date": "2024-02-06",
-             "text": "Hun fortalte, at stedfar slår hende. <script>alert(1)</script><img src=x onerror=alert(2)>"}]
+    rows = [
+        {
+            "entry_id": "X-1",
+            "case_id": "[/bold]<b>M99",
+            "date": "2024-02-06",
+            "text": "Hun fortalte, at stedfar slår hende. <script>alert(1)</script><img src=x onerror=alert(2)>",
+        }
+    ]
     _logbook(tmp_path / "hostile.jsonl", rows)
     project.ingest([tmp_path / "hostile.jsonl"], "logbook")
     project.close()

@@ -30,10 +30,23 @@ def test_xlsx_with_mapped_column_names_and_real_dates(tmp_path):
     book.active.append(["ID", "Sag", "Besøgsdato", "Frivillig", "Notat"])
     book.active.append([17, "K2", dt.datetime(2024, 4, 3, 15, 30), "Lone", "Vi gik en tur."])
     book.save(path)
-    columns = {**COLUMNS, "entry_id": "ID", "case_id": "Sag", "date": "Besøgsdato", "author": "Frivillig", "text": "Notat"}
+    columns = {
+        **COLUMNS,
+        "entry_id": "ID",
+        "case_id": "Sag",
+        "date": "Besøgsdato",
+        "author": "Frivillig",
+        "text": "Notat",
+    }
     rows, errors = read_logbook(path, columns)
     assert not errors
-    assert (rows[0].entry_id, rows[0].case_id, rows[0].date, rows[0].author, rows[0].row) == ("17", "K2", "2024-04-03", "Lone", 2)
+    assert (rows[0].entry_id, rows[0].case_id, rows[0].date, rows[0].author, rows[0].row) == (
+        "17",
+        "K2",
+        "2024-04-03",
+        "Lone",
+        2,
+    )
 
 
 def test_bad_rows_are_reported_with_row_numbers_and_good_rows_kept():
@@ -59,7 +72,9 @@ def test_missing_text_column_names_the_fix_without_quoting_any_cell():
     assert "tekst" not in message and "--column text=NAME" in message
 
 
-@pytest.mark.parametrize("value", ["2024-03-05", "05-03-2024", "5/3/2024", "05.03.2024", "2024-03-05T14:00:00", dt.date(2024, 3, 5)])
+@pytest.mark.parametrize(
+    "value", ["2024-03-05", "05-03-2024", "5/3/2024", "05.03.2024", "2024-03-05T14:00:00", dt.date(2024, 3, 5)]
+)
 def test_danish_date_forms(value):
     assert parse_date(value) == "2024-03-05"
 
@@ -88,7 +103,7 @@ def test_hostile_and_broken_files_get_one_line_each_and_the_batch_goes_on(tmp_pa
         archive.writestr("word/document.xml", b"<a>" + b"0" * 150_000_000 + b"</a>")
     good = (CORPUS / "interviews" / "M14_2024-03-21_interview_far.docx").read_bytes()
     broken = bytearray(good)
-    broken[len(broken) // 2: len(broken) // 2 + 400] = bytes(400)  # a damaged deflate stream
+    broken[len(broken) // 2 : len(broken) // 2 + 400] = bytes(400)  # a damaged deflate stream
     (folder / "M14_2024-03-21_beskadiget.docx").write_bytes(bytes(broken))
     (folder / "lang.txt").write_text("R: " + "bla " * 260_000 + "\n", encoding="utf-8")  # one 1 MB line
     (folder / "M01_2024-03-12_ok.txt").write_text("I: Hvordan går det?\nR: Det går godt.\n", encoding="utf-8")
@@ -98,6 +113,9 @@ def test_hostile_and_broken_files_get_one_line_each_and_the_batch_goes_on(tmp_pa
     by_file = {e.split(":")[0].rsplit("/", 1)[-1]: e for e in report.errors}
     assert set(by_file) == {"bombe.docx", "M14_2024-03-21_beskadiget.docx", "lang.txt"}, report.errors
     assert "would unpack to 150 MB" in by_file["bombe.docx"]
-    assert "could not be read" in by_file["M14_2024-03-21_beskadiget.docx"] or "re-save" in by_file["M14_2024-03-21_beskadiget.docx"]
+    assert (
+        "could not be read" in by_file["M14_2024-03-21_beskadiget.docx"]
+        or "re-save" in by_file["M14_2024-03-21_beskadiget.docx"]
+    )
     assert "max_document_chars" in by_file["lang.txt"]
     assert all("\n" not in e and "bla bla" not in e for e in report.errors)

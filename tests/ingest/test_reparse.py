@@ -49,22 +49,26 @@ def test_a_new_speaker_label_splits_a_turn_and_human_codes_move_to_the_new_segme
     root = tmp_path / "p"
     with Project.init(root) as project:
         source = tmp_path / "M02_2024-03-12_interview.txt"
-        source.write_text("I: Fortæl om jeres dag.\nR: Vi gik en tur.\nKirsten: Og vi fodrede ænderne.\n", encoding="utf-8")
+        source.write_text(
+            "I: Fortæl om jeres dag.\nR: Vi gik en tur.\nKirsten: Og vi fodrede ænderne.\n", encoding="utf-8"
+        )
         project.ingest([source], "interview")
         duck = next(s for s in project.segments() if "ænderne" in s.text)
 
         project.decide(duck.id, "frirum", "yes", "Lene")
         turns_before = project.store.query("SELECT COUNT(*) FROM turns")[0][0]
     config = root / "qualpipe.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace("[speakers]", '[speakers]\n"Kirsten" = "parent"'),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("[speakers]", '[speakers]\n"Kirsten" = "parent"'), encoding="utf-8"
+    )
     from qualpipe.ingest.run import reparse
 
     with Project(root) as project:
         report = reparse(project.store, project.config)
         roles = {s.text: (s.speaker, s.role) for s in project.segments()}
-        coded = project.store.query("SELECT s.text, c.code FROM codings c JOIN segments s ON s.id = c.segment_id "
-                                    "WHERE c.source = 'human'")
+        coded = project.store.query(
+            "SELECT s.text, c.code FROM codings c JOIN segments s ON s.id = c.segment_id WHERE c.source = 'human'"
+        )
         decisions = project.store.query("SELECT COUNT(*) FROM code_decisions")[0][0]
         turns_after = project.store.query("SELECT COUNT(*) FROM turns")[0][0]
     assert report.changed == 1 and turns_after == turns_before + 1

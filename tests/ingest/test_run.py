@@ -20,7 +20,9 @@ print(json.dumps({"added": report.added, "skipped": report.skipped_files, "spacy
 
 
 def _ingest_in_a_fresh_process(root, path) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(root), str(path)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(root), str(path)], capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

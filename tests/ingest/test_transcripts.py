@@ -47,7 +47,9 @@ def test_recurring_names_count_as_speakers_and_map_through_config():
     text = "Anne: Vi bager.\nInterviewer: Hvad mere?\nAnne: Vi går tur."
     assert [(t.speaker, t.role) for t in parse_plain_transcript(text, RoleResolver())] == [
         ("Anne", "unknown"), ("Interviewer", "interviewer"), ("Anne", "unknown")]
-    assert {t.role for t in parse_plain_transcript(text, RoleResolver({"anne": "volunteer"})) if t.speaker == "Anne"} == {"volunteer"}
+    assert {
+        t.role for t in parse_plain_transcript(text, RoleResolver({"anne": "volunteer"})) if t.speaker == "Anne"
+    } == {"volunteer"}
 
 
 def test_webvtt_voice_tags_and_merged_cues():
@@ -57,14 +59,19 @@ def test_webvtt_voice_tags_and_merged_cues():
     # Cues 4 and 5 are the same child speaking: one turn, the cue header between them dropped.
     merged = turns[3]
     assert len(merged.drop) == 1
-    header = text[merged.drop[0][0]:merged.drop[0][1]]
-    assert "-->" in header and text[merged.start:merged.end].startswith("Lave mad.")
+    header = text[merged.drop[0][0] : merged.drop[0][1]]
+    assert "-->" in header and text[merged.start : merged.end].startswith("Lave mad.")
 
 
 def test_srt_speaker_prefixes():
-    text = "1\n00:00:00,500 --> 00:00:04,000\nInterviewer: Hvordan går det?\n\n2\n00:00:04,500 --> 00:00:08,000\nSagsbehandler: Fint.\n"
+    text = (
+        "1\n00:00:00,500 --> 00:00:04,000\nInterviewer: Hvordan går det?\n\n"
+        "2\n00:00:04,500 --> 00:00:08,000\nSagsbehandler: Fint.\n"
+    )
     assert spoken(text, parse_srt(text, Path("x.srt"), ROLES)) == [
-        ("Interviewer", "interviewer", "Hvordan går det?"), ("Sagsbehandler", "professional", "Fint.")]
+        ("Interviewer", "interviewer", "Hvordan går det?"),
+        ("Sagsbehandler", "professional", "Fint."),
+    ]
 
 
 def test_text_that_is_not_webvtt_is_rejected_with_the_file_name():

@@ -56,13 +56,21 @@ def test_plain_files_are_copied_pseudonymised_and_the_key_is_kept_apart(tmp_path
     src = tmp_path / "in"
     src.mkdir()
     (src / "a.txt").write_text("I: Hvem er det?\nMor: Det er Sofie, hun bor på Nørrebrogade 12.\n", encoding="utf-8")
-    (src / "b.vtt").write_text("WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Mor>Sofie har CPR 030615-1237.</v>\n", encoding="utf-8")
+    (src / "b.vtt").write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Mor>Sofie har CPR 030615-1237.</v>\n", encoding="utf-8"
+    )
     (src / "c.srt").write_text("1\n00:00:00,500 --> 00:00:02,000\nMor: Sofie er glad.\n", encoding="utf-8")
-    (src / "d.jsonl").write_text(json.dumps({"id": 1, "case_id": "K1", "text": "Sofie ringede fra 22334455."}) + "\n", encoding="utf-8")
+    (src / "d.jsonl").write_text(
+        json.dumps({"id": 1, "case_id": "K1", "text": "Sofie ringede fra 22334455."}) + "\n", encoding="utf-8"
+    )
     (src / "e.pdf").write_text("x", encoding="utf-8")
     out, key = tmp_path / "out", tmp_path / "secret" / "key.json"
-    result = CliRunner().invoke(app, ["pseudonymise", *(str(p) for p in sorted(src.iterdir())), "-o", str(out), "--key", str(key)])
-    assert result.exit_code == 1 and "e.pdf: unknown file type" in result.output and "4 file(s) written" in result.output
+    result = CliRunner().invoke(
+        app, ["pseudonymise", *(str(p) for p in sorted(src.iterdir())), "-o", str(out), "--key", str(key)]
+    )
+    assert (
+        result.exit_code == 1 and "e.pdf: unknown file type" in result.output and "4 file(s) written" in result.output
+    )
     texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir()}
     assert "Sofie" not in "".join(texts.values()) and "030615-1237" not in texts["b.vtt"]
     assert texts["a.txt"] == "I: Hvem er det?\nMor: Det er [NAVN-1], hun bor på [ADRESSE-1].\n"

@@ -1,4 +1,5 @@
-"""Topics: fitted on cached embeddings, stored per run with quality figures, reproducible, assignable without refitting."""
+"""Topics: fitted on cached embeddings, stored per run with quality figures, reproducible, assignable without
+refitting."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ from qualpipe.topics.quality import npmi_coherence, topic_diversity
 
 
 def _assignments(project, run_id: int) -> list[tuple]:
-    return [tuple(r) for r in project.store.query(
-        "SELECT segment_id, topic, raw_topic FROM segment_topics WHERE run_id = ? ORDER BY segment_id", (run_id,))]
+    return [
+        tuple(r)
+        for r in project.store.query(
+            "SELECT segment_id, topic, raw_topic FROM segment_topics WHERE run_id = ? ORDER BY segment_id", (run_id,)
+        )
+    ]
 
 
 def _gold_names() -> set[str]:
@@ -33,7 +38,9 @@ def test_danish_analyzer_gives_lemmas_without_stop_words():
 
 
 def test_danish_analyzer_drops_english_and_swedish_function_words_but_keeps_danish_words():
-    words = DanishAnalyzer()("Hun sagde: this is what we always do, och inte mycket mer. Hun sad ved hans side og så en film.")
+    words = DanishAnalyzer()(
+        "Hun sagde: this is what we always do, och inte mycket mer. Hun sad ved hans side og så en film."
+    )
     assert not {"this", "what", "always", "och", "inte", "mycket"} & set(words)
     assert words == ["sidde", "side", "film"]  # "side" is an English stop word and a Danish word
 
@@ -45,9 +52,12 @@ def test_a_topic_whose_representation_is_empty_gets_its_c_tf_idf_words():
 
     from qualpipe.topics.runs import topic_words
 
-    model = SimpleNamespace(get_topic=lambda t: [("", 0.0)] * 3, _outliers=1,
-                            c_tf_idf_=csr_matrix([[0.0, 0.0, 0.0], [0.1, 0.0, 0.7]]),
-                            vectorizer_model=SimpleNamespace(get_feature_names_out=lambda: ["fodbold", "hund", "kage"]))
+    model = SimpleNamespace(
+        get_topic=lambda t: [("", 0.0)] * 3,
+        _outliers=1,
+        c_tf_idf_=csr_matrix([[0.0, 0.0, 0.0], [0.1, 0.0, 0.7]]),
+        vectorizer_model=SimpleNamespace(get_feature_names_out=lambda: ["fodbold", "hund", "kage"]),
+    )
     assert topic_words(model, 0, 10) == ["kage", "fodbold"]
 
 
@@ -80,7 +90,8 @@ def test_a_run_stores_quality_themes_representatives_and_reduced_outliers(topic_
     raw_outliers = [r for r in rows if r[2] == -1]
     assert raw_outliers, "the raw HDBSCAN cluster (-1 = outlier) is kept beside the reduced topic"
     probabilities = topic_corpus.store.query(
-        "SELECT probability, raw_topic FROM segment_topics WHERE run_id = ?", (run_id,))
+        "SELECT probability, raw_topic FROM segment_topics WHERE run_id = ?", (run_id,)
+    )
     assert all(0.0 <= p <= 1.0 for p, _ in probabilities) and all(p == 0.0 for p, raw in probabilities if raw == -1)
 
     topics = topic_corpus.store.query("SELECT * FROM topics WHERE run_id = ? AND topic >= 0", (run_id,))
@@ -110,8 +121,10 @@ def test_refitting_with_the_same_seed_gives_the_same_topics_and_rerunning_stores
     assert topic_corpus.store.query("SELECT COUNT(*) FROM topic_runs")[0][0] == runs_before
     second = topic_corpus.fit_topics(TopicParams(), refit=True)
     assert second != first and _assignments(topic_corpus, first) == _assignments(topic_corpus, second)
-    words = [[tuple(r) for r in topic_corpus.store.query("SELECT topic, words FROM topics WHERE run_id = ?", (run,))]
-             for run in (first, second)]
+    words = [
+        [tuple(r) for r in topic_corpus.store.query("SELECT topic, words FROM topics WHERE run_id = ?", (run,))]
+        for run in (first, second)
+    ]
     assert words[0] == words[1]
 
 
@@ -132,7 +145,9 @@ def test_keeping_outliers_and_guiding_by_the_codebook_are_run_options(topic_corp
 def test_assigning_a_topics_own_representative_segments_gives_that_topic(topic_corpus):
     run_id = topic_corpus.topic_runs.latest()
     texts, expected = [], []
-    for row in topic_corpus.store.query("SELECT topic, representative FROM topics WHERE run_id = ? AND topic >= 0", (run_id,)):
+    for row in topic_corpus.store.query(
+        "SELECT topic, representative FROM topics WHERE run_id = ? AND topic >= 0", (run_id,)
+    ):
         for segment_id in json.loads(row["representative"]):
             texts.append(topic_corpus.store.query("SELECT norm_text FROM segments WHERE id = ?", (segment_id,))[0][0])
             expected.append(row["topic"])
@@ -157,7 +172,9 @@ def test_cli_lists_runs_shows_the_table_and_assigns_from_jsonl(topic_corpus, tmp
 
     source = tmp_path / "new.jsonl"
     source.write_text('{"id": "n1", "text": "Vi spillede fodbold i parken."}\n{"id": "n2"}\n', encoding="utf-8")
-    result = runner.invoke(app, [*base, "topics", "assign", str(run_id), "--input", str(source), "--output", str(tmp_path / "out.jsonl")])
+    result = runner.invoke(
+        app, [*base, "topics", "assign", str(run_id), "--input", str(source), "--output", str(tmp_path / "out.jsonl")]
+    )
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert result.exit_code == 1 and "new.jsonl:2:" in result.output
     assert lines[0]["id"] == "n1" and lines[0]["topic"] >= 0 and lines[1]["topic"] is None

@@ -20,9 +20,25 @@ SPLITS = {
     "dev": ["V03", "V11", "V12"],
     "test": ["V04", "V09", "V15"],
 }  # every other writer (V01..V16, the S supplements) is train; S files are train only
-CATEGORIES = ["aflysning", "mistrivsel", "omsorgssvigt", "vold_overgreb", "selvskade", "konflikt", "frivillig_belastning"]
-THEMES = ["stabilitet", "barnets_eget_tempo", "genkendelighed_struktur", "inddragelse", "ressourcefokus", "relation",
-          "frirum", "laering_udvikling"]
+CATEGORIES = [
+    "aflysning",
+    "mistrivsel",
+    "omsorgssvigt",
+    "vold_overgreb",
+    "selvskade",
+    "konflikt",
+    "frivillig_belastning",
+]
+THEMES = [
+    "stabilitet",
+    "barnets_eget_tempo",
+    "genkendelighed_struktur",
+    "inddragelse",
+    "ressourcefokus",
+    "relation",
+    "frirum",
+    "laering_udvikling",
+]
 SEVERITY = {"vold_overgreb": "urgent", "selvskade": "urgent", "omsorgssvigt": "high"}  # fixed by the guide
 
 
@@ -56,7 +72,9 @@ def clean(label: dict) -> dict:
         if cat not in CATEGORIES or sev not in ("urgent", "high", "watch"):
             continue
         sev = SEVERITY.get(cat, sev)
-        if cat not in concerns or ["watch", "high", "urgent"].index(sev) > ["watch", "high", "urgent"].index(concerns[cat]["severity"]):
+        if cat not in concerns or ["watch", "high", "urgent"].index(sev) > ["watch", "high", "urgent"].index(
+            concerns[cat]["severity"]
+        ):
             concerns[cat] = {"category": cat, "severity": sev, "evidence": c.get("evidence", "")}
     themes = [t for t in label.get("themes", []) if t in THEMES][:3]
     return {"concerns": list(concerns.values()), "themes": themes, "doubt": bool(label.get("doubt"))}
@@ -78,8 +96,11 @@ def main() -> None:
     for path in sorted((HERE / "writers").glob("*.jsonl")):
         writer = path.stem
         for row in read(path):
-            entries[row["entry_id"]] = {**{k: row[k] for k in ("entry_id", "case_id", "date", "author", "text")},
-                                        "writer": writer, "split": split_of(writer)}
+            entries[row["entry_id"]] = {
+                **{k: row[k] for k in ("entry_id", "case_id", "date", "author", "text")},
+                "writer": writer,
+                "split": split_of(writer),
+            }
     primary = {}
     for path in sorted((HERE / "labels").glob("*.primary.jsonl")):
         for row in read(path):
@@ -98,11 +119,14 @@ def main() -> None:
         b = [any(c["category"] == cat for c in double[e]["concerns"]) for e in both]
         agreement["per_category"][cat] = kappa(a, b)
     agreement["any"] = kappa([bool(primary[e]["concerns"]) for e in both], [bool(double[e]["concerns"]) for e in both])
-    agreement["urgent"] = kappa([any(c["severity"] == "urgent" for c in primary[e]["concerns"]) for e in both],
-                                [any(c["severity"] == "urgent" for c in double[e]["concerns"]) for e in both])
+    agreement["urgent"] = kappa(
+        [any(c["severity"] == "urgent" for c in primary[e]["concerns"]) for e in both],
+        [any(c["severity"] == "urgent" for c in double[e]["concerns"]) for e in both],
+    )
     for theme in THEMES:
-        agreement["per_theme"][theme] = kappa([theme in primary[e]["themes"] for e in both],
-                                              [theme in double[e]["themes"] for e in both])
+        agreement["per_theme"][theme] = kappa(
+            [theme in primary[e]["themes"] for e in both], [theme in double[e]["themes"] for e in both]
+        )
 
     def key(label: dict) -> tuple:
         return tuple(sorted((c["category"], c["severity"]) for c in label["concerns"]))
@@ -112,7 +136,9 @@ def main() -> None:
     agreement["adjudicated"] = sum(e in adjudicated for e in disagreements)
 
     out_entries, out_labels, sources, unlocated = [], [], Counter(), 0
-    for entry_id, entry in sorted(entries.items(), key=lambda kv: (kv[1]["writer"], kv[1]["case_id"], kv[1]["date"], kv[0])):
+    for entry_id, entry in sorted(
+        entries.items(), key=lambda kv: (kv[1]["writer"], kv[1]["case_id"], kv[1]["date"], kv[0])
+    ):
         if entry_id in adjudicated and entry_id in disagreements:
             # adjudication decides the concerns; the themes stay the primary annotator's
             label, source = {**adjudicated[entry_id], "themes": primary[entry_id]["themes"]}, "adjudicated"
@@ -129,20 +155,27 @@ def main() -> None:
                 if other:
                     start, end = locate(entry["text"], other["evidence"])
             unlocated += start < 0
-            concerns.append({**c, "evidence": entry["text"][start:end] if start >= 0 else c["evidence"],
-                             "start": start, "end": end})
+            concerns.append(
+                {**c, "evidence": entry["text"][start:end] if start >= 0 else c["evidence"], "start": start, "end": end}
+            )
         out_entries.append(entry)
-        out_labels.append({"entry_id": entry_id, "concerns": concerns, "themes": label["themes"], "label_source": source})
-    (HERE / "logbooks.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in out_entries), encoding="utf-8")
-    (HERE / "labels.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in out_labels), encoding="utf-8")
+        out_labels.append(
+            {"entry_id": entry_id, "concerns": concerns, "themes": label["themes"], "label_source": source}
+        )
+    (HERE / "logbooks.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in out_entries), encoding="utf-8"
+    )
+    (HERE / "labels.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in out_labels), encoding="utf-8"
+    )
     (HERE / "agreement.json").write_text(json.dumps(agreement, indent=2) + "\n", encoding="utf-8")
 
     stats = Counter()
-    for e, l in zip(out_entries, out_labels):
+    for e, label in zip(out_entries, out_labels):
         stats[(e["split"], "entries")] += 1
-        stats[(e["split"], "with concern")] += bool(l["concerns"])
-        stats[(e["split"], "urgent")] += any(c["severity"] == "urgent" for c in l["concerns"])
-        for c in l["concerns"]:
+        stats[(e["split"], "with concern")] += bool(label["concerns"])
+        stats[(e["split"], "urgent")] += any(c["severity"] == "urgent" for c in label["concerns"])
+        for c in label["concerns"]:
             stats[(e["split"], c["category"])] += 1
     print(json.dumps({f"{s}/{k}": v for (s, k), v in sorted(stats.items())}, indent=1))
     print("label sources", dict(sources), "evidence not located", unlocated)

@@ -36,10 +36,21 @@ def main() -> None:
     for path in sorted((HERE / "writers").glob("T*.jsonl")):
         writer = path.stem
         for row in sorted(jsonl(path), key=lambda r: (r["interview_id"], int(r["turn"]))):
-            turns.append({"turn_id": f"{row['interview_id']}-{int(row['turn']):02d}", "interview_id": row["interview_id"],
-                          "case_id": row["case_id"], "date": row["date"], "respondent": row["respondent"],
-                          "turn": int(row["turn"]), "speaker": row["speaker"], "interviewer": bool(row["interviewer"]),
-                          "writer": writer, "split": SPLIT.get(writer, "train"), "text": row["text"]})
+            turns.append(
+                {
+                    "turn_id": f"{row['interview_id']}-{int(row['turn']):02d}",
+                    "interview_id": row["interview_id"],
+                    "case_id": row["case_id"],
+                    "date": row["date"],
+                    "respondent": row["respondent"],
+                    "turn": int(row["turn"]),
+                    "speaker": row["speaker"],
+                    "interviewer": bool(row["interviewer"]),
+                    "writer": writer,
+                    "split": SPLIT.get(writer, "train"),
+                    "text": row["text"],
+                }
+            )
     primary, double = {}, {}
     for path in sorted(p for p in (HERE / "labels").glob("*.jsonl") if p.name != "adjudicated.jsonl"):
         target = primary if ".primary." in path.name else double
@@ -63,14 +74,24 @@ def main() -> None:
         else:
             missing.append(tid)
     both = sorted(set(primary) & set(double))
-    agreement = {"double_labelled_turns": len(both), "disagreements": sum(primary[t] != double[t] for t in both),
-                 "kappa": {c: kappa([c in primary[t] for t in both], [c in double[t] for t in both]) for c in THEMES},
-                 "any_theme_kappa": kappa([bool(primary[t]) for t in both], [bool(double[t]) for t in both])}
-    (HERE / "turns.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in turns), encoding="utf-8")
-    (HERE / "labels.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels), encoding="utf-8")
+    agreement = {
+        "double_labelled_turns": len(both),
+        "disagreements": sum(primary[t] != double[t] for t in both),
+        "kappa": {c: kappa([c in primary[t] for t in both], [c in double[t] for t in both]) for c in THEMES},
+        "any_theme_kappa": kappa([bool(primary[t]) for t in both], [bool(double[t]) for t in both]),
+    }
+    (HERE / "turns.jsonl").write_text(
+        "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in turns), encoding="utf-8"
+    )
+    (HERE / "labels.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels), encoding="utf-8"
+    )
     (HERE / "agreement.json").write_text(json.dumps(agreement, indent=1) + "\n", encoding="utf-8")
     respondent = sum(not t["interviewer"] for t in turns)
-    print(f"{len(turns)} turns ({respondent} respondent), {len(labels)} labelled, {len(missing)} unlabelled or to adjudicate")
+    print(
+        f"{len(turns)} turns ({respondent} respondent), {len(labels)} labelled, "
+        f"{len(missing)} unlabelled or to adjudicate"
+    )
     if missing:
         (HERE / "labels" / "to_adjudicate.txt").write_text("\n".join(missing) + "\n", encoding="utf-8")
 

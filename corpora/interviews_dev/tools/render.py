@@ -71,7 +71,9 @@ def main() -> None:
         for interview_id, turns in interviews(path).items():
             first = turns[0]
             respondent = re.sub(r"[^a-zæøå]+", "-", first["respondent"].lower()).strip("-")
-            title = f"Interview {interview_id} med {first['respondent']}, {dt.date.fromisoformat(first['date']):%d.%m.%Y}"
+            title = (
+                f"Interview {interview_id} med {first['respondent']}, {dt.date.fromisoformat(first['date']):%d.%m.%Y}"
+            )
             name = f"{first['case_id']}_{first['date']}_interview_{respondent}"
             content = render(layout, turns, title)
             if layout == "docx":
