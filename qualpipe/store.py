@@ -8,26 +8,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from qualpipe.migrations import MIGRATIONS, execute_script
 from qualpipe.private_files import create_private_file
 from qualpipe.records import Segment, Status
 
+# A change to SCHEMA also needs a step in qualpipe/migrations.py that makes it in older stores, numbered with
+# the version this is raised to: a fresh store gets SCHEMA, an older one only the steps.
 SCHEMA_VERSION = 9
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
+    -- One row per case, by the id the input files (or their names) give it; first_seen: when it was first ingested.
     case_id     TEXT PRIMARY KEY,
     first_seen  TEXT NOT NULL
 );
--- Files whose every part was ingested; an unchanged file (same path, same hash) is skipped.
 CREATE TABLE IF NOT EXISTS files (
+    -- Files whose every part was ingested; an unchanged file (same path, same hash) is skipped.
     path        TEXT PRIMARY KEY,
     sha256      TEXT NOT NULL,
     kind        TEXT NOT NULL,
     ingested_at TEXT NOT NULL
 );
--- One row per version of a document: an interview transcript or a logbook entry.
--- A changed source becomes a new version; the old one is kept with superseded_at set.
 CREATE TABLE IF NOT EXISTS documents (
+    -- One row per version of a document: an interview transcript or a logbook entry.
+    -- A changed source becomes a new version; the old one is kept with superseded_at set.
     id            INTEGER PRIMARY KEY,
     doc_key       TEXT NOT NULL,
     version       INTEGER NOT NULL,
@@ -39,7 +43,7 @@ CREATE TABLE IF NOT EXISTS documents (
     source_format TEXT NOT NULL,
     encoding      TEXT,
     content_hash  TEXT NOT NULL,
-    text          TEXT NOT NULL,
+    text          TEXT NOT NULL,  -- every start/end in the store is an offset into this text
     language      TEXT,
     ingested_at   TEXT NOT NULL,
     superseded_at TEXT,
@@ -47,9 +51,11 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_current ON documents (doc_key) WHERE superseded_at IS NULL;
 CREATE INDEX IF NOT EXISTS documents_hash ON documents (content_hash);
--- a case's documents and alerts (case rules, cancellations and pseudonyms look them up per case)
-CREATE INDEX IF NOT EXISTS documents_case ON documents (case_id, kind);
+CREATE INDEX IF NOT EXISTS documents_case ON documents (
+    -- a case's documents and alerts (case rules, cancellations and pseudonyms look them up per case)
+    case_id, kind);
 CREATE TABLE IF NOT EXISTS turns (
+    -- Speaker turns of a document (a logbook entry is one turn); start/end: where it lies in documents.text.
     id          INTEGER PRIMARY KEY,
     document_id INTEGER NOT NULL REFERENCES documents(id),
     idx         INTEGER NOT NULL,
@@ -59,8 +65,8 @@ CREATE TABLE IF NOT EXISTS turns (
     end         INTEGER NOT NULL,
     UNIQUE (document_id, idx)
 );
--- Sentences. documents.text[start:end] == text; norm_text is the cleaned form used downstream.
 CREATE TABLE IF NOT EXISTS segments (
+    -- Sentences. documents.text[start:end] == text; norm_text is the cleaned form used downstream.
     id          INTEGER PRIMARY KEY,
     document_id INTEGER NOT NULL REFERENCES documents(id),
     turn_id     INTEGER NOT NULL REFERENCES turns(id),
@@ -77,8 +83,8 @@ CREATE TABLE IF NOT EXISTS segments (
     UNIQUE (document_id, idx)
 );
 CREATE INDEX IF NOT EXISTS segments_case ON segments (case_id);
--- Embeddings by (hash of kind + normalised text, model id): each text is embedded once per model.
 CREATE TABLE IF NOT EXISTS embeddings (
+    -- Embeddings by (hash of kind + normalised text, model id): each text is embedded once per model.
     text_hash   TEXT NOT NULL,
     model_id    TEXT NOT NULL,
     dim         INTEGER NOT NULL,
@@ -86,10 +92,9 @@ CREATE TABLE IF NOT EXISTS embeddings (
     created_at  TEXT NOT NULL,
     PRIMARY KEY (text_hash, model_id)
 );
--- Codes on segments. Machine codings (coder 'qualpipe') carry a score and the method and model behind it;
--- human codings (imported) carry the coder's name.
--- start/end: the evidence in documents.text (the segment, or the human selection).
 CREATE TABLE IF NOT EXISTS codings (
+    -- Codes on segments. Machine codings (coder 'qualpipe') carry a score and the method and model behind it;
+    -- human codings (imported) carry the coder's name.
     id          INTEGER PRIMARY KEY,
     segment_id  INTEGER NOT NULL REFERENCES segments(id),
     code        TEXT NOT NULL,
@@ -97,23 +102,23 @@ CREATE TABLE IF NOT EXISTS codings (
     source      TEXT NOT NULL CHECK (source IN ('machine', 'human')),
     coder       TEXT NOT NULL,
     method      TEXT,
-    start       INTEGER NOT NULL,
+    start       INTEGER NOT NULL,  -- start/end: the evidence in documents.text (the segment, or the human selection)
     end         INTEGER NOT NULL,
     created_at  TEXT NOT NULL,
     UNIQUE (segment_id, code, source, coder)
 );
 CREATE INDEX IF NOT EXISTS codings_segment ON codings (segment_id);
--- Segments a human has reviewed: a reviewed segment without a human code for X is a "no" for X.
 CREATE TABLE IF NOT EXISTS reviews (
+    -- Segments a human has reviewed: a reviewed segment without a human code for X is a "no" for X.
     segment_id  INTEGER NOT NULL REFERENCES segments(id),
     coder       TEXT NOT NULL,
     reviewed_at TEXT NOT NULL,
     PRIMARY KEY (segment_id, coder)
 );
--- An evaluator's explicit decision on one code for one segment ('qualpipe review'): 'yes' (accepted or
--- added; the code is also a human coding) or 'no' (rejected). Only a 'no' here, or a segment reviewed as a
--- whole in a QDA program, is a human "no" for learning; a machine code left untouched is not.
 CREATE TABLE IF NOT EXISTS code_decisions (
+    -- An evaluator's explicit decision on one code for one segment ('qualpipe review'): 'yes' (accepted or
+    -- added; the code is also a human coding) or 'no' (rejected). Only a 'no' here, or a segment reviewed as a
+    -- whole in a QDA program, is a human "no" for learning; a machine code left untouched is not.
     segment_id  INTEGER NOT NULL REFERENCES segments(id),
     code        TEXT NOT NULL,
     coder       TEXT NOT NULL,
@@ -121,11 +126,8 @@ CREATE TABLE IF NOT EXISTS code_decisions (
     decided_at  TEXT NOT NULL,
     PRIMARY KEY (segment_id, code, coder)
 );
--- Concern alerts on logbook entries; severity may be raised by case rules from base_severity.
--- first_digest: the ISO week of the first digest that showed it (late entries show once).
--- band: 'alert', or 'check' where the detector is unsure (the digest's "Tjek disse"); reason: why, in Danish.
--- handled_as: 'ack' (handled), 'dismissed' (a false alarm) or 'added' (a coordinator's own), with ack_note.
 CREATE TABLE IF NOT EXISTS alerts (
+    -- Concern alerts on logbook entries; severity may be raised by case rules from base_severity.
     id            INTEGER PRIMARY KEY,
     document_id   INTEGER NOT NULL REFERENCES documents(id),
     case_id       TEXT,
@@ -139,21 +141,21 @@ CREATE TABLE IF NOT EXISTS alerts (
     end           INTEGER NOT NULL,
     fired_by      TEXT NOT NULL,
     created_at    TEXT NOT NULL,
-    first_digest  TEXT,
+    first_digest  TEXT,  -- the ISO week of the first digest that showed it (late entries show once)
     acked_at      TEXT,
     acked_by      TEXT,
-    band          TEXT NOT NULL DEFAULT 'alert',
-    reason        TEXT NOT NULL DEFAULT '',
-    handled_as    TEXT,
+    band          TEXT NOT NULL DEFAULT 'alert',  -- or 'check' where the detector is unsure (the digest's "Tjek disse")
+    reason        TEXT NOT NULL DEFAULT '',  -- why, in Danish
+    handled_as    TEXT,  -- 'ack' (handled), 'dismissed' (a false alarm) or 'added' (a coordinator's own), with ack_note
     ack_note      TEXT,
-    undated       INTEGER NOT NULL DEFAULT 0,
+    undated       INTEGER NOT NULL DEFAULT 0,  -- 1: the entry had no date; entry_date and week are its ingest date's
     UNIQUE (document_id, category)
 );
 CREATE INDEX IF NOT EXISTS alerts_week ON alerts (week);
 CREATE INDEX IF NOT EXISTS alerts_case ON alerts (case_id, category);
--- What a coordinator decided about an entry and a concern category: present (with severity) or absent.
--- The learned detector trains on these with `qualpipe flag train --with-feedback`.
 CREATE TABLE IF NOT EXISTS concern_labels (
+    -- What a coordinator decided about an entry and a concern category: present (with severity) or absent.
+    -- The learned detector trains on these with `qualpipe flag train --with-feedback`.
     document_id INTEGER NOT NULL REFERENCES documents(id),
     category    TEXT NOT NULL,
     present     INTEGER NOT NULL,
@@ -164,27 +166,28 @@ CREATE TABLE IF NOT EXISTS concern_labels (
     PRIMARY KEY (document_id, category)
 );
 CREATE TABLE IF NOT EXISTS flagged_documents (
+    -- Logbook entries the flagger has read, so that each entry is flagged once.
     document_id INTEGER PRIMARY KEY REFERENCES documents(id),
     flagged_at  TEXT NOT NULL
 );
--- snapshot = 1: the alerts the digest showed are kept in digest_items, so a rebuild shows the same
 CREATE TABLE IF NOT EXISTS digests (
+    -- The weekly digests built, by ISO week.
     week     TEXT PRIMARY KEY,
     built_at TEXT NOT NULL,
-    snapshot INTEGER NOT NULL DEFAULT 0,
+    snapshot INTEGER NOT NULL DEFAULT 0,  -- 1: the alerts it showed are in digest_items, so a rebuild shows the same
     sent_at  TEXT,
     sent_to  TEXT
 );
--- still_open = 1: shown again because it was urgent or high and not yet handled
 CREATE TABLE IF NOT EXISTS digest_items (
+    -- The alerts a digest showed (digests.snapshot = 1), so that a rebuild of the week shows the same.
     week       TEXT NOT NULL,
     alert_id   INTEGER NOT NULL REFERENCES alerts(id),
-    still_open INTEGER NOT NULL DEFAULT 0,
+    still_open INTEGER NOT NULL DEFAULT 0,  -- 1: shown again because it was urgent or high and not yet handled
     PRIMARY KEY (week, alert_id)
 );
--- Input files (or rows) that could not be read: shown at the top of every digest until a later ingest of
--- the same file succeeds (resolved_at).
 CREATE TABLE IF NOT EXISTS ingest_failures (
+    -- Input files (or rows) that could not be read: shown at the top of every digest until a later ingest of
+    -- the same file succeeds (resolved_at).
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL,
     source_path TEXT NOT NULL,
@@ -193,11 +196,9 @@ CREATE TABLE IF NOT EXISTS ingest_failures (
     resolved_at TEXT,
     UNIQUE (source_path, message)
 );
--- Topic runs (BERTopic), their topics, and each segment's topic; the fitted model is saved at model_path.
--- npmi/diversity: the run's coherence and diversity; fingerprint: model, parameters and segments (a re-run reuses it); theme: the codebook theme a topic matches (zero-shot);
--- representative: JSON list of segment ids; raw_topic: the cluster before outlier reduction (-1 = outlier),
--- probability: the clustering's membership strength of the segment in raw_topic.
 CREATE TABLE IF NOT EXISTS topic_runs (
+    -- Topic runs (BERTopic), with their topics in topics and each segment's in segment_topics;
+    -- the fitted model is saved at model_path.
     id          INTEGER PRIMARY KEY,
     created_at  TEXT NOT NULL,
     model_id    TEXT NOT NULL,
@@ -205,55 +206,49 @@ CREATE TABLE IF NOT EXISTS topic_runs (
     n_segments  INTEGER NOT NULL,
     n_topics    INTEGER NOT NULL,
     model_path  TEXT NOT NULL,
-    npmi        REAL,
+    npmi        REAL,  -- npmi/diversity: the run's coherence and diversity
     diversity   REAL,
-    fingerprint TEXT
+    fingerprint TEXT  -- model, parameters and segments: a re-run with the same fingerprint reuses this run
 );
 CREATE TABLE IF NOT EXISTS topics (
+    -- The topics of a run: label and words (a JSON list) as the run's representation gave them.
     run_id  INTEGER NOT NULL REFERENCES topic_runs(id),
     topic   INTEGER NOT NULL,
     size    INTEGER NOT NULL,
     label   TEXT NOT NULL,
     words   TEXT NOT NULL,
-    theme   TEXT,
+    theme   TEXT,  -- the codebook theme the topic matches (zero-shot), with theme_score
     theme_score REAL,
-    representative TEXT,
+    representative TEXT,  -- JSON list of segment ids
     PRIMARY KEY (run_id, topic)
 );
 CREATE TABLE IF NOT EXISTS segment_topics (
+    -- Each segment's topic in a run.
     run_id     INTEGER NOT NULL REFERENCES topic_runs(id),
     segment_id INTEGER NOT NULL REFERENCES segments(id),
     topic      INTEGER NOT NULL,
-    probability REAL,
-    raw_topic  INTEGER,
+    probability REAL,  -- the clustering's membership strength of the segment in raw_topic
+    raw_topic  INTEGER,  -- the cluster before outlier reduction (-1 = outlier)
     PRIMARY KEY (run_id, segment_id)
 );
--- Each document's text pseudonymised as outputs show it ([NAVN-1] for a person, the same in every
--- document of the case): what a user browses (the view documents_pseudonymised). Which pseudonym
--- stands for which name is not in the store: it is the key file ([privacy] key in qualpipe.toml).
 CREATE TABLE IF NOT EXISTS pseudonymised_documents (
+    -- Each document's text pseudonymised as outputs show it ([NAVN-1] for a person, the same in every
+    -- document of the case): what a user browses (the view documents_pseudonymised). Which pseudonym
+    -- stands for which name is not in the store: it is the key file ([privacy] key in qualpipe.toml).
     document_id INTEGER PRIMARY KEY REFERENCES documents(id),
     text        TEXT NOT NULL
 );
 CREATE VIEW IF NOT EXISTS documents_pseudonymised AS
+    -- The documents as a user may browse them: names replaced by pseudonyms, filled as outputs are made.
     SELECT d.id, d.kind, d.case_id, d.date, d.version, d.superseded_at, p.text
     FROM documents d JOIN pseudonymised_documents p ON p.document_id = d.id;
 CREATE VIEW IF NOT EXISTS current_segments AS
+    -- Segments of the current version of each document (superseded versions left out), for tables and reports.
     SELECT s.*, d.kind AS kind, d.doc_key AS doc_key, d.version AS version, d.source_path AS source_path
     FROM segments s JOIN documents d ON d.id = s.document_id
     WHERE d.superseded_at IS NULL;
 """
 
-
-# Columns added to existing tables, by the schema version that added them: ALTERed into older stores.
-ADDED_COLUMNS = {
-    5: [("topic_runs", "npmi REAL"), ("topic_runs", "diversity REAL"), ("topic_runs", "fingerprint TEXT"), ("topics", "theme TEXT"),
-        ("topics", "theme_score REAL"), ("topics", "representative TEXT"),
-        ("segment_topics", "probability REAL"), ("segment_topics", "raw_topic INTEGER")],
-    8: [("alerts", "band TEXT NOT NULL DEFAULT 'alert'"), ("alerts", "reason TEXT NOT NULL DEFAULT ''"),
-        ("alerts", "handled_as TEXT"), ("alerts", "ack_note TEXT"), ("alerts", "undated INTEGER NOT NULL DEFAULT 0"),
-        ("digests", "snapshot INTEGER NOT NULL DEFAULT 0"), ("digests", "sent_at TEXT"), ("digests", "sent_to TEXT")],
-}
 
 CODING_COLUMNS = ("segment_id", "code", "score", "source", "coder", "method", "start", "end", "created_at")
 
@@ -288,19 +283,29 @@ class Store:
         self._migrate()
 
     def _migrate(self) -> None:
+        """Create a new store from SCHEMA, or bring an older one up to SCHEMA_VERSION one named step at a time.
+
+        Each step commits with the version it reached, so an interrupted upgrade resumes where it stopped; the
+        version is read again inside each step's transaction, as another process may have upgraded meanwhile."""
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             from qualpipe.errors import UserError
 
+            self.conn.close()
             raise UserError(f"{self.path}: made by a newer qualpipe (schema {version}); upgrade qualpipe")
-        if version < SCHEMA_VERSION:
-            alters = []
-            for table, column in (c for columns in ADDED_COLUMNS.values() for c in columns):
-                present = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
-                if present and column.split()[0] not in present:
-                    alters.append(f"ALTER TABLE {table} ADD COLUMN {column};")
-            self.conn.executescript(
-                f"BEGIN IMMEDIATE;{''.join(alters)}{SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+        if version == 0:
+            with self.transaction() as conn:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                    execute_script(conn, SCHEMA)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            return
+        for step_version, step in MIGRATIONS.items():
+            if step_version <= version:
+                continue
+            with self.transaction() as conn:
+                if conn.execute("PRAGMA user_version").fetchone()[0] < step_version:
+                    step(conn)
+                    conn.execute(f"PRAGMA user_version = {step_version}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
