@@ -230,6 +230,21 @@ CREATE TABLE IF NOT EXISTS ingest_failures (
 """)
 
 
+PSEUDONYMISED_TEXT = """
+CREATE TABLE IF NOT EXISTS pseudonymised_documents (
+    -- Each document's text pseudonymised as outputs show it ([NAVN-1] for a person, the same in every
+    -- document of the case): what a user browses (the view documents_pseudonymised). Which pseudonym
+    -- stands for which name is not in the store: it is the key file ([privacy] key in qualpipe.toml).
+    document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+    text        TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS documents_pseudonymised AS
+    -- The documents as a user may browse them: names replaced by pseudonyms, filled as outputs are made.
+    SELECT d.id, d.kind, d.case_id, d.date, d.version, d.superseded_at, p.text
+    FROM documents d JOIN pseudonymised_documents p ON p.document_id = d.id;
+"""
+
+
 @migration
 def m009_code_decisions_and_pseudonymised_text(conn: sqlite3.Connection) -> None:
     # The case pseudonyms (case_pseudonyms) leave the store in this version too, but not here: see m006.
@@ -245,15 +260,13 @@ CREATE TABLE IF NOT EXISTS code_decisions (
     decided_at  TEXT NOT NULL,
     PRIMARY KEY (segment_id, code, coder)
 );
-CREATE TABLE IF NOT EXISTS pseudonymised_documents (
-    -- Each document's text pseudonymised as outputs show it ([NAVN-1] for a person, the same in every
-    -- document of the case): what a user browses (the view documents_pseudonymised). Which pseudonym
-    -- stands for which name is not in the store: it is the key file ([privacy] key in qualpipe.toml).
-    document_id INTEGER PRIMARY KEY REFERENCES documents(id),
-    text        TEXT NOT NULL
-);
-CREATE VIEW IF NOT EXISTS documents_pseudonymised AS
-    -- The documents as a user may browse them: names replaced by pseudonyms, filled as outputs are made.
-    SELECT d.id, d.kind, d.case_id, d.date, d.version, d.superseded_at, p.text
-    FROM documents d JOIN pseudonymised_documents p ON p.document_id = d.id;
 """)
+    execute_script(conn, PSEUDONYMISED_TEXT)
+
+
+@migration
+def m010_pseudonymised_text_in_every_version_9_store(conn: sqlite3.Connection) -> None:
+    # Stores made by the first commits of version 9 (3530467, before the pseudonym key left the store) were
+    # marked 9 without the pseudonymised text; digests then failed with "no such table". A store that has it
+    # is left as it is.
+    execute_script(conn, PSEUDONYMISED_TEXT)

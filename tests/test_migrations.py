@@ -147,6 +147,25 @@ def test_an_upgrade_interrupted_by_a_failing_step_keeps_the_steps_before_it_and_
         store.close()
 
 
+def test_a_later_version_9_store_that_has_the_pseudonymised_text_keeps_it_through_version_10(tmp_path):
+    path = tmp_path / "late9" / "qualpipe.db"
+    store = Store(path)
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO cases (case_id, first_seen) VALUES ('K1', '2024-01-01')")
+        conn.execute("INSERT INTO documents (id, doc_key, version, kind, case_id, source_path, source_format, "
+                     "content_hash, text, ingested_at) VALUES (1, 'k', 1, 'logbook', 'K1', 'x', 'jsonl', 'h', "
+                     "'Sara bagte.', '2024-01-01')")
+        conn.execute("INSERT INTO pseudonymised_documents (document_id, text) VALUES (1, '[NAVN-1] bagte.')")
+        conn.execute("PRAGMA user_version = 9")
+    store.close()
+    store = Store(path)
+    try:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert [tuple(r) for r in store.query("SELECT id, text FROM documents_pseudonymised")] == [(1, "[NAVN-1] bagte.")]
+    finally:
+        store.close()
+
+
 def test_the_schema_comparison_notices_a_forgotten_column(tmp_path):
     path = tmp_path / "forgot" / "qualpipe.db"
     Store(path).close()

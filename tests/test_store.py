@@ -140,7 +140,7 @@ def test_a_store_made_by_the_previous_schema_is_upgraded_in_place_and_keeps_its_
         conn.executescript("DROP VIEW documents_pseudonymised; DROP TABLE pseudonymised_documents; "
                            "DROP TABLE code_decisions; PRAGMA user_version = 8;")
     with Project(root) as project:
-        assert project.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        assert project.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in project.store.query("SELECT name FROM sqlite_master")}
         assert {"code_decisions", "pseudonymised_documents", "documents_pseudonymised"} <= tables
         assert [r["text"] for r in project.store.query("SELECT text FROM documents")] == ["Vi bagte boller."]
