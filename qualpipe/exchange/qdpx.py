@@ -17,10 +17,10 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from qualpipe.data import data_path
 from qualpipe.errors import UserError
 from qualpipe.store import create_private_file, insert_codings, utc_now
 
@@ -57,8 +57,7 @@ def _datetime(value: str | None) -> str:
 def project_schema():
     import xmlschema
 
-    with resources.as_file(resources.files("qualpipe.data").joinpath("refi-qda-project.xsd")) as path:
-        return xmlschema.XMLSchema(str(path))
+    return xmlschema.XMLSchema(str(data_path("refi-qda-project.xsd")))
 
 
 def validate_project_xml(xml: bytes) -> None:
