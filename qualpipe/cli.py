@@ -12,6 +12,7 @@ import typer
 from qualpipe.cli_common import app, fail, open_project, parse_pairs, run_batch, state, user_errors
 from qualpipe.distributed import STAGES
 from qualpipe.errors import UserError
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.output import Format, write_rows
 
 def print_version(asked: bool) -> None:
@@ -643,8 +644,8 @@ def alerts_dismiss(
 @user_errors
 def alerts_add(
     entry_id: str = typer.Argument(..., help="The logbook entry's id (as in the logbook file)."),
-    category: str = typer.Option(..., "--category", help="The concern category (e.g. vold_overgreb)."),
-    severity: str = typer.Option(..., "--severity", help="urgent, high or watch."),
+    category: str = typer.Option(..., "--category", help=f"The category: {', '.join(load_lexicon().category_ids)}."),
+    severity: str = typer.Option(..., "--severity", help=f"{', '.join(reversed(load_lexicon().severities))}."),
     by: str = typer.Option(..., "--by", help="Who decided."),
     note: str = typer.Option("", "--note", help="What was done or why."),
 ) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from qualpipe.errors import UserError
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.views.figures import heatmap_png, timeline_png
 from qualpipe.views.tables import codes_by, quote, records, segment_frame, topic_table, topics_by
 
@@ -72,7 +73,7 @@ def case_section(project, case_id: str, run_id: int | None, pseudonyms, concern_
         first_date=segments.date.dropna().min() if segments.date.notna().any() else None,
         last_date=segments.date.dropna().max() if segments.date.notna().any() else None,
         top_themes=[(label, round(n / coded, 3)) for label, n in themes.head(5).items()],
-        cancellations=sum(a["category"] == "aflysning" for a in alerts),
+        cancellations=sum(a["category"] == load_lexicon().cancellation_category for a in alerts),
         concerns=concerns, quotes=_quotes(project, case_id, pseudonyms))
     if not codes.empty:
         section.figures["themes over time"] = _data_uri(heatmap_png(
