@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
+
+from qualpipe.data import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +45,7 @@ def main() -> None:
         codebook = tmp / "codebook.yaml"
         import yaml
 
-        book = yaml.safe_load(resources.files("qualpipe.data").joinpath("codebook.da.yaml").read_text(encoding="utf-8"))
+        book = read_yaml("codebook.da.yaml")
         for code in book["codes"]:
             code["id"] = f"{code['id']}_eget"
         codebook.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from qualpipe.embed.registry import DEFAULT_MODEL
 from qualpipe.engines import Engines
-from qualpipe.flagging.flagger import URGENT_CATEGORIES
-from qualpipe.flagging.lexicon import CATEGORIES
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.flagging.model import HASH_FEATURES, NGRAMS, ConcernHead
 from qualpipe.flagging.training import (
     _subset,
@@ -35,6 +34,7 @@ from qualpipe.flagging.training import (
 from qualpipe.text.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
+LEXICON = load_lexicon()  # categories and urgent ones: qualpipe/data/concerns.da.yaml
 
 
 def main() -> None:
@@ -44,7 +44,7 @@ def main() -> None:
     nlp = load_nlp("")
     embedder = Engines().raw_embedder()
     entries = [e for e in load_corpus(args.corpus) if e.split in ("train", "dev")]
-    outputs = head_outputs(CATEGORIES)
+    outputs = head_outputs(LEXICON.category_ids)
     data = cached_features(nlp, embedder, entries, outputs)
     train = _subset(data, [i for i, e in enumerate(entries) if e.split == "train"])
     dev = _subset(data, [i for i, e in enumerate(entries) if e.split == "dev"])
@@ -63,11 +63,12 @@ def main() -> None:
         head.fit(Xt, train.Y)
         proba = head.predict_proba(Xd)
         head.alert_, head.check_ = choose_thresholds(
-            entry_scores(proba, dev), gold_matrix(with_high_labels(dev.entries), outputs), outputs, URGENT_CATEGORIES
+            entry_scores(proba, dev), gold_matrix(with_high_labels(dev.entries), outputs), outputs,
+            LEXICON.urgent_categories,
         )
         for mode in modes:  # the lexicon's unconfirmed flags: never alerts, or alerts in every category
-            head.info["lexicon_alerts"] = list(CATEGORIES) if mode == "union" else []
-            r = evaluate(dev.entries, predict(head, proba, dev, view, flagger), CATEGORIES)
+            head.info["lexicon_alerts"] = list(LEXICON.category_ids) if mode == "union" else []
+            r = evaluate(dev.entries, predict(head, proba, dev, view, flagger), LEXICON.category_ids)
             m, u = r["micro"], r["urgent"]
             print(
                 f"{label:<16} C={C:<4} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
@@ -79,7 +80,7 @@ def main() -> None:
         for C in (0.5, 2.0, 8.0):
             run(label, C, drop)
     head = run("chosen", 2.0, None, ("union",))
-    r = evaluate(dev.entries, predict(head, sentence_proba(head, dev), dev, view, flagger), CATEGORIES)
+    r = evaluate(dev.entries, predict(head, sentence_proba(head, dev), dev, view, flagger), LEXICON.category_ids)
     for c, v in r["per_category"].items():
         print(
             f"  {c:<22} tp {v['tp']:>3} fp {v['fp']:>3} fn {v['fn']:>3} F1 {v['f1']:.2f}  alert>={head.alert_[c]:.2f}"

@@ -15,8 +15,7 @@ from pathlib import Path
 from qualpipe.embed.ort_backend import OrtE5Embedder
 from qualpipe.engines import Engines
 from qualpipe.flagging.finetune import finetune_top_layers, save_layers
-from qualpipe.flagging.flagger import URGENT_CATEGORIES
-from qualpipe.flagging.lexicon import CATEGORIES
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.flagging.model import ConcernHead
 from qualpipe.flagging.training import (_subset, cached_features, choose_thresholds, entry_scores, evaluate, featurise,
                                         gold_matrix, head_outputs, lexical_view, load_corpus, predict, sentence_proba,
@@ -24,6 +23,7 @@ from qualpipe.flagging.training import (_subset, cached_features, choose_thresho
 from qualpipe.text.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
+LEXICON = load_lexicon()  # categories and urgent ones: qualpipe/data/concerns.da.yaml
 
 
 def score(name, data_train, data_dev, outputs, view, flagger, C=0.5):
@@ -34,11 +34,11 @@ def score(name, data_train, data_dev, outputs, view, flagger, C=0.5):
         entry_scores(proba, data_dev),
         gold_matrix(with_high_labels(data_dev.entries), outputs),
         outputs,
-        URGENT_CATEGORIES,
+        LEXICON.urgent_categories,
     )
     for mode in ("model", "union"):  # the lexicon's unconfirmed flags: never alerts, or alerts in every category
-        head.info["lexicon_alerts"] = list(CATEGORIES) if mode == "union" else []
-        r = evaluate(data_dev.entries, predict(head, proba, data_dev, view, flagger), CATEGORIES)
+        head.info["lexicon_alerts"] = list(LEXICON.category_ids) if mode == "union" else []
+        r = evaluate(data_dev.entries, predict(head, proba, data_dev, view, flagger), LEXICON.category_ids)
         m, u = r["micro"], r["urgent"]
         print(
             f"{name:<10} C={C} {mode:<6} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.3f} "
@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     nlp = load_nlp("")
     entries = [e for e in load_corpus(args.corpus) if e.split in ("train", "dev")]
-    outputs = head_outputs(CATEGORIES)
+    outputs = head_outputs(LEXICON.category_ids)
     frozen = Engines().raw_embedder()
     data = cached_features(nlp, frozen, entries, outputs)
     pick = lambda split: [i for i, e in enumerate(entries) if e.split == split]  # noqa: E731

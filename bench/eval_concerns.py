@@ -21,11 +21,12 @@ import numpy as np
 
 from qualpipe.engines import Engines
 from qualpipe.flagging.flagger import ConcernFlagger
-from qualpipe.flagging.lexicon import CATEGORIES
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.flagging.training import LabelledEntry, evaluate, load_corpus
 from qualpipe.text.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
+LEXICON = load_lexicon()  # the categories scored: qualpipe/data/concerns.da.yaml
 
 
 def sample_entries() -> list[LabelledEntry]:
@@ -59,7 +60,7 @@ def urgent_interval(entries, flags, rounds: int, seed: int = 0) -> tuple[float, 
 
 
 def report(name: str, entries, flags, seconds: float, rounds: int) -> dict:
-    result = evaluate(entries, flags, CATEGORIES)
+    result = evaluate(entries, flags, LEXICON.category_ids)
     u = result["urgent"]
     recall = u["tp"] / (u["tp"] + u["fn"]) if u["tp"] + u["fn"] else float("nan")
     low, high = urgent_interval(entries, flags, rounds)

@@ -24,11 +24,12 @@ from qualpipe.config import LOGBOOK_FIELDS
 from qualpipe.engines import Engines
 from qualpipe.flagging.batch import flag_batch
 from qualpipe.flagging.flagger import ConcernFlagger
-from qualpipe.flagging.lexicon import CATEGORIES
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.ingest.logbooks import read_logbook
 from qualpipe.text.nlp import load_nlp
 
 ROOT = Path(__file__).resolve().parents[1]
+LEXICON = load_lexicon()  # the categories scored: qualpipe/data/concerns.da.yaml
 
 
 def corpus_items() -> list[dict]:
@@ -78,7 +79,7 @@ def score(items: list[dict], predicted: list[dict]) -> None:
         got_urgent = any(c["severity"] == "urgent" for c in pred["concerns"])
         urgent[(gold_urgent, got_urgent)] += 1
     print(f"{'category':<22}{'gold':>6}{'flag':>6}{'P':>7}{'R':>7}{'F1':>7}")
-    for category in CATEGORIES:
+    for category in LEXICON.category_ids:
         print(_line(category, tp[category], fp[category], fn[category]))
     print(_line("all categories", sum(tp.values()), sum(fp.values()), sum(fn.values())))
     u_tp, u_fp, u_fn = urgent[(True, True)], urgent[(False, True)], urgent[(True, False)]

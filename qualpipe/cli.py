@@ -13,6 +13,7 @@ from qualpipe.cli_common import app, fail, open_project, parse_pairs, run_batch,
 from qualpipe.cli_research import register_research_commands
 from qualpipe.distributed import STAGES
 from qualpipe.errors import UserError
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.output import Format, write_rows, write_status
 
 def print_version(asked: bool) -> None:
@@ -562,8 +563,8 @@ def alerts_dismiss(
 @user_errors
 def alerts_add(
     entry_id: str = typer.Argument(..., help="The logbook entry's id (as in the logbook file)."),
-    category: str = typer.Option(..., "--category", help="The concern category (e.g. vold_overgreb)."),
-    severity: str = typer.Option(..., "--severity", help="urgent, high or watch."),
+    category: str = typer.Option(..., "--category", help=f"The category: {', '.join(load_lexicon().category_ids)}."),
+    severity: str = typer.Option(..., "--severity", help=f"{', '.join(reversed(load_lexicon().severities))}."),
     by: str = typer.Option(..., "--by", help="Who decided."),
     note: str = typer.Option("", "--note", help="What was done or why."),
 ) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from qualpipe.data import read_yaml
 from qualpipe.errors import UserError
 
 DEFAULT_CODEBOOK = "codebook.da.yaml"
@@ -98,8 +98,7 @@ def codebook_from_dict(data: dict, source: str) -> Codebook:
 def load_codebook(path: str | Path | None = None) -> Codebook:
     """The YAML codebook at `path` (a .qdc is imported), or qualpipe's default Danish codebook."""
     if path is None or str(path) == "":
-        text = resources.files("qualpipe.data").joinpath(DEFAULT_CODEBOOK).read_text(encoding="utf-8")
-        return codebook_from_dict(yaml.safe_load(text), f"qualpipe/data/{DEFAULT_CODEBOOK}")
+        return codebook_from_dict(read_yaml(DEFAULT_CODEBOOK), f"qualpipe/data/{DEFAULT_CODEBOOK}")
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: codebook not found; check [coding] codebook in qualpipe.toml")

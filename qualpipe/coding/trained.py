@@ -19,9 +19,9 @@ from qualpipe.learning.head import LinearHead, unit_means
 
 
 def shipped_theme_model_path() -> Path:
-    from importlib import resources
+    from qualpipe.data import data_path
 
-    return Path(str(resources.files("qualpipe.data").joinpath("theme_model.npz")))
+    return data_path("theme_model.npz")
 
 
 @lru_cache(maxsize=1)

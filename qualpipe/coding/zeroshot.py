@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import numpy as np
 
 from qualpipe.coding.codebook import Codebook
+from qualpipe.data import read_lines
 from qualpipe.embed.base import Embedder
 
 
 def background_sentences() -> list[str]:
-    text = resources.files("qualpipe.data").joinpath("background.da.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return read_lines("background.da.txt")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -187,9 +187,9 @@ def _packaged(tuned: Path | str | None) -> Path | None:
     if tuned is None or isinstance(tuned, Path):
         return tuned
     if tuned.startswith("package:"):
-        from importlib import resources
+        from qualpipe.data import data_path
 
-        return Path(str(resources.files("qualpipe.data").joinpath(tuned.split(":", 1)[1])))
+        return data_path(tuned.split(":", 1)[1])
     return Path(tuned)
 
 

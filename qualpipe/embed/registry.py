@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from qualpipe.data import read_yaml
 from qualpipe.embed.backends import BACKENDS
 from qualpipe.errors import UserError
 
@@ -71,8 +71,7 @@ def _entries(data: dict, base: Path | None, origin: str) -> dict[str, ModelEntry
 
 @lru_cache(maxsize=1)
 def _builtin() -> dict[str, ModelEntry]:
-    text = resources.files("qualpipe.data").joinpath("models.yaml").read_text(encoding="utf-8")
-    return _entries(yaml.safe_load(text), None, "built-in")
+    return _entries(read_yaml("models.yaml"), None, "built-in")
 
 
 def load_registry(registry_files: list[Path]) -> dict[str, ModelEntry]:

@@ -17,11 +17,11 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Callable
 from xml.etree import ElementTree as ET
 
+from qualpipe.data import data_path
 from qualpipe.errors import UserError
 from qualpipe.private_files import private_file
 from qualpipe.store import insert_codings, utc_now
@@ -59,8 +59,7 @@ def _datetime(value: str | None) -> str:
 def project_schema():
     import xmlschema
 
-    with resources.as_file(resources.files("qualpipe.data").joinpath("refi-qda-project.xsd")) as path:
-        return xmlschema.XMLSchema(str(path))
+    return xmlschema.XMLSchema(str(data_path("refi-qda-project.xsd")))
 
 
 def validate_project_xml(xml: bytes) -> None:

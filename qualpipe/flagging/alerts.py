@@ -9,8 +9,8 @@ from pathlib import Path
 
 from qualpipe.errors import UserError
 from qualpipe.flagging.case_rules import DatedFlags, apply_case_rules
-from qualpipe.flagging.flagger import URGENT_CATEGORIES, Flag
-from qualpipe.flagging.lexicon import severity_rank
+from qualpipe.flagging.flagger import Flag
+from qualpipe.flagging.lexicon import load_lexicon, severity_rank
 from qualpipe.privacy.pseudonymise import redact
 from qualpipe.store import utc_now
 
@@ -201,10 +201,12 @@ def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, fai
         rows = store.query(f"SELECT {columns}, i.still_open FROM digest_items i JOIN alerts a ON a.id = i.alert_id "
                            "JOIN documents d ON d.id = a.document_id WHERE i.week = ? ORDER BY a.id", (week,))
     else:
+        reshown = load_lexicon().severities_from("high")  # shown in every digest until handled
         rows = store.query(
             f"SELECT {columns}, a.first_digest IS NOT NULL AS still_open FROM alerts a JOIN documents d ON d.id = a.document_id "
             "WHERE d.superseded_at IS NULL AND a.acked_at IS NULL AND a.week <= ? AND (a.first_digest IS NULL OR "
-            "(a.first_digest < ? AND a.severity IN ('urgent', 'high'))) ORDER BY a.id", (week, week))
+            f"(a.first_digest < ? AND a.severity IN ({', '.join('?' * len(reshown))}))) ORDER BY a.id",
+            (week, week, *reshown))
     shown = {r["id"] for r in rows}
     handled_rows = [r for r in rows if r["acked_at"] is not None]
     handled_rows += [r for r in store.query(
@@ -244,7 +246,8 @@ def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, fai
         alerts.sort(key=lambda a: (-severity_rank(a.severity), a.entry_date, a.id))
         counts = _cancellations(store, case_id, sunday)
         digest.cases.append(CaseDigest(case_id, alerts[0].severity, alerts, counts[0], counts[1]))
-    digest.notify_cases = sorted(c.case_id for c in digest.cases if any(a.category in URGENT_CATEGORIES for a in c.alerts))
+    digest.notify_cases = sorted(c.case_id for c in digest.cases
+                                 if any(a.category in load_lexicon().urgent_categories for a in c.alerts))
     digest.notify_reminder = bool(digest.notify_cases)
     digest.cases.sort(key=lambda c: (-severity_rank(c.severity), c.case_id))
     active = {r[0] for r in store.query(
@@ -289,8 +292,8 @@ def _cancellations(store, case_id: str, sunday: dt.date) -> tuple[int, str]:
     middle = sunday - dt.timedelta(weeks=4)
     rows = store.query(
         "SELECT a.entry_date FROM alerts a JOIN documents d ON d.id = a.document_id WHERE d.superseded_at IS NULL "
-        "AND a.case_id = ? AND a.category = 'aflysning' AND a.entry_date > ? AND a.entry_date <= ?",
-        (case_id, start.isoformat(), sunday.isoformat()))
+        "AND a.case_id = ? AND a.category = ? AND a.entry_date > ? AND a.entry_date <= ?",
+        (case_id, load_lexicon().cancellation_category, start.isoformat(), sunday.isoformat()))
     recent = sum(r[0] > middle.isoformat() for r in rows)
     earlier = len(rows) - recent
     trend = "rising" if recent > earlier else "falling" if recent < earlier else "steady"
@@ -351,12 +354,11 @@ def dismiss(store, alert_id: int, *, reason: str, by: str) -> None:
 def add_concern(store, entry_id: str, *, category: str, severity: str, by: str, note: str = "") -> int:
     """A concern the detector missed: stored as a label and as an alert already handled by its author
     (shown in later digests under "Håndteret"), with the entry's first sentence as evidence. Returns the alert id."""
-    from qualpipe.flagging.lexicon import CATEGORIES, SEVERITIES
-
-    if category not in CATEGORIES:
-        raise UserError(f"--category {category}: use one of {', '.join(CATEGORIES)}")
-    if severity not in SEVERITIES:
-        raise UserError(f"--severity {severity}: use one of {', '.join(SEVERITIES)}")
+    lexicon = load_lexicon()
+    if category not in lexicon.category_ids:
+        raise UserError(f"--category {category}: use one of {', '.join(lexicon.category_ids)}")
+    if severity not in lexicon.severities:
+        raise UserError(f"--severity {severity}: use one of {', '.join(lexicon.severities)}")
     if not by.strip():
         raise UserError("add needs --by (who decided)")
     docs = store.query("SELECT id, case_id, date, text FROM documents WHERE doc_key = ? AND superseded_at IS NULL",

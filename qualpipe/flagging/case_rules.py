@@ -1,4 +1,7 @@
-"""Case-level rules: severity rises with a case's history, read in date order."""
+"""Case-level rules: severity rises with a case's history, read in date order.
+
+The rules' categories, counts and severities are data: `case_rules` in qualpipe/data/concerns.da.yaml.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from qualpipe.flagging.flagger import Flag
-from qualpipe.flagging.lexicon import severity_rank
-
-CANCELLATION_WINDOW_DAYS = 28
-CANCELLATIONS_FOR_HIGH = 2
-WELLBEING_RUN = 3          # of the last this many entries of a case ...
-WELLBEING_FOR_HIGH = 2     # ... this many with mistrivsel is a worsening run
+from qualpipe.flagging.lexicon import Lexicon, load_lexicon
 
 
 @dataclass(frozen=True)
@@ -23,14 +21,17 @@ class DatedFlags:
     flags: tuple[Flag, ...]
 
 
-def _raise(flag: Flag, severity: str, reason: str) -> Flag:
-    if severity_rank(severity) <= severity_rank(flag.severity):
+def _raise(flag: Flag, severity: str, reason: str, lexicon: Lexicon) -> Flag:
+    if lexicon.severity_rank(severity) <= lexicon.severity_rank(flag.severity):
         return flag
     return replace(flag, severity=severity, fired_by=f"{flag.fired_by}; case rule: {reason}")
 
 
-def apply_case_rules(entries: Sequence[DatedFlags]) -> list[DatedFlags]:
-    """Entries (any order) with severities raised by their case's history; the input order is kept."""
+def apply_case_rules(entries: Sequence[DatedFlags], lexicon: Lexicon | None = None) -> list[DatedFlags]:
+    """Entries (any order) with severities raised by their case's history (the rules of `lexicon`, by default
+    the packaged one); the input order is kept."""
+    lexicon = lexicon or load_lexicon()
+    cancelling, worsening = lexicon.case_rules.cancellations, lexicon.case_rules.worsening
     by_case: dict[str | None, list[int]] = {}
     for index, entry in enumerate(entries):
         by_case.setdefault(entry.case_id, []).append(index)
@@ -40,22 +41,24 @@ def apply_case_rules(entries: Sequence[DatedFlags]) -> list[DatedFlags]:
             continue
         ordered = sorted(indices, key=lambda i: (entries[i].date or "", i))
         cancellations: list[dt.date] = []
-        wellbeing: list[bool] = []
+        in_run: list[bool] = []  # per entry, in date order: flagged with the worsening rule's category
         for i in ordered:
             entry = entries[i]
             day = dt.date.fromisoformat(entry.date) if entry.date else None
             categories = {f.category for f in entry.flags}
-            if "aflysning" in categories and day is not None:
+            if cancelling.category in categories and day is not None:
                 cancellations.append(day)
-            wellbeing.append("mistrivsel" in categories)
-            recent = [d for d in cancellations if day is not None and 0 <= (day - d).days <= CANCELLATION_WINDOW_DAYS]
-            worsening = sum(wellbeing[-WELLBEING_RUN:]) >= WELLBEING_FOR_HIGH
+            in_run.append(worsening.category in categories)
+            recent = [d for d in cancellations if day is not None and 0 <= (day - d).days <= cancelling.within_days]
+            run = sum(in_run[-worsening.last_entries:])
             flags = []
             for flag in entry.flags:
-                if flag.category == "aflysning" and len(recent) >= CANCELLATIONS_FOR_HIGH:
-                    flag = _raise(flag, "high", f"{len(recent)} cancellations within {CANCELLATION_WINDOW_DAYS // 7} weeks")
-                if flag.category == "mistrivsel" and worsening:
-                    flag = _raise(flag, "high", f"wellbeing concerns in {sum(wellbeing[-WELLBEING_RUN:])} of the last {WELLBEING_RUN} entries")
+                if flag.category == cancelling.category and len(recent) >= cancelling.count:
+                    flag = _raise(flag, cancelling.severity,
+                                  f"{len(recent)} cancellations within {cancelling.within_days // 7} weeks", lexicon)
+                if flag.category == worsening.category and run >= worsening.count:
+                    flag = _raise(flag, worsening.severity,
+                                  f"wellbeing concerns in {run} of the last {worsening.last_entries} entries", lexicon)
                 flags.append(flag)
             if flags != list(entry.flags):  # most entries keep theirs: a case's whole history is re-read each week
                 result[i] = replace(entry, flags=tuple(flags))

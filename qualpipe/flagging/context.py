@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from importlib import resources
 
-import yaml
 from spacy.tokens import Doc, Span
+
+from qualpipe.data import read_yaml
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def _phrases(values) -> list[tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def _rules() -> dict:
-    return yaml.safe_load(resources.files("qualpipe.data").joinpath("context.da.yaml").read_text(encoding="utf-8"))
+    return read_yaml("context.da.yaml")
 
 
 class ContextRules:

@@ -11,11 +11,9 @@ from spacy.language import Language
 
 from qualpipe.embed.base import Embedder
 from qualpipe.flagging.context import ContextRules
-from qualpipe.flagging.lexicon import Lexicon, load_lexicon, severity_rank
+from qualpipe.flagging.lexicon import Lexicon, load_lexicon
 from qualpipe.flagging.model import ConcernHead
 from qualpipe.flagging.reasons import Reasons, load_reasons
-
-URGENT_CATEGORIES = ("vold_overgreb", "selvskade")
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class ExemplarDetector:
         for category, exemplars in zip(self.categories_, self.exemplars_):
             sims = X @ exemplars.T
             lead = sims.max(axis=1) - ordinary
-            margin = self.urgent_margin if category.id in URGENT_CATEGORIES else self.margin
+            margin = self.urgent_margin if category.urgent else self.margin
             for i in np.flatnonzero(lead >= margin):
                 out[i].append((category.id, float(lead[i]), category.examples[int(sims[i].argmax())]))
         return out
@@ -160,7 +158,8 @@ class ConcernFlagger:
                 vetoed.setdefault(category, set()).add(s)
                 continue
             kept.setdefault(category, set()).add(s)
-            _keep(best, Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"))
+            _keep(best, Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"),
+                  self.lexicon)
         return triggers, best, {c: starts - kept.get(c, set()) for c, starts in vetoed.items()}
 
     def _decide(self, sentences, detector_hits, triggers, best: dict[str, Flag]) -> list[Flag]:
@@ -171,15 +170,16 @@ class ConcernFlagger:
                     continue
                 spec = self.lexicon.categories[category]
                 text, s, e = _sentence_span(sentence)
-                _keep(best, Flag(category, spec.severity, text, s, e, f"near example '{example}' (+{similarity:.3f})", round(similarity, 4)))
-        flags = [self._entry_rules(f) for f in best.values()]
-        return sorted(flags, key=lambda f: (-severity_rank(f.severity), f.start, f.category))
+                fired = f"near example '{example}' (+{similarity:.3f})"
+                _keep(best, Flag(category, spec.severity, text, s, e, fired, round(similarity, 4)), self.lexicon)
+        flags = [_entry_rules(f, self.lexicon) for f in best.values()]
+        return sorted(flags, key=lambda f: (-self.lexicon.severity_rank(f.severity), f.start, f.category))
 
-    @staticmethod
-    def _entry_rules(flag: Flag) -> Flag:
-        if flag.category in URGENT_CATEGORIES and flag.severity != "urgent":
-            return replace(flag, severity="urgent")
-        return flag
+
+def _entry_rules(flag: Flag, lexicon: Lexicon) -> Flag:
+    if flag.category in lexicon.urgent_categories and flag.severity != "urgent":
+        return replace(flag, severity="urgent")
+    return flag
 
 
 def _per_entry(stacked: np.ndarray | None, sentences) -> list[np.ndarray | None]:
@@ -190,10 +190,10 @@ def _per_entry(stacked: np.ndarray | None, sentences) -> list[np.ndarray | None]
     return [stacked[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def _keep(best: dict[str, Flag], flag: Flag) -> None:
+def _keep(best: dict[str, Flag], flag: Flag, lexicon: Lexicon) -> None:
     """One flag per category: the most severe; an equally severe one adds what fired it."""
     current = best.get(flag.category)
-    if current is None or severity_rank(flag.severity) > severity_rank(current.severity):
+    if current is None or lexicon.severity_rank(flag.severity) > lexicon.severity_rank(current.severity):
         best[flag.category] = flag
     elif flag.fired_by not in current.fired_by:
         best[flag.category] = replace(current, fired_by=f"{current.fired_by}; {flag.fired_by}")
@@ -205,9 +205,6 @@ def _sentence_span(sentence) -> tuple[str, int, int]:
     stripped = text.strip()
     start = sentence.start_char + lead
     return stripped, start, start + len(stripped)
-
-
-SERIOUS = ("omsorgssvigt", "vold_overgreb", "selvskade")  # guide rule 8: mistrivsel beside these only when separate
 
 
 def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: dict[str, Flag], lexicon: Lexicon,
@@ -222,8 +219,8 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: 
     an alert for the categories the dev split chose (`head.info["lexicon_alerts"]`), and for the urgent
     categories otherwise goes to the check band, as do urgent scores between the check and the alert
     threshold (guide rule 10). Graded categories are 'high' when their severity output or a lexicon
-    pattern says so. Guide rule 8: `mistrivsel` is kept beside neglect, violence or self-harm only when
-    another sentence shows it."""
+    pattern says so. Guide rule 8: a category with `separate_from` (`mistrivsel`: neglect, violence,
+    self-harm) is kept beside those only when another sentence shows it."""
     from_lexicon = set(head.info.get("lexicon_alerts", ()))
     columns = {c: k for k, c in enumerate(head.categories)}
     vetoed = vetoed or {}
@@ -233,7 +230,7 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: 
         lexical = lexicon_best.get(category)
         k = columns.get(category)
         column = proba[:, k] if k is not None and len(proba) else np.zeros(len(sentences))
-        blocked = set() if category in URGENT_CATEGORIES else vetoed.get(category, set())
+        blocked = set() if spec.urgent else vetoed.get(category, set())
         usable = [i for i in range(len(column)) if starts[i] not in blocked]
         best = max(usable, key=lambda i: column[i]) if usable else 0
         score = float(column[best]) if usable else 0.0  # every sentence set aside by ConText: no alert
@@ -243,31 +240,33 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: 
             high = columns.get(f"{category}:high")
             if high is not None and float(proba[:, high].max()) >= head.alert_[f"{category}:high"]:
                 severity = "high"
-            if lexical is not None and severity_rank(lexical.severity) > severity_rank(severity):
+            if lexical is not None and lexicon.severity_rank(lexical.severity) > lexicon.severity_rank(severity):
                 severity = lexical.severity
             text, s, e = _sentence_span(sentences[best])
             fired = f"model {score:.2f}" + (f"; {lexical.fired_by}" if lexical is not None else "")
             flags[category] = Flag(category, severity, text, s, e, fired, round(score, 4))
-        elif lexical is not None and (category in from_lexicon or category in URGENT_CATEGORIES):
+        elif lexical is not None and (category in from_lexicon or spec.urgent):
             band = "alert" if category in from_lexicon else "check"
             flags[category] = replace(lexical, score=round(top, 4), band=band)
-        elif k is not None and category in URGENT_CATEGORIES and top >= head.check_.get(category, 1.0):
+        elif k is not None and spec.urgent and top >= head.check_.get(category, 1.0):
             where = int(column.argmax())
             text, s, e = _sentence_span(sentences[where])
             flags[category] = Flag(category, spec.severity, text, s, e, f"model {top:.2f} (usikker)", round(top, 4),
                                    band="check")
-    wellbeing = flags.get("mistrivsel")
-    if wellbeing is not None and wellbeing.band == "alert":
-        serious = {flags[c].start for c in SERIOUS if c in flags and flags[c].band == "alert"}
-        if wellbeing.start in serious:
-            k = columns.get("mistrivsel")
+    for category, spec in lexicon.categories.items():
+        flag = flags.get(category)
+        if not spec.separate_from or flag is None or flag.band != "alert":
+            continue
+        serious = {flags[c].start for c in spec.separate_from if c in flags and flags[c].band == "alert"}
+        if flag.start in serious:
+            k = columns.get(category)
             others = [i for i in range(len(sentences)) if starts[i] not in serious and k is not None
-                      and proba[i, k] >= head.alert_["mistrivsel"]]
+                      and proba[i, k] >= head.alert_[category]]
             if others:
                 i = max(others, key=lambda i: proba[i, k])
                 text, s, e = _sentence_span(sentences[i])
-                flags["mistrivsel"] = replace(wellbeing, evidence=text, start=s, end=e, score=round(float(proba[i, k]), 4))
+                flags[category] = replace(flag, evidence=text, start=s, end=e, score=round(float(proba[i, k]), 4))
             else:
-                del flags["mistrivsel"]
-    out = [ConcernFlagger._entry_rules(f) for f in flags.values()]
-    return sorted(out, key=lambda f: (f.band != "alert", -severity_rank(f.severity), f.start, f.category))
+                del flags[category]
+    out = [_entry_rules(f, lexicon) for f in flags.values()]
+    return sorted(out, key=lambda f: (f.band != "alert", -lexicon.severity_rank(f.severity), f.start, f.category))

@@ -28,9 +28,9 @@ class ConcernHead(LinearHead):
 
 
 def shipped_model_path() -> Path:
-    from importlib import resources
+    from qualpipe.data import data_path
 
-    return Path(str(resources.files("qualpipe.data").joinpath("concern_model.npz")))
+    return data_path("concern_model.npz")
 
 
 def load_concern_model(path: Path | None = None) -> ConcernHead:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
-import yaml
+
+from qualpipe.data import read_yaml
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Reasons:
 
 @lru_cache(maxsize=1)
 def _catalogue() -> dict:
-    return yaml.safe_load(resources.files("qualpipe.data").joinpath("reasons.da.yaml").read_text(encoding="utf-8"))
+    return read_yaml("reasons.da.yaml")
 
 
 def load_reasons() -> Reasons:

@@ -12,16 +12,14 @@ from dataclasses import asdict
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
-from importlib import resources
 
-import yaml
-
+from qualpipe.data import read_yaml
 from qualpipe.flagging.alerts import AlertView, Digest
 
 
 @lru_cache(maxsize=2)
 def messages(language: str = "da") -> dict:
-    return yaml.safe_load(resources.files("qualpipe.data").joinpath(f"messages.{language}.yaml").read_text(encoding="utf-8"))
+    return read_yaml(f"messages.{language}.yaml")
 
 
 def say(key: str, **values) -> str:

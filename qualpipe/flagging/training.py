@@ -178,19 +178,21 @@ def _fbeta(predicted: np.ndarray, gold: np.ndarray, beta: float = 1.0) -> float:
     return (1 + b2) * tp / max(b2 * float(gold.sum()) + float(predicted.sum()), 1.0)
 
 
-SEVERITY_HEADS = ("aflysning", "mistrivsel", "konflikt")  # graded categories: a head says when it is 'high'
-
-
 def head_outputs(categories: Sequence[str]) -> tuple[str, ...]:
-    """The head's outputs: one per category, then one per graded category for its 'high' severity."""
-    return (*categories, *(f"{c}:high" for c in SEVERITY_HEADS if c in categories))
+    """The head's outputs: one per category, then one per graded category (`graded: true` in
+    concerns.da.yaml) for its 'high' severity."""
+    from qualpipe.flagging.lexicon import load_lexicon
+
+    return (*categories, *(f"{c}:high" for c in load_lexicon().graded_categories if c in categories))
 
 
 def with_high_labels(entries: Sequence[LabelledEntry]) -> list[LabelledEntry]:
     """Entries whose graded 'high' concerns also appear as the pseudo-category 'CATEGORY:high'."""
-    out = []
+    from qualpipe.flagging.lexicon import load_lexicon
+
+    graded, out = load_lexicon().graded_categories, []
     for e in entries:
-        extra = tuple((f"{c}:high", s, a, b) for c, s, a, b in e.concerns if c in SEVERITY_HEADS and s == "high")
+        extra = tuple((f"{c}:high", s, a, b) for c, s, a, b in e.concerns if c in graded and s == "high")
         out.append(LabelledEntry(e.entry_id, e.case_id, e.writer, e.split, e.text, e.concerns + extra))
     return out
 
@@ -310,10 +312,11 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
                         progress: Callable[[str], None] = lambda message: None) -> TrainingResult:
     """Fit on the train split (and feedback) for each C, choose thresholds, the lexicon's role and C on dev,
     score test once with what was chosen."""
-    from qualpipe.flagging.lexicon import CATEGORIES
+    from qualpipe.flagging.lexicon import load_lexicon
 
+    categories = load_lexicon().category_ids
     entries = load_corpus(corpus)
-    outputs = head_outputs(CATEGORIES)
+    outputs = head_outputs(categories)
     progress(f"{len(entries)} labelled entries; embedding their sentences")
     data = cached_features(nlp, embedder, entries, outputs)
     parts = {split: _subset(data, [i for i, e in enumerate(entries) if e.split == split]) for split in ("train", "dev", "test")}
@@ -338,24 +341,26 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
                  "feedback_labels": len(feedback), "embedder_model_id": embedder.model_id}
     test_view, _ = lexical_view(nlp, [e.text for e in test.entries])
     flags = predict(head, sentence_proba(head, test), test, test_view, flagger)
-    return TrainingResult(head, result, evaluate(test.entries, flags, CATEGORIES), len(feedback))
+    return TrainingResult(head, result, evaluate(test.entries, flags, categories), len(feedback))
 
 
 def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tuple[ConcernHead, dict]:
     """Thresholds on dev; then, per category, whether the lexicon's flags the head does not confirm become
     alerts (where that raises the category's dev F1). Returns the head and its dev results."""
-    from qualpipe.flagging.flagger import URGENT_CATEGORIES
-    from qualpipe.flagging.lexicon import CATEGORIES
+    from qualpipe.flagging.lexicon import load_lexicon
 
+    lexicon = load_lexicon()
+    categories = lexicon.category_ids
     proba = sentence_proba(head, dev)
     head.alert_, head.check_ = choose_thresholds(entry_scores(proba, dev), gold_matrix(with_high_labels(dev.entries), outputs),
-                                                 outputs, URGENT_CATEGORIES)
+                                                 outputs, lexicon.urgent_categories)
     results = {}
-    for chosen in ((), CATEGORIES):
+    for chosen in ((), categories):
         head.info["lexicon_alerts"] = list(chosen)
-        results[bool(chosen)] = evaluate(dev.entries, predict(head, proba, dev, view, flagger), CATEGORIES)["per_category"]
-    head.info["lexicon_alerts"] = [c for c in CATEGORIES if results[True][c]["f1"] > results[False][c]["f1"]]
-    return head, evaluate(dev.entries, predict(head, proba, dev, view, flagger), CATEGORIES)
+        flags = predict(head, proba, dev, view, flagger)
+        results[bool(chosen)] = evaluate(dev.entries, flags, categories)["per_category"]
+    head.info["lexicon_alerts"] = [c for c in categories if results[True][c]["f1"] > results[False][c]["f1"]]
+    return head, evaluate(dev.entries, predict(head, proba, dev, view, flagger), categories)
 
 
 def _urgent_recall(result: dict) -> float:

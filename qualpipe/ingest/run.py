@@ -6,11 +6,11 @@ import hashlib
 import logging
 import sqlite3
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from qualpipe.config import Config
+from qualpipe.data import read_lines
 from qualpipe.errors import InputError, UserError
 from qualpipe.ingest.decode import decode_text, read_file_bytes
 from qualpipe.ingest.logbooks import READERS as LOGBOOK_READERS
@@ -370,8 +370,7 @@ class Ingester:
 
 
 def _default_fillers() -> list[str]:
-    text = resources.files("qualpipe.data").joinpath("fillers.da.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return read_lines("fillers.da.txt")
 
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Iterable
+
+from qualpipe.data import read_lines
 
 KINDS = ("PERSON", "CPR", "PHONE", "EMAIL", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION")
 
@@ -38,11 +39,8 @@ class Entity:
 
 @lru_cache(maxsize=1)
 def name_lists() -> tuple[frozenset[str], frozenset[str]]:
-    text = resources.files("qualpipe.data").joinpath("names.da.tsv").read_text(encoding="utf-8")
     first, last = set(), set()
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
+    for line in read_lines("names.da.tsv"):
         name, kind = line.split("\t")
         (first if kind == "first" else last).add(name)
     return frozenset(first), frozenset(last)

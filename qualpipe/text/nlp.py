@@ -76,13 +76,10 @@ class LookupLemmatizer:
     """
 
     def __init__(self) -> None:
-        from importlib import resources
+        from qualpipe.data import read_lines
 
         self.table = danish_lemma_table()
-        fixes = resources.files("qualpipe.data").joinpath(_LEMMA_FIXES).read_text(encoding="utf-8")
-        self.fixes = dict(
-            line.split("\t", 1) for line in fixes.splitlines() if line.strip() and not line.startswith("#")
-        )
+        self.fixes = dict(line.split("\t", 1) for line in read_lines(_LEMMA_FIXES))
 
     def lemma(self, form: str) -> str:
         lower = form.lower()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
-import yaml
+from qualpipe.data import read_yaml
 
 _WORD_RE = re.compile(r"[^\W\d_]+(?:/[^\W\d_]+)?")
 _PAREN_RE = re.compile(r"\(([^)]*)\)")
@@ -14,7 +13,7 @@ _PAREN_RE = re.compile(r"\(([^)]*)\)")
 
 @lru_cache(maxsize=1)
 def builtin_role_words() -> dict[str, str]:
-    data = yaml.safe_load(resources.files("qualpipe.data").joinpath("roles.da.yaml").read_text(encoding="utf-8"))
+    data = read_yaml("roles.da.yaml")
     return {word.lower(): role for role, words in data.items() for word in words}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 
 
 @lru_cache(maxsize=1)
@@ -17,12 +16,12 @@ def domain_stop_words() -> frozenset[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
     from spacy.lang.sv.stop_words import STOP_WORDS as SWEDISH
 
+    from qualpipe.data import read_lines
     from qualpipe.text.nlp import danish_lemma_table
 
-    text = resources.files("qualpipe.data").joinpath("stopwords.domain.da.txt").read_text(encoding="utf-8")
     danish = danish_lemma_table()
     foreign = {w for w in ENGLISH | SWEDISH if w not in danish}
-    return frozenset(STOP_WORDS) | foreign | {w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")}
+    return frozenset(STOP_WORDS) | foreign | set(read_lines("stopwords.domain.da.txt"))
 
 
 class DanishAnalyzer:

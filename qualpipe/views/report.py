@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from typing import TYPE_CHECKING
-
 from qualpipe.errors import UserError
+from qualpipe.flagging.lexicon import load_lexicon
 from qualpipe.views.figures import heatmap_png, timeline_png
 from qualpipe.views.tables import codes_by, quote, records, segment_frame, topic_table, topics_by
 
@@ -96,7 +96,7 @@ def case_section(sources: ReportSources, case_id: str, run_id: int | None, conce
         first_date=segments.date.dropna().min() if segments.date.notna().any() else None,
         last_date=segments.date.dropna().max() if segments.date.notna().any() else None,
         top_themes=[(label, round(n / coded, 3)) for label, n in themes.head(5).items()],
-        cancellations=sum(a["category"] == "aflysning" for a in alerts),
+        cancellations=sum(a["category"] == load_lexicon().cancellation_category for a in alerts),
         concerns=concerns, quotes=_quotes(sources, case_id))
     if not codes.empty:
         section.figures["themes over time"] = _data_uri(heatmap_png(
