@@ -26,10 +26,19 @@ def print_version(asked: bool) -> None:
 
 @app.callback()
 def main(
-    project: Path = typer.Option(Path("."), "--project", "-p", envvar="QUALPIPE_PROJECT", help="Project folder (holds qualpipe.toml)."),
-    log_level: str = typer.Option("WARNING", "--log-level", help="DEBUG, INFO, WARNING or ERROR. Logs never hold text from the corpus."),
-    version: bool = typer.Option(False, "--version", is_eager=True, callback=lambda shown: print_version(shown),
-                                 help="Print qualpipe's version and exit."),
+    project: Path = typer.Option(
+        Path("."), "--project", "-p", envvar="QUALPIPE_PROJECT", help="Project folder (holds qualpipe.toml)."
+    ),
+    log_level: str = typer.Option(
+        "WARNING", "--log-level", help="DEBUG, INFO, WARNING or ERROR. Logs never hold text from the corpus."
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=lambda shown: print_version(shown),
+        help="Print qualpipe's version and exit.",
+    ),
 ) -> None:
     state.project_dir = project
     level = logging.getLevelName(log_level.upper())
@@ -40,7 +49,9 @@ def main(
 
 @app.command()
 @user_errors
-def init(directory: Optional[Path] = typer.Argument(None, help="Project folder to create (default: --project or .).")) -> None:
+def init(
+    directory: Optional[Path] = typer.Argument(None, help="Project folder to create (default: --project or .)."),
+) -> None:
     """Create a project: a commented qualpipe.toml and an SQLite store readable by you only."""
     from qualpipe.project import Project
 
@@ -53,10 +64,16 @@ def init(directory: Optional[Path] = typer.Argument(None, help="Project folder t
 def ingest(
     paths: List[Path] = typer.Argument(..., help="Files and folders to ingest."),
     kind: str = typer.Option(..., "--kind", "-k", help="interview or logbook."),
-    case: Optional[str] = typer.Option(None, "--case", help="Case id for every document (default: from rows or file names)."),
-    column: List[str] = typer.Option([], "--column", help="Logbook column mapping FIELD=NAME, e.g. text=Beskrivelse (repeatable)."),
+    case: Optional[str] = typer.Option(
+        None, "--case", help="Case id for every document (default: from rows or file names)."
+    ),
+    column: List[str] = typer.Option(
+        [], "--column", help="Logbook column mapping FIELD=NAME, e.g. text=Beskrivelse (repeatable)."
+    ),
     speaker: List[str] = typer.Option([], "--speaker", help="Speaker label to role, e.g. R=parent (repeatable)."),
-    filename_pattern: Optional[str] = typer.Option(None, "--filename-pattern", help="Regex on file names with groups case and date."),
+    filename_pattern: Optional[str] = typer.Option(
+        None, "--filename-pattern", help="Regex on file names with groups case and date."
+    ),
 ) -> None:
     """Ingest interview transcripts (.txt .docx .vtt .srt) or logbooks (.csv .xlsx .jsonl)."""
     from qualpipe.progress import progress_bar
@@ -65,8 +82,13 @@ def ingest(
     speakers = parse_pairs(speaker, "--speaker")
     with open_project() as project, progress_bar(f"Ingesting {kind}s") as update:
         report = project.ingest(
-            paths, kind, case_id=case, columns=columns, speakers=speakers,
-            filename_pattern=filename_pattern, progress=update,
+            paths,
+            kind,
+            case_id=case,
+            columns=columns,
+            speakers=speakers,
+            filename_pattern=filename_pattern,
+            progress=update,
         )
     echo_ingest_report(report)
     if not report.ok:
@@ -82,8 +104,10 @@ def reparse() -> None:
 
     with open_project() as project, progress_bar("Re-reading") as update:
         report = project.reparse(progress=update)
-    typer.echo(f"{report.documents} document(s) re-read, {report.changed} changed: {report.segments_kept} segment(s) "
-               f"kept, {report.segments_added} added, {report.segments_removed} removed")
+    typer.echo(
+        f"{report.documents} document(s) re-read, {report.changed} changed: {report.segments_kept} segment(s) "
+        f"kept, {report.segments_added} added, {report.segments_removed} removed"
+    )
     if report.segments_removed or report.segments_added:
         typer.echo("run 'qualpipe code' to code the new segments", err=True)
 
@@ -94,7 +118,8 @@ def echo_ingest_report(report, err: bool = False) -> None:
     typer.echo(
         f"{report.files} file(s): {report.added} document(s) added, {report.new_versions} new version(s), "
         f"{report.unchanged} unchanged, {report.skipped_files} file(s) already ingested; "
-        f"{report.segments} segment(s) stored; {len(report.errors)} error(s)", err=err,
+        f"{report.segments} segment(s) stored; {len(report.errors)} error(s)",
+        err=err,
     )
 
 
@@ -113,12 +138,16 @@ def segments(
     kind: Optional[str] = typer.Option(None, "--kind", help="interview or logbook."),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     all_versions: bool = typer.Option(False, "--all-versions", help="Include superseded document versions."),
-    show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
+    show_identities: bool = typer.Option(
+        False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."
+    ),
 ) -> None:
     """List segments with case, speaker role, language and offsets (into the stored text)."""
     columns = ["id", "case_id", "kind", "date", "role", "speaker", "language", "start", "end", "text"]
     with open_project() as project:
-        rows = project.segments(case_id=case, kind=kind, include_superseded=all_versions, show_identities=show_identities)
+        rows = project.segments(
+            case_id=case, kind=kind, include_superseded=all_versions, show_identities=show_identities
+        )
     write_rows(rows, columns, fmt)
 
 
@@ -129,14 +158,25 @@ def models(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> None:
     from qualpipe.engines import known_models
 
     entries = known_models(state.project_dir)
-    rows = [{"name": e.name, "backend": e.backend, "available": "yes" if e.available() else "no",
-             "location": e.location(), "defined_in": e.origin, "description": e.description} for e in entries.values()]
+    rows = [
+        {
+            "name": e.name,
+            "backend": e.backend,
+            "available": "yes" if e.available() else "no",
+            "location": e.location(),
+            "defined_in": e.origin,
+            "description": e.description,
+        }
+        for e in entries.values()
+    ]
     write_rows(rows, ["name", "backend", "available", "location", "defined_in", "description"], fmt)
 
 
 @app.command()
 @user_errors
-def embed(model: Optional[str] = typer.Option(None, "--model", help="A model name or folder (default: [embedding] model).")) -> None:
+def embed(
+    model: Optional[str] = typer.Option(None, "--model", help="A model name or folder (default: [embedding] model)."),
+) -> None:
     """Embed every current segment not yet embedded with the model (cached in the store)."""
     from qualpipe.progress import progress_bar
 
@@ -153,8 +193,12 @@ app.add_typer(code_app, name="code")
 @user_errors
 def code(
     ctx: typer.Context,
-    learn: bool = typer.Option(False, "--learn", help="Fit per-code models on imported human codes; prints cross-validated agreement."),
-    input_path: Optional[Path] = typer.Option(None, "--input", help="Batch mode: JSONL lines with id and text (no project needed)."),
+    learn: bool = typer.Option(
+        False, "--learn", help="Fit per-code models on imported human codes; prints cross-validated agreement."
+    ),
+    input_path: Optional[Path] = typer.Option(
+        None, "--input", help="Batch mode: JSONL lines with id and text (no project needed)."
+    ),
     output_path: Optional[Path] = typer.Option(None, "--output", help="Batch mode: where to write the coded JSONL."),
     model: Optional[str] = typer.Option(None, "--model", help="Batch mode: embedding model (default e5-small-fast)."),
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Batch mode: a YAML or .qdc codebook."),
@@ -169,13 +213,21 @@ def code(
     with open_project() as project:
         report = project.code(learn=learn)
     if learn:
-        print_agreement(report.cv_agreement, f"Cross-validated agreement on {report.training_segments} human-coded segments (5-fold)")
+        print_agreement(
+            report.cv_agreement,
+            f"Cross-validated agreement on {report.training_segments} human-coded segments (5-fold)",
+        )
         for warning in report.warnings:
             typer.echo(f"warning: {warning}", err=True)
     for code in report.undefined:
-        typer.echo(f"warning: code '{code}' has no definition or examples in the codebook: zero-shot reads only its "
-                   "name; add a definition, or code examples of it and run 'qualpipe code --learn'", err=True)
-    typer.echo(f"{report.segments} segment(s) coded ({report.method}, {report.model_id}): {report.codings} coding(s) stored")
+        typer.echo(
+            f"warning: code '{code}' has no definition or examples in the codebook: zero-shot reads only its "
+            "name; add a definition, or code examples of it and run 'qualpipe code --learn'",
+            err=True,
+        )
+    typer.echo(
+        f"{report.segments} segment(s) coded ({report.method}, {report.model_id}): {report.codings} coding(s) stored"
+    )
 
 
 def code_batch_command(input_path: Path, output_path: Path, model: str | None, codebook_path: Path | None) -> int:
@@ -186,15 +238,28 @@ def code_batch_command(input_path: Path, output_path: Path, model: str | None, c
     engines = Engines(EngineSettings.for_batch(model, codebook_path))
     engine, nlp = engines.coding_engine(), engines.nlp()
     with progress_bar("Coding") as update:
-        return run_batch(input_path, output_path,
-                         lambda stream, out, on_error: code_batch(engine, nlp, input_path, out, stream, on_error, update))
+        return run_batch(
+            input_path,
+            output_path,
+            lambda stream, out, on_error: code_batch(engine, nlp, input_path, out, stream, on_error, update),
+        )
 
 
 def print_agreement(rows, title: str) -> None:
     from qualpipe.coding.metrics import macro_f1
 
-    data = [{"code": r.code, "support": r.support, "predicted": r.predicted, "precision": f"{r.precision:.2f}",
-             "recall": f"{r.recall:.2f}", "f1": f"{r.f1:.2f}", "kappa": f"{r.kappa:.2f}"} for r in rows]
+    data = [
+        {
+            "code": r.code,
+            "support": r.support,
+            "predicted": r.predicted,
+            "precision": f"{r.precision:.2f}",
+            "recall": f"{r.recall:.2f}",
+            "f1": f"{r.f1:.2f}",
+            "kappa": f"{r.kappa:.2f}",
+        }
+        for r in rows
+    ]
     data.append({"code": "macro-F1", "f1": f"{macro_f1(rows):.3f}"})
     write_rows(data, ["code", "support", "predicted", "precision", "recall", "f1", "kappa"], Format.table, title=title)
 
@@ -203,27 +268,37 @@ def print_agreement(rows, title: str) -> None:
 @user_errors
 def code_train(
     logbooks: Optional[Path] = typer.Option(None, "--logbooks", help="Labelled logbook corpus (default: corpora/dev)."),
-    interviews: Optional[Path] = typer.Option(None, "--interviews", help="Labelled interview corpus (default: corpora/interviews_dev)."),
+    interviews: Optional[Path] = typer.Option(
+        None, "--interviews", help="Labelled interview corpus (default: corpora/interviews_dev)."
+    ),
     seed: int = typer.Option(13, "--seed", help="Random seed; the same corpora and seed give the same weights."),
-    output: Path = typer.Option(..., "--output", "-o", help="Where to save the model (qualpipe/data/theme_model.npz "
-                                "is the one qualpipe ships)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Where to save the model (qualpipe/data/theme_model.npz is the one qualpipe ships)."
+    ),
 ) -> None:
     """Train the theme coder for the built-in codebook: fit on the train writers, calibrate on dev, report test."""
     from qualpipe.coding.training import train_and_save
 
     result = train_and_save(logbooks, interviews, output, seed=seed, progress=lambda m: typer.echo(m, err=True))
     figures = ", ".join(f"{source} {value:.2f}" for source, value in result.head.info["test_macro_f1"].items())
-    typer.echo(f"{output}: trained (seed {seed}, C {result.head.C}); dev macro-F1 {result.dev['macro_f1']:.2f}; "
-               f"test macro-F1: {figures}")
+    typer.echo(
+        f"{output}: trained (seed {seed}, C {result.head.C}); dev macro-F1 {result.dev['macro_f1']:.2f}; "
+        f"test macro-F1: {figures}"
+    )
 
 
 @code_app.command("codebook")
 @user_errors
 def code_codebook(
-    output: Path = typer.Option(..., "--output", "-o", help="codebook.csv (Taguette imports it) or codebook.qdc "
-                                "(REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder)."),
+    output: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        help="codebook.csv (Taguette imports it) or codebook.qdc (REFI-QDA: NVivo, ATLAS.ti, MAXQDA, QualCoder).",
+    ),
 ) -> None:
-    """Write the project's codebook for a QDA program; reading one back is [coding] codebook = FILE (.yaml, .qdc, .csv)."""
+    """Write the project's codebook for a QDA program; reading one back is [coding] codebook = FILE (.yaml, .qdc,
+    .csv)."""
     from qualpipe.coding.codebook import write_codebook_csv, write_codebook_qdc
 
     suffix = output.suffix.lower()
@@ -238,9 +313,12 @@ def code_codebook(
 @code_app.command("evaluate")
 @user_errors
 def code_evaluate(
-    gold: Optional[Path] = typer.Option(None, "--gold", help="Human codes to score the machine against: CSV "
-                                        "(segment_id, code) or JSONL (id, codes)."),
-    coder: Optional[list[str]] = typer.Option(None, "--coder", help="Only these coders (repeat); 'qualpipe' is the machine."),
+    gold: Optional[Path] = typer.Option(
+        None, "--gold", help="Human codes to score the machine against: CSV (segment_id, code) or JSONL (id, codes)."
+    ),
+    coder: Optional[list[str]] = typer.Option(
+        None, "--coder", help="Only these coders (repeat); 'qualpipe' is the machine."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
 ) -> None:
     """Agreement as evaluators report it: per code precision, recall, F1 and Cohen's kappa between every two
@@ -258,13 +336,31 @@ def code_evaluate(
     def cell(value):
         return "n/a" if value is None else f"{value:.2f}"
 
-    data = [{"coders": f"{p.a} / {p.b}", "segments": p.segments, "code": p.code, "precision": cell(p.precision),
-             "recall": cell(p.recall), "f1": cell(p.f1), "kappa": cell(p.kappa)} for p in pairs]
-    write_rows(data, ["coders", "segments", "code", "precision", "recall", "f1", "kappa"], fmt,
-               title="Agreement between coders (precision and recall of the first against the second)")
+    data = [
+        {
+            "coders": f"{p.a} / {p.b}",
+            "segments": p.segments,
+            "code": p.code,
+            "precision": cell(p.precision),
+            "recall": cell(p.recall),
+            "f1": cell(p.f1),
+            "kappa": cell(p.kappa),
+        }
+        for p in pairs
+    ]
+    write_rows(
+        data,
+        ["coders", "segments", "code", "precision", "recall", "f1", "kappa"],
+        fmt,
+        title="Agreement between coders (precision and recall of the first against the second)",
+    )
     if alphas:
-        write_rows([{"coders": "all", "code": c, "alpha": cell(v)} for c, v in alphas.items()], ["coders", "code", "alpha"],
-                   fmt, title="Krippendorff's alpha over all coders")
+        write_rows(
+            [{"coders": "all", "code": c, "alpha": cell(v)} for c, v in alphas.items()],
+            ["coders", "code", "alpha"],
+            fmt,
+            title="Krippendorff's alpha over all coders",
+        )
 
 
 @app.command()
@@ -272,9 +368,15 @@ def code_evaluate(
 def review(
     limit: int = typer.Option(20, "--limit", help="How many segments to list (or to review with --as)."),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
-    show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
-    coder: Optional[str] = typer.Option(None, "--as", help="Review in the terminal as this evaluator: y accepts the "
-                                        "proposed code, n rejects it, 1-9 adds that code, Enter goes on, q stops."),
+    show_identities: bool = typer.Option(
+        False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."
+    ),
+    coder: Optional[str] = typer.Option(
+        None,
+        "--as",
+        help="Review in the terminal as this evaluator: y accepts the "
+        "proposed code, n rejects it, 1-9 adds that code, Enter goes on, q stops.",
+    ),
 ) -> None:
     """The review queue: uncoded segments whose codes are most uncertain, first. List them, or decide them with --as."""
     with open_project() as project:
@@ -295,8 +397,10 @@ def review_in_terminal(project, items, coder: str) -> None:
     for position, item in enumerate(items, 1):
         typer.echo(f"\n[{position}/{len(items)}] segment {item.segment_id} ({item.case_id or '-'}, {item.role})")
         typer.echo(f"  {item.text}")
-        typer.echo(f"  Forslag: {project.codebook().get(item.code).label_da} ({item.score:.2f})   "
-                   f"y=ja  n=nej  {menu}  Enter=næste  q=stop")
+        typer.echo(
+            f"  Forslag: {project.codebook().get(item.code).label_da} ({item.score:.2f})   "
+            f"y=ja  n=nej  {menu}  Enter=næste  q=stop"
+        )
         while True:
             key = typer.getchar()
             if key in ("q", "Q"):
@@ -329,17 +433,28 @@ def import_(
         if path.suffix.lower() == ".qdpx":
             report = project.import_qdpx(path)
             for name in report.unmatched_sources:
-                typer.echo(f"error: {path}: source '{name}' matches no document in this project; ingest it first", err=True)
+                typer.echo(
+                    f"error: {path}: source '{name}' matches no document in this project; ingest it first", err=True
+                )
             if report.unknown_codes:
-                typer.echo(f"warning: codes not in the codebook kept under their own names: {sorted(report.unknown_codes)}", err=True)
+                typer.echo(
+                    f"warning: codes not in the codebook kept under their own names: {sorted(report.unknown_codes)}",
+                    err=True,
+                )
             if report.machine_codings_new:
-                typer.echo(f"warning: {report.machine_codings_new} coding(s) under the machine's name "
-                           f"('qualpipe (maskine)') were not made by qualpipe: an evaluator may have coded as the "
-                           "machine; select your own name as coder in the QDA program and export again", err=True)
+                typer.echo(
+                    f"warning: {report.machine_codings_new} coding(s) under the machine's name "
+                    f"('qualpipe (maskine)') were not made by qualpipe: an evaluator may have coded as the "
+                    "machine; select your own name as coder in the QDA program and export again",
+                    err=True,
+                )
             how = ", ".join(f"{n} by {way}" for way, n in sorted(report.matched_by.items()))
-            typer.echo(f"{report.matched_sources}/{report.sources} source(s) matched ({how or 'none'}); "
-                       f"{report.human_codings} new human coding(s); {report.rejected_machine_codes} machine code(s) "
-                       f"removed by the evaluator (stored as their 'no'); {report.machine_codings_skipped} qualpipe coding(s) skipped")
+            typer.echo(
+                f"{report.matched_sources}/{report.sources} source(s) matched ({how or 'none'}); "
+                f"{report.human_codings} new human coding(s); {report.rejected_machine_codes} machine code(s) "
+                f"removed by the evaluator (stored as their 'no'); "
+                f"{report.machine_codings_skipped} qualpipe coding(s) skipped"
+            )
             failed = bool(report.unmatched_sources)
         else:
             report = project.import_human_codes(path, coder)
@@ -355,19 +470,29 @@ def import_(
 @user_errors
 def export(
     fmt: str = typer.Option("qdpx", "--format", "-f", help="qdpx (REFI-QDA), csv or xlsx."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: export.<format> in the project)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="File to write (default: export.<format> in the project)."
+    ),
     kind: Optional[str] = typer.Option(None, "--kind", help="qdpx: only interview or logbook documents."),
-    show_identities: bool = typer.Option(False, "--show-identities", help="Export names and other personal data (default: pseudonymised)."),
-    logbook_entries: bool = typer.Option(False, "--logbook-entries", help="qdpx: one source per logbook entry "
-                                         "(default: one per case, its entries in date order)."),
+    show_identities: bool = typer.Option(
+        False, "--show-identities", help="Export names and other personal data (default: pseudonymised)."
+    ),
+    logbook_entries: bool = typer.Option(
+        False,
+        "--logbook-entries",
+        help="qdpx: one source per logbook entry (default: one per case, its entries in date order).",
+    ),
 ) -> None:
     """Export codings: a REFI-QDA project for NVivo/ATLAS.ti/MAXQDA/QualCoder, or a CSV/XLSX table."""
     with open_project() as project:
-        path, report = project.export(fmt, output, kind=kind, show_identities=show_identities,
-                                      logbook_entries=logbook_entries)
+        path, report = project.export(
+            fmt, output, kind=kind, show_identities=show_identities, logbook_entries=logbook_entries
+        )
     if fmt == "qdpx":
-        typer.echo(f"{path}: {report.sources} source(s), {report.cases} case(s), {report.selections} selection(s), "
-                   f"{report.codings} coding(s)")
+        typer.echo(
+            f"{path}: {report.sources} source(s), {report.cases} case(s), {report.selections} selection(s), "
+            f"{report.codings} coding(s)"
+        )
     else:
         typer.echo(f"{path}: {report} coded segment row(s)")
 
@@ -380,7 +505,9 @@ app.add_typer(flag_app, name="flag")
 @user_errors
 def flag(
     ctx: typer.Context,
-    input_path: Optional[Path] = typer.Option(None, "--input", help="Batch mode: JSONL lines with id, text, optional case_id and date."),
+    input_path: Optional[Path] = typer.Option(
+        None, "--input", help="Batch mode: JSONL lines with id, text, optional case_id and date."
+    ),
     output_path: Optional[Path] = typer.Option(None, "--output", help="Batch mode: where to write the flagged JSONL."),
 ) -> None:
     """Flag concerns in logbook entries not flagged before, or in a JSONL batch with --input/--output."""
@@ -392,18 +519,29 @@ def flag(
         raise typer.Exit(flag_batch_command(input_path, output_path))
     with open_project() as project:
         report = project.flag_new_entries()
-    typer.echo(f"{report.entries} new entr(y/ies) flagged: {report.alerts} alert(s); {report.raised} raised by case rules")
+    typer.echo(
+        f"{report.entries} new entr(y/ies) flagged: {report.alerts} alert(s); {report.raised} raised by case rules"
+    )
 
 
 @flag_app.command("train")
 @user_errors
 def flag_train(
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="The labelled corpus (default: corpora/dev of a source checkout)."),
+    corpus: Optional[Path] = typer.Option(
+        None, "--corpus", help="The labelled corpus (default: corpora/dev of a source checkout)."
+    ),
     seed: int = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same weights."),
-    with_feedback: bool = typer.Option(False, "--with-feedback", help="Add this project's coordinator decisions "
-                                       "(alerts dismiss / alerts add) to the training data."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Where to save the model (default: the "
-                                          "project's models/concern_model.npz, which its flagger then uses)."),
+    with_feedback: bool = typer.Option(
+        False,
+        "--with-feedback",
+        help="Add this project's coordinator decisions (alerts dismiss / alerts add) to the training data.",
+    ),
+    output: Optional[Path] = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Where to save the model (default: the project's models/concern_model.npz, which its flagger then uses).",
+    ),
 ) -> None:
     """Train the concern detector: fit on the corpus's train split, calibrate on dev, report test figures."""
     from qualpipe.flagging.training import train_and_save
@@ -411,17 +549,24 @@ def flag_train(
     project = open_project() if with_feedback or output is None else None
     try:
         target = output or project.concern_model_path()
-        result = train_and_save(corpus, target, seed=seed, store=project.store if with_feedback else None,
-                                progress=lambda m: typer.echo(m, err=True))
+        result = train_and_save(
+            corpus,
+            target,
+            seed=seed,
+            store=project.store if with_feedback else None,
+            progress=lambda m: typer.echo(m, err=True),
+        )
     finally:
         if project is not None:
             project.close()
     micro, urgent = result.test["micro"], result.test["urgent"]
     lexicon = ", ".join(result.head.info["lexicon_alerts"]) or "none"
-    typer.echo(f"{target}: trained (seed {seed}, C {result.head.C}, lexicon alerts for: {lexicon}, "
-               f"{result.feedback} coordinator label(s)); test split: P {micro['precision']:.2f} R {micro['recall']:.2f} "
-               f"F1 {micro['f1']:.2f}, urgent {urgent['tp']}/{urgent['tp'] + urgent['fn']} found, "
-               f"{urgent['fp']} false urgent, {result.test['check_entries']} in the check band")
+    typer.echo(
+        f"{target}: trained (seed {seed}, C {result.head.C}, lexicon alerts for: {lexicon}, "
+        f"{result.feedback} coordinator label(s)); test split: P {micro['precision']:.2f} R {micro['recall']:.2f} "
+        f"F1 {micro['f1']:.2f}, urgent {urgent['tp']}/{urgent['tp'] + urgent['fn']} found, "
+        f"{urgent['fp']} false urgent, {result.test['check_entries']} in the check band"
+    )
 
 
 def flag_batch_command(input_path: Path, output_path: Path) -> int:
@@ -429,8 +574,9 @@ def flag_batch_command(input_path: Path, output_path: Path) -> int:
     from qualpipe.flagging.batch import flag_batch
 
     flagger = Engines().flagger()
-    return run_batch(input_path, output_path,
-                     lambda stream, out, on_error: flag_batch(flagger, input_path, stream, out, on_error))
+    return run_batch(
+        input_path, output_path, lambda stream, out, on_error: flag_batch(flagger, input_path, stream, out, on_error)
+    )
 
 
 alerts_app = typer.Typer(help="The coordinator's weekly digest of logbook concerns, and handling alerts.")
@@ -441,16 +587,30 @@ app.add_typer(alerts_app, name="alerts")
 @user_errors
 def alerts(
     ctx: typer.Context,
-    week: Optional[str] = typer.Option(None, "--week", help="ISO week, e.g. 2024-W10 (default: the last complete week)."),
+    week: Optional[str] = typer.Option(
+        None, "--week", help="ISO week, e.g. 2024-W10 (default: the last complete week)."
+    ),
     fmt: str = typer.Option("terminal", "--format", "-f", help="terminal, markdown, html, json or eml."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of standard output."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Write to this file instead of standard output."
+    ),
     to: List[str] = typer.Option([], "--to", help="eml/--send: recipient (repeatable; default: [digest] to)."),
     sender: Optional[str] = typer.Option(None, "--from", help="eml/--send: sender (default: [digest] from)."),
-    show_identities: bool = typer.Option(False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."),
-    ingest_paths: List[Path] = typer.Option([], "--ingest", help="Ingest these logbook files or folders first, in the "
-                                            "same run (the weekly run in one command; repeatable)."),
-    column: List[str] = typer.Option([], "--column", help="With --ingest: column mapping FIELD=NAME, e.g. text=Beskrivelse."),
-    send: bool = typer.Option(False, "--send", help="Also send the digest as e-mail over SMTP ([smtp] in qualpipe.toml)."),
+    show_identities: bool = typer.Option(
+        False, "--show-identities", help="Show names and other personal data (default: pseudonymised)."
+    ),
+    ingest_paths: List[Path] = typer.Option(
+        [],
+        "--ingest",
+        help="Ingest these logbook files or folders first, in the "
+        "same run (the weekly run in one command; repeatable).",
+    ),
+    column: List[str] = typer.Option(
+        [], "--column", help="With --ingest: column mapping FIELD=NAME, e.g. text=Beskrivelse."
+    ),
+    send: bool = typer.Option(
+        False, "--send", help="Also send the digest as e-mail over SMTP ([smtp] in qualpipe.toml)."
+    ),
 ) -> None:
     """Build the weekly digest: cases by severity, the sentences that say why, quiet cases in one line.
 
@@ -489,8 +649,11 @@ def weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, col
             if not sent:
                 return False
     if digest.screening_error:
-        typer.echo(f"error: new logbook entries could not be screened ({digest.screening_error}); the digest says so "
-                   "and calls no case calm", err=True)
+        typer.echo(
+            f"error: new logbook entries could not be screened ({digest.screening_error}); the digest says so "
+            "and calls no case calm",
+            err=True,
+        )
     return (ingested is None or ingested.ok) and not digest.failures and not digest.screening_error
 
 
@@ -521,7 +684,9 @@ def alerts_send(
     week: Optional[str] = typer.Option(None, "--week", help="ISO week (default: the last complete week)."),
     to: List[str] = typer.Option([], "--to", help="Recipient (repeatable; default: [digest] to)."),
     sender: Optional[str] = typer.Option(None, "--from", help="Sender (default: [digest] from)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also keep the e-mail here (default: digests/ in the project)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Also keep the e-mail here (default: digests/ in the project)."
+    ),
 ) -> None:
     """Send the week's digest by e-mail over SMTP with STARTTLS ([smtp] in qualpipe.toml), pseudonymised."""
     if not weekly_run(week, "eml", output, to, sender, False, [], {}, True):
@@ -542,8 +707,12 @@ def write_digest(digest, fmt: str, output: Path | None, to: list[str], sender: s
         from qualpipe.private_files import write_private
 
         write_private(output, data)
-        typer.echo(f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention"
-                   + (f"; {len(digest.failures)} input(s) could not be read" if digest.failures else "") + ")", err=True)
+        typer.echo(
+            f"{output}: digest for {digest.week} ({len(digest.cases)} case(s) needing attention"
+            + (f"; {len(digest.failures)} input(s) could not be read" if digest.failures else "")
+            + ")",
+            err=True,
+        )
 
 
 @alerts_app.command("dismiss")
@@ -579,22 +748,28 @@ def alerts_add(
 def alerts_ack(
     ids: List[int] = typer.Argument(None, help="Alert ids as the digest shows them (#12)."),
     by: str = typer.Option(..., "--by", help="Who handled it."),
-    note: str = typer.Option(..., "--note", help="What was done, e.g. \"underretning sendt\"."),
+    note: str = typer.Option(..., "--note", help='What was done, e.g. "underretning sendt".'),
     case: Optional[str] = typer.Option(None, "--case", help="Acknowledge every open alert of this case."),
 ) -> None:
     """Record that alerts were handled, by whom and what was done; they then show under "Håndteret"."""
     with open_project() as project:
         done, already = project.acknowledge(ids or [], by=by, note=note, case_id=case)
-    typer.echo(f"{len(done)} alert(s) acknowledged" + (f"; already handled before: {', '.join(map(str, already))}"
-                                                       if already else ""))
+    typer.echo(
+        f"{len(done)} alert(s) acknowledged"
+        + (f"; already handled before: {', '.join(map(str, already))}" if already else "")
+    )
 
 
 @app.command()
 @user_errors
 def run(
     engine: str = typer.Option("local", "--engine", help="local (this process) or dask (dask.distributed)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler, e.g. "
-                                            "tls://10.0.0.5:8786 (default with --engine dask: a local cluster)."),
+    scheduler: Optional[str] = typer.Option(
+        None,
+        "--scheduler",
+        help="Address of an existing Dask scheduler, e.g. "
+        "tls://10.0.0.5:8786 (default with --engine dask: a local cluster).",
+    ),
     workers: int = typer.Option(2, "--workers", help="Worker processes of the local Dask cluster."),
     stage: List[str] = typer.Option(list(STAGES), "--stage", help="embed, code, flag (repeatable; default: all)."),
     partition_size: int = typer.Option(2000, "--partition-size", help="Segments (or entries) per partition."),
@@ -608,9 +783,11 @@ def run(
             report = project.run_stages(executor, stage, partition_size)
     finally:
         executor.close()
-    typer.echo(f"{report.engine}: {report.embedded} text(s) embedded, {report.coded_segments} segment(s) coded "
-               f"({report.codings} coding(s)), {report.flagged_entries} entr(y/ies) flagged ({report.alerts} new alert(s)) "
-               f"in {report.partitions} partition(s)")
+    typer.echo(
+        f"{report.engine}: {report.embedded} text(s) embedded, {report.coded_segments} segment(s) coded "
+        f"({report.codings} coding(s)), {report.flagged_entries} entr(y/ies) flagged ({report.alerts} new alert(s)) "
+        f"in {report.partitions} partition(s)"
+    )
 
 
 @app.command()
@@ -619,7 +796,9 @@ def pseudonymise(
     paths: List[Path] = typer.Argument(..., help=".txt, .vtt, .srt or .jsonl files (field text)."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for the pseudonymised copies."),
     style: str = typer.Option("tag", "--style", help="tag ([NAVN-1]) or name (a substitute first name)."),
-    key: Optional[Path] = typer.Option(None, "--key", help="Also write the re-identification key here (kept apart; 0600)."),
+    key: Optional[Path] = typer.Option(
+        None, "--key", help="Also write the re-identification key here (kept apart; 0600)."
+    ),
     institution: List[str] = typer.Option([], "--institution", help="An institution name to replace (repeatable)."),
 ) -> None:
     """Write pseudonymised copies of plain files: names, CPR, phones, e-mails, addresses, institutions."""
@@ -658,4 +837,3 @@ register_research_commands(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
-

@@ -35,12 +35,18 @@ def _write_topic_table(project, run_id: int, fmt: Format, show_identities: bool)
 def topics(
     ctx: typer.Context,
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed on the same store gives the same topics."),
-    min_topic_size: Optional[int] = typer.Option(None, "--min-topic-size",
-                                                 help="Smallest cluster that becomes a topic (default: 6, or 1 in 400 segments)."),
+    min_topic_size: Optional[int] = typer.Option(
+        None, "--min-topic-size", help="Smallest cluster that becomes a topic (default: 6, or 1 in 400 segments)."
+    ),
     guided: bool = typer.Option(False, "--guided", help="Seed topics with the codebook's cues (guided BERTopic)."),
-    reduce_outliers: bool = typer.Option(True, "--reduce-outliers/--keep-outliers",
-                                         help="Give outlier segments their nearest topic (the raw cluster is kept)."),
-    outlier_threshold: float = typer.Option(0.0, "--outlier-threshold", help="Least cosine to a topic centroid to take it."),
+    reduce_outliers: bool = typer.Option(
+        True,
+        "--reduce-outliers/--keep-outliers",
+        help="Give outlier segments their nearest topic (the raw cluster is kept).",
+    ),
+    outlier_threshold: float = typer.Option(
+        0.0, "--outlier-threshold", help="Least cosine to a topic centroid to take it."
+    ),
     refit: bool = typer.Option(False, "--refit", help="Store a new run even if an identical one exists."),
     fmt: Format = typer.Option(Format.table, "--format", "-f"),
     show_identities: bool = typer.Option(False, "--show-identities", help=IDENTITIES_HELP),
@@ -50,12 +56,20 @@ def topics(
         return
     from qualpipe.topics.model import TopicParams
 
-    params = TopicParams(seed=seed, min_topic_size=min_topic_size, guided=guided, reduce_outliers=reduce_outliers,
-                         outlier_threshold=outlier_threshold)
+    params = TopicParams(
+        seed=seed,
+        min_topic_size=min_topic_size,
+        guided=guided,
+        reduce_outliers=reduce_outliers,
+        outlier_threshold=outlier_threshold,
+    )
     with open_project() as project:
         started = time.perf_counter()
-        run_id = project.fit_topics(params, refit=refit, stage=lambda message: typer.echo(
-            f"[{time.perf_counter() - started:5.0f} s] {message}", err=True))
+        run_id = project.fit_topics(
+            params,
+            refit=refit,
+            stage=lambda message: typer.echo(f"[{time.perf_counter() - started:5.0f} s] {message}", err=True),
+        )
         _write_topic_table(project, run_id, fmt, show_identities)
         run = project.topic_runs.info(run_id)
     typer.echo(f"topic run {run_id}: NPMI {run['npmi']}, diversity {run['diversity']}", err=True)
@@ -67,8 +81,11 @@ def topics_list(fmt: Format = typer.Option(Format.table, "--format", "-f")) -> N
     """Stored topic runs with their parameters, model ids, coherence (NPMI) and diversity."""
     with open_project() as project:
         rows = project.topic_runs.rows()
-    write_rows(rows, ["id", "created_at", "model_id", "params", "n_segments", "n_topics", "npmi", "diversity",
-                      "model_path"], fmt)
+    write_rows(
+        rows,
+        ["id", "created_at", "model_id", "params", "n_segments", "n_topics", "npmi", "diversity", "model_path"],
+        fmt,
+    )
 
 
 @topics_app.command("show")
@@ -102,9 +119,17 @@ def topics_assign(
             if error:
                 on_error(error)
             result = None if error else next(assigned)
-            out.write(json.dumps({"id": record.get("id") if record else None,
-                                  "topic": result.topic if result else None,
-                                  "probability": result.probability if result else None}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "id": record.get("id") if record else None,
+                        "topic": result.topic if result else None,
+                        "probability": result.probability if result else None,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         return sum(1 for _, _, e in items if e)
 
     raise typer.Exit(run_batch(input_path, output_path, process))
@@ -177,8 +202,9 @@ def case(
 ) -> None:
     """One case over time: themes and topics, concerns and cancellations, representative quotes (HTML)."""
     with open_project() as project:
-        html = project.case_report(case_id, project.report_run(run_id, no_topics=no_topics),
-                                   show_identities=show_identities)
+        html = project.case_report(
+            case_id, project.report_run(run_id, no_topics=no_topics), show_identities=show_identities
+        )
     output = output or Path(f"case-{case_id}.html")
     write_private(output, html)
     typer.echo(f"case report written to {output}")

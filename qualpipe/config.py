@@ -229,7 +229,9 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
     detector = choice(flagging.get("detector", "learned"), ("learned", "lexicon"), "[flagging] detector")
     unknown = set(columns) - set(LOGBOOK_FIELDS)
     if unknown:
-        raise UserError(f"{where}: [logbook.columns] has unknown field(s) {sorted(unknown)}; use {list(LOGBOOK_FIELDS)}")
+        raise UserError(
+            f"{where}: [logbook.columns] has unknown field(s) {sorted(unknown)}; use {list(LOGBOOK_FIELDS)}"
+        )
     bad_roles = {k: v for k, v in speakers.items() if v not in ROLES}
     if bad_roles:
         raise UserError(f"{where}: [speakers] maps to unknown role(s) {bad_roles}; use one of {list(ROLES)}")

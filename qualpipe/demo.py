@@ -18,7 +18,9 @@ def run_demo(corpus: Path, directory: Path) -> bool:
 
     interviews, logbooks = corpus / "interviews", corpus / "logbooks"
     if not interviews.is_dir() or not logbooks.is_dir():
-        raise UserError(f"{corpus}: no sample corpus here (expected interviews/ and logbooks/); run from the repository root")
+        raise UserError(
+            f"{corpus}: no sample corpus here (expected interviews/ and logbooks/); run from the repository root"
+        )
     private_dir(directory)
     # The corpus ships the project settings an evaluator would write for it (file-name pattern, speakers).
     corpus_config = corpus / "qualpipe.toml"
@@ -66,10 +68,13 @@ def topics_and_report(project) -> None:
     run_id = project.fit_topics()
     run = project.topic_runs.info(run_id)
     table = records(project.topic_table(run_id))
-    write_rows([{**t, "representative": (t["representative"] or [""])[0]} for t in table if t["topic"] >= 0][:8],
-               ["topic", "size", "theme", "words", "representative"], Format.table,
-               title=f"topic run {run_id}: {run['n_topics']} topics, NPMI {run['npmi']}, diversity {run['diversity']} "
-                     "(largest 8; pseudonymised)")
+    write_rows(
+        [{**t, "representative": (t["representative"] or [""])[0]} for t in table if t["topic"] >= 0][:8],
+        ["topic", "size", "theme", "words", "representative"],
+        Format.table,
+        title=f"topic run {run_id}: {run['n_topics']} topics, NPMI {run['npmi']}, diversity {run['diversity']} "
+        "(largest 8; pseudonymised)",
+    )
     path = project.root / "report.html"
     write_private(path, project.report(run_id))
     typer.echo(f"{path}: themes × cases, topics over time and every case, pseudonymised")
@@ -82,11 +87,17 @@ def code_and_exchange(project) -> bool:
     report = project.code()
     typer.echo(f"coded {report.segments} segment(s) zero-shot with {report.model_id}: {report.codings} coding(s)")
     counts = project.machine_code_counts()
-    write_rows([{"code": c, "interview": 0, "logbook": 0, **counts.get(c, {})} for c in project.codebook().ids],
-               ["code", "interview", "logbook"], Format.table, title="machine codes per theme")
+    write_rows(
+        [{"code": c, "interview": 0, "logbook": 0, **counts.get(c, {})} for c in project.codebook().ids],
+        ["code", "interview", "logbook"],
+        Format.table,
+        title="machine codes per theme",
+    )
     path = project.root / "export.qdpx"
     path, exported = project.export("qdpx", path)
     back = project.import_qdpx(path)
-    typer.echo(f"{path}: {exported.sources} source(s), {exported.codings} coding(s); re-import matched "
-               f"{back.matched_sources}/{back.sources} source(s) and {back.machine_codings_skipped} coding(s)")
+    typer.echo(
+        f"{path}: {exported.sources} source(s), {exported.codings} coding(s); re-import matched "
+        f"{back.matched_sources}/{back.sources} source(s) and {back.machine_codings_skipped} coding(s)"
+    )
     return back.matched_sources == back.sources

@@ -115,7 +115,9 @@ class DaskExecutor:
     def map(self, function: Callable, argument_lists: list[tuple]):
         from dask.distributed import as_completed
 
-        futures = {self.client.submit(function, *args, pure=False, retries=2): i for i, args in enumerate(argument_lists)}
+        futures = {
+            self.client.submit(function, *args, pure=False, retries=2): i for i, args in enumerate(argument_lists)
+        }
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -125,8 +127,15 @@ class DaskExecutor:
             self.cluster.close()
 
 
-def run_stages(store, engines: Engines, executor, stages: Sequence[str] = STAGES, partition_size: int = 2000, *,
-               include_interviewer: bool = False) -> RunReport:
+def run_stages(
+    store,
+    engines: Engines,
+    executor,
+    stages: Sequence[str] = STAGES,
+    partition_size: int = 2000,
+    *,
+    include_interviewer: bool = False,
+) -> RunReport:
     """Embed what is not cached, code every codable segment (as `qualpipe code` does), flag new logbook entries.
 
     `engines` are the project's (with its store's cache); the workers build the same from its spec."""
@@ -154,9 +163,14 @@ def run_stages(store, engines: Engines, executor, stages: Sequence[str] = STAGES
         if engine.trained is not None:
             chunks = unit_partitions(segments, partition_size)  # whole turns and entries: a unit is coded as one
             units = [coding_units(c) for c in chunks]
-            jobs = [(spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c]), u) for c, u in zip(chunks, units)]
+            jobs = [
+                (spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c]), u)
+                for c, u in zip(chunks, units)
+            ]
             for index, (unit_scores, sentence_scores) in executor.map(code_partition, jobs):
-                report.codings += store_unit_scores(store, chunks[index], units[index], engine, unit_scores, sentence_scores)
+                report.codings += store_unit_scores(
+                    store, chunks[index], units[index], engine, unit_scores, sentence_scores
+                )
                 report.coded_segments += len(chunks[index])
                 report.partitions += 1
         else:

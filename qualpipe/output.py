@@ -31,7 +31,9 @@ def spreadsheet_text(value: Any) -> Any:
     return value
 
 
-def write_rows(rows: Iterable[Any], columns: Sequence[str], fmt: Format, out: TextIO | None = None, title: str | None = None) -> None:
+def write_rows(
+    rows: Iterable[Any], columns: Sequence[str], fmt: Format, out: TextIO | None = None, title: str | None = None
+) -> None:
     out = out or sys.stdout
     records = [_as_dict(r) for r in rows]
     if fmt is Format.jsonl:
@@ -64,5 +66,8 @@ def write_status(summary, fmt: Format) -> None:
     rows += [("segments", f"role={k}", n) for k, n in summary.segments_by_role.items()]
     rows += [("segments", f"language={k}", n) for k, n in summary.segments_by_language.items()]
     write_rows(
-        [{"what": w, "group": g, "count": n} for w, g, n in rows], ["what", "group", "count"], fmt, title="qualpipe status"
+        [{"what": w, "group": g, "count": n} for w, g, n in rows],
+        ["what", "group", "count"],
+        fmt,
+        title="qualpipe status",
     )

@@ -324,12 +324,20 @@ class Project:
 
         return DanishAnalyzer(self.config.pipeline, tuple(self.config.institutions))
 
-    def fit_topics(self, params=None, *, refit: bool = False, stage: Callable[[str], None] = lambda message: None) -> int:
+    def fit_topics(self, params=None, *, refit: bool = False,
+                   stage: Callable[[str], None] = lambda message: None) -> int:
         """Fit (or reuse an identical) topic run on the current segments; returns the run id."""
         from qualpipe.topics.model import TopicParams
 
-        return self.topic_runs.fit(self.store.segments(), self.cached_embedder(), self.coding_engine(),
-                                   self.topic_analyzer(), params or TopicParams(), refit=refit, stage=stage)
+        return self.topic_runs.fit(
+            self.store.segments(),
+            self.cached_embedder(),
+            self.coding_engine(),
+            self.topic_analyzer(),
+            params or TopicParams(),
+            refit=refit,
+            stage=stage,
+        )
 
     def assign_topics(self, run_id: int, texts: list[str]):
         """A stored run's topic (and probability) for each new text, without refitting."""
@@ -340,8 +348,9 @@ class Project:
         from qualpipe.views.figures import write_topic_figures
 
         runs = self.topic_runs
-        return write_topic_figures(self.store, runs, self.cached_embedder(), self.topic_analyzer(),
-                                   runs.resolve(run_id), out_dir)
+        return write_topic_figures(
+            self.store, runs, self.cached_embedder(), self.topic_analyzer(), runs.resolve(run_id), out_dir
+        )
 
     def codes_by(self, by: str, case_id: str | None = None):
         """DataFrame: codes per case, role, kind, week or month (see views.tables.codes_by)."""
@@ -364,8 +373,13 @@ class Project:
     def _report_sources(self, show_identities: bool):
         from qualpipe.views.report import ReportSources
 
-        return ReportSources(self.store, self.codebook(), self.topic_runs, self.pseudonyms(show_identities),
-                             include_interviewer=self.config.code_interviewer)
+        return ReportSources(
+            self.store,
+            self.codebook(),
+            self.topic_runs,
+            self.pseudonyms(show_identities),
+            include_interviewer=self.config.code_interviewer,
+        )
 
     def report_run(self, run_id: int | None = None, *, no_topics: bool = False) -> int | None:
         """The topic run a report shows: `run_id`, else the latest, else none (no run yet, or `no_topics`)."""

@@ -257,7 +257,10 @@ def insert_codings(conn: sqlite3.Connection, rows: list[tuple]) -> int:
     """Insert codings (tuples in CODING_COLUMNS order), skipping ones already stored; returns how many were new."""
     before = conn.total_changes
     conn.executemany(
-        f"INSERT OR IGNORE INTO codings ({', '.join(CODING_COLUMNS)}) VALUES ({', '.join('?' * len(CODING_COLUMNS))})", rows)
+        f"INSERT OR IGNORE INTO codings ({', '.join(CODING_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(CODING_COLUMNS))})",
+        rows,
+    )
     return conn.total_changes - before
 
 
@@ -334,10 +337,13 @@ class Store:
         ).fetchone()
 
     def has_current_content(self, content_hash: str, kind: str) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM documents WHERE content_hash = ? AND kind = ? AND superseded_at IS NULL LIMIT 1",
-            (content_hash, kind),
-        ).fetchone() is not None
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM documents WHERE content_hash = ? AND kind = ? AND superseded_at IS NULL LIMIT 1",
+                (content_hash, kind),
+            ).fetchone()
+            is not None
+        )
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
@@ -350,12 +356,18 @@ class Store:
             raise UserError(f"document {document_id}: not in the store")
         return row[0]
 
-    def segments(self, *, case_id: str | None = None, kind: str | None = None,
-                 include_superseded: bool = False) -> list[Segment]:
+    def segments(
+        self, *, case_id: str | None = None, kind: str | None = None, include_superseded: bool = False
+    ) -> list[Segment]:
         """Segments of current document versions (or all versions), in document and sentence order."""
-        table = "current_segments" if not include_superseded else (
-            "(SELECT s.*, d.kind, d.doc_key, d.version, d.source_path FROM segments s "
-            "JOIN documents d ON d.id = s.document_id)")
+        table = (
+            "current_segments"
+            if not include_superseded
+            else (
+                "(SELECT s.*, d.kind, d.doc_key, d.version, d.source_path FROM segments s "
+                "JOIN documents d ON d.id = s.document_id)"
+            )
+        )
         where, params = [], []
         if case_id:
             where.append("case_id = ?")
@@ -366,8 +378,22 @@ class Store:
         sql = f"SELECT * FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += " ORDER BY case_id, date, document_id, idx"
         return [
-            Segment(r["id"], r["document_id"], r["doc_key"], r["kind"], r["case_id"], r["date"], r["speaker"],
-                    r["role"], r["language"], r["start"], r["end"], r["text"], r["norm_text"], r["turn_id"])
+            Segment(
+                r["id"],
+                r["document_id"],
+                r["doc_key"],
+                r["kind"],
+                r["case_id"],
+                r["date"],
+                r["speaker"],
+                r["role"],
+                r["language"],
+                r["start"],
+                r["end"],
+                r["text"],
+                r["norm_text"],
+                r["turn_id"],
+            )
             for r in self.query(sql, tuple(params))
         ]
 
@@ -380,10 +406,15 @@ class Store:
 
         return Status(
             cases=q("SELECT COUNT(*) FROM cases")[0][0],
-            documents=counts("SELECT kind AS k, COUNT(*) AS n FROM documents WHERE superseded_at IS NULL GROUP BY kind"),
+            documents=counts(
+                "SELECT kind AS k, COUNT(*) AS n FROM documents WHERE superseded_at IS NULL GROUP BY kind"
+            ),
             superseded_versions=q("SELECT COUNT(*) FROM documents WHERE superseded_at IS NOT NULL")[0][0],
-            segments_by_role=counts("SELECT role AS k, COUNT(*) AS n FROM current_segments GROUP BY role ORDER BY n DESC"),
+            segments_by_role=counts(
+                "SELECT role AS k, COUNT(*) AS n FROM current_segments GROUP BY role ORDER BY n DESC"
+            ),
             segments_by_language=counts(
-                "SELECT COALESCE(language, '?') AS k, COUNT(*) AS n FROM current_segments GROUP BY k ORDER BY n DESC"),
+                "SELECT COALESCE(language, '?') AS k, COUNT(*) AS n FROM current_segments GROUP BY k ORDER BY n DESC"
+            ),
             segments_by_kind=counts("SELECT kind AS k, COUNT(*) AS n FROM current_segments GROUP BY kind"),
         )

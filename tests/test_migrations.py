@@ -161,7 +161,8 @@ def test_a_later_version_9_store_that_has_the_pseudonymised_text_keeps_it_throug
     store = Store(path)
     try:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        assert [tuple(r) for r in store.query("SELECT id, text FROM documents_pseudonymised")] == [(1, "[NAVN-1] bagte.")]
+        shown = [tuple(r) for r in store.query("SELECT id, text FROM documents_pseudonymised")]
+        assert shown == [(1, "[NAVN-1] bagte.")]
     finally:
         store.close()
 
@@ -200,8 +201,12 @@ def test_every_version_after_the_first_has_one_named_migration_up_to_the_current
 def test_a_new_store_keeps_the_explanation_of_each_table_and_view_inside_its_stored_schema(tmp_path):
     store = Store(tmp_path / "new" / "qualpipe.db")
     try:
-        stored = {r["name"]: r["sql"] for r in store.query(
-            "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")}
+        stored = {
+            r["name"]: r["sql"]
+            for r in store.query(
+                "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'"
+            )
+        }
     finally:
         store.close()
     assert len(stored) > 20

@@ -21,7 +21,9 @@ def test_a_changed_file_becomes_a_new_version_and_the_old_one_is_kept(project, t
     report = project.ingest([path], "interview", case_id="M03")
     assert (report.added, report.new_versions) == (0, 1)
     versions = project.store.query("SELECT version, superseded_at FROM documents ORDER BY version")
-    assert [v["version"] for v in versions] == [1, 2] and versions[0]["superseded_at"] and not versions[1]["superseded_at"]
+    assert (
+        [v["version"] for v in versions] == [1, 2] and versions[0]["superseded_at"] and not versions[1]["superseded_at"]
+    )
     current = project.segments()
     assert current[-1].text == "Tak for snakken." and not old_segments & {s.id for s in current}
     everything = {s.id for s in project.segments(include_superseded=True)}
@@ -33,7 +35,9 @@ def test_a_changed_logbook_entry_becomes_a_new_version_of_that_entry_only(projec
     path = tmp_path / "log.jsonl"
     path.write_text(
         '{"entry_id": "e1", "case_id": "K1", "date": "2024-01-02", "text": "Fint besøg."}\n'
-        '{"entry_id": "e2", "case_id": "K1", "date": "2024-01-09", "text": "Vi bagte."}\n', encoding="utf-8")
+        '{"entry_id": "e2", "case_id": "K1", "date": "2024-01-09", "text": "Vi bagte."}\n',
+        encoding="utf-8",
+    )
     project.ingest([path], "logbook")
     path.write_text(path.read_text(encoding="utf-8").replace("Vi bagte.", "Vi bagte boller."), encoding="utf-8")
     report = project.ingest([path], "logbook")
@@ -59,7 +63,10 @@ def test_a_failure_while_storing_a_file_leaves_nothing_of_it(project):
     )
     with pytest.raises(sqlite3.DatabaseError):
         project.ingest([M03], "interview", case_id="M03")
-    counts = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("documents", "turns", "segments", "files", "cases")]
+    counts = [
+        conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("documents", "turns", "segments", "files", "cases")
+    ]
     assert counts == [0, 0, 0, 0, 0]
     conn.execute("DROP TRIGGER fail_midway")
     report = project.ingest([M03], "interview", case_id="M03")
@@ -78,15 +85,20 @@ def test_every_broken_input_is_named_once_and_good_files_are_still_stored(projec
     report = project.ingest([good], "interview", case_id="M03")
     assert report.added == 1
     assert sorted(e.split(":")[0].rsplit("/", 1)[-1] for e in report.errors) == sorted(
-        ["empty.txt", "binary.txt", "not_webvtt.vtt", "report.pdf", "corrupt.docx"])
+        ["empty.txt", "binary.txt", "not_webvtt.vtt", "report.pdf", "corrupt.docx"]
+    )
     assert all(" ; " not in e and "\n" not in e for e in report.errors)
 
-    report = project.ingest([BROKEN / "missing_text_column.csv", BROKEN / "bad_rows.csv", BROKEN / "bad_line.jsonl"], "logbook")
+    report = project.ingest(
+        [BROKEN / "missing_text_column.csv", BROKEN / "bad_rows.csv", BROKEN / "bad_line.jsonl"], "logbook"
+    )
     assert report.added == 4 and len(report.errors) == 4
     assert any("missing_text_column.csv: has no 'text' column" in e for e in report.errors)
 
     # Re-running reports the same problems again and stores nothing twice.
-    again = project.ingest([BROKEN / "missing_text_column.csv", BROKEN / "bad_rows.csv", BROKEN / "bad_line.jsonl"], "logbook")
+    again = project.ingest(
+        [BROKEN / "missing_text_column.csv", BROKEN / "bad_rows.csv", BROKEN / "bad_line.jsonl"], "logbook"
+    )
     assert again.added == 0 and again.unchanged == 4 and again.errors == report.errors
 
 
@@ -100,7 +112,8 @@ def test_store_is_a_plain_sqlite_file_with_offsets_into_the_stored_text(corpus_p
     path = corpus_project.config.store_path
     with sqlite3.connect(path) as conn:
         rows = conn.execute(
-            "SELECT d.text, s.start, s.end, s.text FROM segments s JOIN documents d ON d.id = s.document_id").fetchall()
+            "SELECT d.text, s.start, s.end, s.text FROM segments s JOIN documents d ON d.id = s.document_id"
+        ).fetchall()
     assert len(rows) > 100
     assert all(doc[start:end] == seg for doc, start, end, seg in rows)
 
@@ -132,13 +145,16 @@ def test_a_store_made_by_the_previous_schema_is_upgraded_in_place_and_keeps_its_
     root = tmp_path / "old"
     with Project.init(root) as project:
         entries = tmp_path / "week.jsonl"
-        entries.write_text('{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Vi bagte boller."}\n',
-                           encoding="utf-8")
+        entries.write_text(
+            '{"entry_id": "a", "case_id": "K1", "date": "2024-02-01", "text": "Vi bagte boller."}\n', encoding="utf-8"
+        )
         project.ingest([entries], "logbook")
         store_path = project.config.store_path
     with sqlite3.connect(store_path) as conn:  # what schema 8 had: no decisions, no pseudonymised text
-        conn.executescript("DROP VIEW documents_pseudonymised; DROP TABLE pseudonymised_documents; "
-                           "DROP TABLE code_decisions; PRAGMA user_version = 8;")
+        conn.executescript(
+            "DROP VIEW documents_pseudonymised; DROP TABLE pseudonymised_documents; "
+            "DROP TABLE code_decisions; PRAGMA user_version = 8;"
+        )
     with Project(root) as project:
         assert project.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in project.store.query("SELECT name FROM sqlite_master")}

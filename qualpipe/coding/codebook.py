@@ -13,7 +13,18 @@ from qualpipe.data import read_yaml
 from qualpipe.errors import UserError
 
 DEFAULT_CODEBOOK = "codebook.da.yaml"
-_PALETTE = ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF")
+_PALETTE = (
+    "#1F77B4",
+    "#FF7F0E",
+    "#2CA02C",
+    "#D62728",
+    "#9467BD",
+    "#8C564B",
+    "#E377C2",
+    "#7F7F7F",
+    "#BCBD22",
+    "#17BECF",
+)
 
 
 @dataclass(frozen=True)
@@ -81,17 +92,19 @@ def codebook_from_dict(data: dict, source: str) -> Codebook:
         if item["id"] in seen:
             raise UserError(f"{source}: code id '{item['id']}' is used twice; ids must be unique")
         seen.add(item["id"])
-        codes.append(Code(
-            id=str(item["id"]),
-            label_da=str(item.get("label_da") or item["id"]),
-            label_en=str(item.get("label_en", "")),
-            definition=str(item.get("definition", "")).strip(),
-            include=str(item.get("include", "")),
-            exclude=str(item.get("exclude", "")),
-            examples=tuple(str(e) for e in item.get("examples", []) or []),
-            cues=tuple(str(c) for c in item.get("cues", []) or []),
-            color=str(item.get("color") or _PALETTE[(index - 1) % len(_PALETTE)]),
-        ))
+        codes.append(
+            Code(
+                id=str(item["id"]),
+                label_da=str(item.get("label_da") or item["id"]),
+                label_en=str(item.get("label_en", "")),
+                definition=str(item.get("definition", "")).strip(),
+                include=str(item.get("include", "")),
+                exclude=str(item.get("exclude", "")),
+                examples=tuple(str(e) for e in item.get("examples", []) or []),
+                cues=tuple(str(c) for c in item.get("cues", []) or []),
+                color=str(item.get("color") or _PALETTE[(index - 1) % len(_PALETTE)]),
+            )
+        )
     return Codebook(str(data.get("name", "codebook")), tuple(codes), source)
 
 
@@ -149,8 +162,10 @@ def import_codebook_csv(path: Path) -> Codebook:
     header = [cell.strip().lower() for cell in rows[0]]
     names = [c for c in ("tag", "name", "path") if c in header]
     if len(names) != 1:
-        raise UserError(f"{path}: the header needs exactly one of 'tag', 'name' or 'path' for the code names "
-                        f"(found {', '.join(header) or 'nothing'})")
+        raise UserError(
+            f"{path}: the header needs exactly one of 'tag', 'name' or 'path' for the code names "
+            f"(found {', '.join(header) or 'nothing'})"
+        )
     name_col = header.index(names[0])
     description_col = header.index("description") if "description" in header else None
     codes = []
@@ -172,7 +187,7 @@ def _id_and_definition(name: str, description: str) -> tuple[str, str]:
     """qualpipe writes "[id] definition" into descriptions, so a codebook that went out comes back with its ids."""
     match = re.match(r"\[([a-z0-9_]+)\]\s*", description)
     if match:
-        return match.group(1), description[match.end():].strip()
+        return match.group(1), description[match.end() :].strip()
     return slugify(name), description.strip()
 
 
@@ -198,8 +213,11 @@ def write_codebook_qdc(codebook: Codebook, path: Path) -> None:
     root = ET.Element(f"{{{namespace}}}CodeBook", {"origin": "qualpipe"})
     codes = ET.SubElement(root, f"{{{namespace}}}Codes")
     for code in codebook.codes:
-        element = ET.SubElement(codes, f"{{{namespace}}}Code", {"guid": guid("code", code.id), "name": code.label_da,
-                                                                "isCodable": "true", "color": code.color})
+        element = ET.SubElement(
+            codes,
+            f"{{{namespace}}}Code",
+            {"guid": guid("code", code.id), "name": code.label_da, "isCodable": "true", "color": code.color},
+        )
         ET.SubElement(element, f"{{{namespace}}}Description").text = f"[{code.id}] {code.definition}".strip()
     path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 

@@ -86,14 +86,16 @@ class CodingEngine:
         score for a code is its best sentence's score: one clear sentence is evidence enough."""
         flat = [s for unit in units for s in unit]
         if self.trained is not None and self.learned is None:
-            vectors = self.embedder.encode(flat, kind="passage") if flat else np.zeros((0, self.embedder.dim), np.float32)
+            vectors = (
+                self.embedder.encode(flat, kind="passage") if flat else np.zeros((0, self.embedder.dim), np.float32)
+            )
             return self.trained.unit_scores(units, vectors)
         scores = self.sentence_scores(flat) if flat else np.zeros((0, len(self.codebook.codes)))
         out = np.zeros((len(units), len(self.codebook.codes)))
         pos = 0
         for i, unit in enumerate(units):
             if unit:
-                out[i] = scores[pos:pos + len(unit)].max(axis=0)
+                out[i] = scores[pos : pos + len(unit)].max(axis=0)
             pos += len(unit)
         return out
 
@@ -101,6 +103,8 @@ class CodingEngine:
         """Codes at or above their threshold, best first."""
         result, thresholds = [], self.thresholds
         for row in scores:
-            chosen = [ScoredCode(code, round(float(s), 4)) for code, s, t in zip(self.codebook.ids, row, thresholds) if s >= t]
+            chosen = [
+                ScoredCode(code, round(float(s), 4)) for code, s, t in zip(self.codebook.ids, row, thresholds) if s >= t
+            ]
             result.append(sorted(chosen, key=lambda c: (-c.score, c.code)))
         return result

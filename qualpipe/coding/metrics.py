@@ -19,7 +19,9 @@ class CodeAgreement:
     kappa: float
 
 
-def agreement(gold: np.ndarray, predicted: np.ndarray, codes: list[str], known: np.ndarray | None = None) -> list[CodeAgreement]:
+def agreement(
+    gold: np.ndarray, predicted: np.ndarray, codes: list[str], known: np.ndarray | None = None
+) -> list[CodeAgreement]:
     """Rows are units (segments or entries), columns codes; both boolean matrices. With `known` (same
     shape), each code is scored only on the rows where its human label is known."""
     rows = []
@@ -28,7 +30,9 @@ def agreement(gold: np.ndarray, predicted: np.ndarray, codes: list[str], known: 
         g, p = gold[keep, j].astype(bool), predicted[keep, j].astype(bool)
         precision, recall, f1, _ = precision_recall_fscore_support(g, p, average="binary", zero_division=0)
         kappa = cohen_kappa_score(g, p) if (g.any() or p.any()) and not (g == p).all() else float((g == p).all())
-        rows.append(CodeAgreement(code, int(g.sum()), int(p.sum()), float(precision), float(recall), float(f1), float(kappa)))
+        rows.append(
+            CodeAgreement(code, int(g.sum()), int(p.sum()), float(precision), float(recall), float(f1), float(kappa))
+        )
     return rows
 
 
@@ -57,7 +61,7 @@ def pairwise(coders: dict[str, dict[int, set[str]]], codes: list[str]) -> list[P
     names = sorted(coders)
     out = []
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             common = sorted(set(coders[a]) & set(coders[b]))
             if not common:
                 continue
@@ -65,8 +69,15 @@ def pairwise(coders: dict[str, dict[int, set[str]]], codes: list[str]) -> list[P
             B = np.array([[c in coders[b][s] for c in codes] for s in common], dtype=bool)
             for row in agreement(B, A, codes):
                 used = row.support or row.predicted
-                out.append(PairAgreement(a, b, row.code, len(common), *(
-                    (row.precision, row.recall, row.f1, row.kappa) if used else (None, None, None, None))))
+                out.append(
+                    PairAgreement(
+                        a,
+                        b,
+                        row.code,
+                        len(common),
+                        *((row.precision, row.recall, row.f1, row.kappa) if used else (None, None, None, None)),
+                    )
+                )
     return out
 
 

@@ -76,16 +76,28 @@ def decide(store, codebook, segment_id: int, code: str, decision: str, coder: st
         raise UserError(f"segment {segment_id} is not in this project; use ids from 'qualpipe review'")
     now = utc_now()
     with store.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO code_decisions (segment_id, code, coder, decision, decided_at) VALUES (?,?,?,?,?)",
-                     (segment_id, code, coder, decision, now))
-        conn.execute("DELETE FROM codings WHERE source = 'human' AND segment_id = ? AND code = ? AND coder = ?",
-                     (segment_id, code, coder))
+        conn.execute(
+            "INSERT OR REPLACE INTO code_decisions (segment_id, code, coder, decision, decided_at) VALUES (?,?,?,?,?)",
+            (segment_id, code, coder, decision, now),
+        )
+        conn.execute(
+            "DELETE FROM codings WHERE source = 'human' AND segment_id = ? AND code = ? AND coder = ?",
+            (segment_id, code, coder),
+        )
         if decision == "yes":
-            insert_codings(conn, [(segment_id, code, None, "human", coder, "review", segment[0]["start"], segment[0]["end"], now)])
+            insert_codings(
+                conn, [(segment_id, code, None, "human", coder, "review", segment[0]["start"], segment[0]["end"], now)]
+            )
 
 
-def code_segments(store, engine: CodingEngine, segments: list, *, learn: bool = False,
-                  progress: Callable[[int, int], None] | None = None) -> CodingReport:
+def code_segments(
+    store,
+    engine: CodingEngine,
+    segments: list,
+    *,
+    learn: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> CodingReport:
     """Score `segments` (the codable ones) with `engine`, store the assigned codes (replacing earlier machine
     codes). With `learn`, a coder is fitted on the store's human codes first and codes instead."""
     report = CodingReport(segments=len(segments), model_id=engine.embedder.model_id)
@@ -107,12 +119,16 @@ def code_segments(store, engine: CodingEngine, segments: list, *, learn: bool = 
         F = engine.learning_features(X, cues)
         train = F[[position[i] for i in ids]]
         coder = LearnedCoder(codes, threshold=engine.threshold)
-        report.cv_agreement = agreement(Y, cross_validated_predictions(coder, train, Y, known=K) >= engine.threshold,
-                                        codes, known=K)
+        report.cv_agreement = agreement(
+            Y, cross_validated_predictions(coder, train, Y, known=K) >= engine.threshold, codes, known=K
+        )
         report.training_segments = len(ids)
-        report.warnings = [f"code '{c}' has {int(Y[:, j].sum())} human example(s); its learned scores are unreliable "
-                           f"below {MIN_EXAMPLES_PER_CODE} (code more segments with it, or keep the default coder)"
-                           for j, c in enumerate(codes) if Y[:, j].sum() < MIN_EXAMPLES_PER_CODE]
+        report.warnings = [
+            f"code '{c}' has {int(Y[:, j].sum())} human example(s); its learned scores are unreliable "
+            f"below {MIN_EXAMPLES_PER_CODE} (code more segments with it, or keep the default coder)"
+            for j, c in enumerate(codes)
+            if Y[:, j].sum() < MIN_EXAMPLES_PER_CODE
+        ]
         engine = engine.with_learned(coder.fit(train, Y, K))
         scores = engine.learned.predict_proba(F)
         report.method = "learned"
@@ -135,7 +151,9 @@ def store_machine_codes(store, segments, engine: CodingEngine, scores: np.ndarra
     now = utc_now()
     rows = []
     for segment, assigned in zip(segments, engine.assigned(scores)):
-        rows += [(segment.id, c.code, c.score, "machine", MACHINE, method, segment.start, segment.end, now) for c in assigned]
+        rows += [
+            (segment.id, c.code, c.score, "machine", MACHINE, method, segment.start, segment.end, now) for c in assigned
+        ]
     return replace_machine_codes(store, segments, rows)
 
 
@@ -157,13 +175,15 @@ def coding_units(segments) -> list[list[int]]:
 
 def unit_scores_of(engine: CodingEngine, texts: list[str], X: np.ndarray, units: list[list[int]]):
     """The trained coder's calibrated scores per unit, and per sentence (to pick each code's evidence)."""
-    unit_scores = engine.trained.unit_scores([[texts[i] for i in unit] for unit in units],
-                                             np.concatenate([X[unit] for unit in units]) if units else X)
+    unit_scores = engine.trained.unit_scores(
+        [[texts[i] for i in unit] for unit in units], np.concatenate([X[unit] for unit in units]) if units else X
+    )
     return unit_scores, engine.trained.scores(texts, X)
 
 
-def store_unit_scores(store, segments, units: list[list[int]], engine: CodingEngine, unit_scores: np.ndarray,
-                      sentence_scores: np.ndarray) -> int:
+def store_unit_scores(
+    store, segments, units: list[list[int]], engine: CodingEngine, unit_scores: np.ndarray, sentence_scores: np.ndarray
+) -> int:
     """Each unit's assigned codes, stored on the unit's sentence that carries the code best, with the unit's
     calibrated score; replaces these segments' machine codes atomically. Returns how many were stored."""
     now, method, rows = utc_now(), f"trained:{engine.embedder.model_id}", []
@@ -186,7 +206,8 @@ def machine_code_counts(store) -> dict[str, dict[str, int]]:
     """Machine codes per code and kind of text ({code: {"interview": n, "logbook": n}})."""
     rows = store.query(
         "SELECT c.code AS code, d.kind AS kind, COUNT(*) AS n FROM codings c JOIN segments s ON s.id = c.segment_id "
-        "JOIN documents d ON d.id = s.document_id WHERE c.source = 'machine' GROUP BY c.code, d.kind")
+        "JOIN documents d ON d.id = s.document_id WHERE c.source = 'machine' GROUP BY c.code, d.kind"
+    )
     counts: dict[str, dict[str, int]] = {}
     for r in rows:
         counts.setdefault(r["code"], {"interview": 0, "logbook": 0})[r["kind"]] = r["n"]
@@ -207,9 +228,13 @@ class ReviewItem:
 def review_queue(store, engine: CodingEngine, segments: list, limit: int = 20) -> list[ReviewItem]:
     """Of `segments` (the codable ones), those no human has looked at, the most uncertain first: a score
     nearest the threshold."""
-    reviewed = {r[0] for r in store.query(
-        "SELECT segment_id FROM reviews UNION SELECT segment_id FROM codings WHERE source = 'human' "
-        "UNION SELECT segment_id FROM code_decisions")}
+    reviewed = {
+        r[0]
+        for r in store.query(
+            "SELECT segment_id FROM reviews UNION SELECT segment_id FROM codings WHERE source = 'human' "
+            "UNION SELECT segment_id FROM code_decisions"
+        )
+    }
     segments = [s for s in segments if s.id not in reviewed]
     if not segments:
         return []
@@ -217,8 +242,15 @@ def review_queue(store, engine: CodingEngine, segments: list, limit: int = 20) -
     distance = np.abs(scores - engine.thresholds)
     closest = distance.argmin(axis=1)
     items = [
-        ReviewItem(s.id, s.case_id, s.role, engine.codebook.ids[j], round(float(scores[i, j]), 4),
-                   round(1.0 - 2 * float(distance[i, j]), 4), s.text)
+        ReviewItem(
+            s.id,
+            s.case_id,
+            s.role,
+            engine.codebook.ids[j],
+            round(float(scores[i, j]), 4),
+            round(1.0 - 2 * float(distance[i, j]), 4),
+            s.text,
+        )
         for i, (s, j) in enumerate(zip(segments, closest))
     ]
     items.sort(key=lambda item: (-item.uncertainty, item.segment_id))
@@ -232,9 +264,14 @@ def learned_training_segments(store) -> set[int]:
     if not made or made[0]["t"] is None:
         return set()
     cutoff = made[0]["t"]
-    return {r[0] for r in store.query(
-        "SELECT segment_id FROM codings WHERE source = 'human' AND created_at <= ? "
-        "UNION SELECT segment_id FROM reviews WHERE reviewed_at <= ?", (cutoff, cutoff))}
+    return {
+        r[0]
+        for r in store.query(
+            "SELECT segment_id FROM codings WHERE source = 'human' AND created_at <= ? "
+            "UNION SELECT segment_id FROM reviews WHERE reviewed_at <= ?",
+            (cutoff, cutoff),
+        )
+    }
 
 
 def coders_in_store(store, codable: list) -> dict[str, dict[int, set[str]]]:
@@ -265,17 +302,27 @@ def evaluate_coders(store, codebook, codable: list, names: list[str] | None = No
     if names:
         unknown = [n for n in names if n not in coders]
         if unknown:
-            raise UserError(f"--coder {unknown[0]}: no codes by that coder in this project; "
-                            f"coders here: {', '.join(sorted(coders)) or 'none'}")
+            raise UserError(
+                f"--coder {unknown[0]}: no codes by that coder in this project; "
+                f"coders here: {', '.join(sorted(coders)) or 'none'}"
+            )
         coders = {n: coders[n] for n in names}
     if len(coders) < 2:
-        raise UserError("agreement needs two coders; import an evaluator's codes ('qualpipe import') and run 'qualpipe code'")
+        raise UserError(
+            "agreement needs two coders; import an evaluator's codes ('qualpipe import') and run 'qualpipe code'"
+        )
     codes = codebook.ids
     pairs = pairwise(coders, codes)
     if not pairs:
         training = learned_training_segments(store)
-        hint = (" (the machine codes were learned from the human codes; a learned coder is not scored on its own "
-                "training segments: code new segments, or evaluate with --gold codes it did not learn from)") if training else ""
+        hint = (
+            (
+                " (the machine codes were learned from the human codes; a learned coder is not scored on its own "
+                "training segments: code new segments, or evaluate with --gold codes it did not learn from)"
+            )
+            if training
+            else ""
+        )
         raise UserError(f"the coders have no segment in common{hint}")
     return pairs, (alpha(coders, codes) if len(coders) > 2 else {})
 
@@ -289,13 +336,17 @@ def evaluate_against(store, codebook, gold: dict[int, set[str]]) -> list[CodeAgr
     ids = sorted(gold)
     unknown = [i for i in ids if not store.query("SELECT 1 FROM segments WHERE id = ?", (i,))]
     if unknown:
-        raise UserError(f"--gold: segment id(s) {unknown[:5]} are not in this project; use ids from 'qualpipe segments'")
+        raise UserError(
+            f"--gold: segment id(s) {unknown[:5]} are not in this project; use ids from 'qualpipe segments'"
+        )
     training = learned_training_segments(store)
     if training:
         ids = [i for i in ids if i not in training]
         if not ids:
-            raise UserError("--gold: every segment in it is one the learned coder was trained on; a coder is not scored "
-                            "on its own training segments (evaluate on segments coded after 'code --learn')")
+            raise UserError(
+                "--gold: every segment in it is one the learned coder was trained on; a coder is not scored "
+                "on its own training segments (evaluate on segments coded after 'code --learn')"
+            )
     Y = np.array([[c in gold[i] for c in codes] for i in ids], dtype=bool).reshape(len(ids), len(codes))
     P = np.array([[c in machine.get(i, set()) for c in codes] for i in ids], dtype=bool).reshape(len(ids), len(codes))
     return agreement(Y, P, codes)

@@ -46,12 +46,18 @@ def load_units(logbooks: Path | None, interviews: Path | None) -> list[LabelledU
     units: list[LabelledUnit] = []
     if logbooks is not None:
         themes = {r["entry_id"]: r.get("themes", []) for r in _jsonl(logbooks / "labels.jsonl")}
-        units += [LabelledUnit(r["entry_id"], "logbook", r["writer"], r["split"], r["text"], tuple(themes[r["entry_id"]]))
-                  for r in _jsonl(logbooks / "logbooks.jsonl") if r["entry_id"] in themes]
+        units += [
+            LabelledUnit(r["entry_id"], "logbook", r["writer"], r["split"], r["text"], tuple(themes[r["entry_id"]]))
+            for r in _jsonl(logbooks / "logbooks.jsonl")
+            if r["entry_id"] in themes
+        ]
     if interviews is not None:
         themes = {r["turn_id"]: r.get("themes", []) for r in _jsonl(interviews / "labels.jsonl")}
-        units += [LabelledUnit(r["turn_id"], "interview", r["writer"], r["split"], r["text"], tuple(themes[r["turn_id"]]))
-                  for r in _jsonl(interviews / "turns.jsonl") if not r["interviewer"] and r["turn_id"] in themes]
+        units += [
+            LabelledUnit(r["turn_id"], "interview", r["writer"], r["split"], r["text"], tuple(themes[r["turn_id"]]))
+            for r in _jsonl(interviews / "turns.jsonl")
+            if not r["interviewer"] and r["turn_id"] in themes
+        ]
     return units
 
 
@@ -70,8 +76,10 @@ class Units:
 
 def unit_sentences(nlp, texts: Sequence[str]) -> list[list[str]]:
     """Each text's sentences (spaCy's, whitespace-normalised); a text without any is one sentence."""
-    return [[" ".join(s.text.split()) for s in doc.sents if s.text.strip()] or [" ".join(doc.text.split()) or "."]
-            for doc in nlp.pipe(texts)]
+    return [
+        [" ".join(s.text.split()) for s in doc.sents if s.text.strip()] or [" ".join(doc.text.split()) or "."]
+        for doc in nlp.pipe(texts)
+    ]
 
 
 def unit_vectors(nlp, embed: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> np.ndarray:
@@ -131,9 +139,20 @@ def per_code(gold: np.ndarray, predicted: np.ndarray, codes: Sequence[str]) -> d
     from qualpipe.coding.metrics import agreement, macro_f1
 
     rows = agreement(gold.astype(bool), predicted.astype(bool), list(codes))
-    return {"codes": {r.code: {"precision": round(r.precision, 4), "recall": round(r.recall, 4), "f1": round(r.f1, 4),
-                               "kappa": round(r.kappa, 4), "support": r.support, "predicted": r.predicted} for r in rows},
-            "macro_f1": round(macro_f1(rows), 4)}
+    return {
+        "codes": {
+            r.code: {
+                "precision": round(r.precision, 4),
+                "recall": round(r.recall, 4),
+                "f1": round(r.f1, 4),
+                "kappa": round(r.kappa, 4),
+                "support": r.support,
+                "predicted": r.predicted,
+            }
+            for r in rows
+        },
+        "macro_f1": round(macro_f1(rows), 4),
+    }
 
 
 @dataclass
@@ -156,8 +175,16 @@ def evaluate_by_source(head: LinearHead, data: Units, units: Sequence[LabelledUn
     return out
 
 
-def train_theme_model(units: Sequence[LabelledUnit], codes: Sequence[str], nlp, embedder, embedder_name: str, *,
-                      seed: int = 13, progress: Callable[[str], None] = lambda m: None) -> ThemeTraining:
+def train_theme_model(
+    units: Sequence[LabelledUnit],
+    codes: Sequence[str],
+    nlp,
+    embedder,
+    embedder_name: str,
+    *,
+    seed: int = 13,
+    progress: Callable[[str], None] = lambda m: None,
+) -> ThemeTraining:
     parts = {s: [u for u in units if u.split == s] for s in SPLITS}
     for split, rows in parts.items():
         if not rows:
@@ -178,9 +205,13 @@ def train_theme_model(units: Sequence[LabelledUnit], codes: Sequence[str], nlp, 
         head.check_ = dict(head.alert_)
         candidates.append((head, per_code(dev.Y, assigned(head, scores), codes)))
     head, dev_result = max(candidates, key=lambda c: c[1]["macro_f1"])
-    head.info = {"corpus": corpus_digest(units), "units": {s: len(r) for s, r in parts.items()},
-                 "dev_macro_f1_by_C": {str(h.C): r["macro_f1"] for h, r in candidates},
-                 "dev_macro_f1": dev_result["macro_f1"], "embedder_model_id": embedder.model_id}
+    head.info = {
+        "corpus": corpus_digest(units),
+        "units": {s: len(r) for s, r in parts.items()},
+        "dev_macro_f1_by_C": {str(h.C): r["macro_f1"] for h, r in candidates},
+        "dev_macro_f1": dev_result["macro_f1"],
+        "embedder_model_id": embedder.model_id,
+    }
     test = evaluate_by_source(head, data["test"], parts["test"])
     head.info["test_macro_f1"] = {k: v["macro_f1"] for k, v in test.items()}
     return ThemeTraining(head, dev_result, test)
@@ -191,12 +222,20 @@ def default_corpora() -> tuple[Path, Path]:
     root = Path(__file__).resolve().parents[2] / "corpora"
     logbooks, interviews = root / "dev", root / "interviews_dev"
     if not (logbooks / "labels.jsonl").is_file() or not (interviews / "labels.jsonl").is_file():
-        raise UserError("no labelled corpora here; pass --logbooks and --interviews (corpora/ of a qualpipe source checkout)")
+        raise UserError(
+            "no labelled corpora here; pass --logbooks and --interviews (corpora/ of a qualpipe source checkout)"
+        )
     return logbooks, interviews
 
 
-def train_and_save(logbooks: Path | None, interviews: Path | None, output: Path, *, seed: int = 13,
-                   progress: Callable[[str], None] = lambda m: None) -> ThemeTraining:
+def train_and_save(
+    logbooks: Path | None,
+    interviews: Path | None,
+    output: Path,
+    *,
+    seed: int = 13,
+    progress: Callable[[str], None] = lambda m: None,
+) -> ThemeTraining:
     """Train the default theme coder for the built-in codebook on the corpora and save it at `output`."""
     from qualpipe.coding.codebook import load_codebook
     from qualpipe.embed.registry import DEFAULT_MODEL
@@ -207,7 +246,8 @@ def train_and_save(logbooks: Path | None, interviews: Path | None, output: Path,
         logbooks, interviews = default_corpora()
     units = load_units(logbooks, interviews)
     embedder = Engines().raw_embedder()
-    result = train_theme_model(units, load_codebook(None).ids, load_nlp(""), embedder, DEFAULT_MODEL, seed=seed,
-                               progress=progress)
+    result = train_theme_model(
+        units, load_codebook(None).ids, load_nlp(""), embedder, DEFAULT_MODEL, seed=seed, progress=progress
+    )
     result.head.save(output)
     return result

@@ -37,7 +37,9 @@ class ZeroShotCoder:
         self.top_k = top_k
 
     def fit(self, background: list[str] | None = None) -> "ZeroShotCoder":
-        self.prototypes_ = [self.embedder.encode(code.prototype_texts(), kind="passage") for code in self.codebook.codes]
+        self.prototypes_ = [
+            self.embedder.encode(code.prototype_texts(), kind="passage") for code in self.codebook.codes
+        ]
         reference = self.similarity(self.embedder.encode(background or background_sentences(), kind="passage"))
         self.background_mean_ = reference.mean(axis=0)
         self.background_std_ = reference.std(axis=0) + 1e-6

@@ -109,7 +109,9 @@ class E5Weights:
     @cached_property
     def _word_blocks(self) -> np.ndarray:
         t = self.tensors["emb.word"]
-        return np.frombuffer(self._buf, np.uint8, t.nbytes, t.offset).reshape(self.vocab, self.hidden // QK, BLOCK_BYTES)
+        return np.frombuffer(self._buf, np.uint8, t.nbytes, t.offset).reshape(
+            self.vocab, self.hidden // QK, BLOCK_BYTES
+        )
 
     def word_vectors(self, ids: np.ndarray) -> np.ndarray:
         """Rows of the (4-bit) word embedding table for token ids of any shape: (..., hidden) float32.
@@ -175,8 +177,12 @@ def _model_proto(weights: E5Weights) -> bytes:
     model.normalizer_spec.add_dummy_prefix = False
     model.normalizer_spec.remove_extra_whitespaces = False
     model.normalizer_spec.escape_whitespaces = False
-    kinds = {weights.unk: spec.ModelProto.SentencePiece.UNKNOWN, weights.bos: spec.ModelProto.SentencePiece.CONTROL,
-             weights.eos: spec.ModelProto.SentencePiece.CONTROL, weights.pad: spec.ModelProto.SentencePiece.CONTROL}
+    kinds = {
+        weights.unk: spec.ModelProto.SentencePiece.UNKNOWN,
+        weights.bos: spec.ModelProto.SentencePiece.CONTROL,
+        weights.eos: spec.ModelProto.SentencePiece.CONTROL,
+        weights.pad: spec.ModelProto.SentencePiece.CONTROL,
+    }
     for index, (piece, score) in enumerate(zip(weights.pieces, weights.scores)):
         entry = model.pieces.add(piece=piece, score=float(score))
         if index in kinds:

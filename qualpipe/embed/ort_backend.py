@@ -60,7 +60,11 @@ def torch_body(weights: E5Weights, overrides: dict | None = None):
         def __init__(self, i: int):
             super().__init__()
             self.q, self.k, self.v = (linear(f"l{i}.{n}", H, H) for n in "qkv")
-            self.ao, self.fi, self.fo = linear(f"l{i}.ao", H, H), linear(f"l{i}.fi", weights.ffn, H), linear(f"l{i}.fo", H, weights.ffn)
+            self.ao, self.fi, self.fo = (
+                linear(f"l{i}.ao", H, H),
+                linear(f"l{i}.fi", weights.ffn, H),
+                linear(f"l{i}.fo", H, weights.ffn),
+            )
             self.aln, self.oln = layer_norm(f"l{i}.aln"), layer_norm(f"l{i}.oln")
 
         def forward(self, x, bias):
@@ -97,9 +101,16 @@ def _export_body(weights: E5Weights, path: Path, overrides: dict | None = None) 
     import torch
 
     example = (torch.zeros(2, 5, weights.hidden), torch.ones(2, 5))
-    torch.onnx.export(torch_body(weights, overrides).eval(), example, str(path), input_names=["embeddings", "mask"], output_names=["mean"],
-                      dynamic_axes={"embeddings": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}},
-                      opset_version=17, dynamo=False)
+    torch.onnx.export(
+        torch_body(weights, overrides).eval(),
+        example,
+        str(path),
+        input_names=["embeddings", "mask"],
+        output_names=["mean"],
+        dynamic_axes={"embeddings": {0: "batch", 1: "tokens"}, "mask": {0: "batch", 1: "tokens"}},
+        opset_version=17,
+        dynamo=False,
+    )
 
 
 def _quantise(source: Path, target: Path) -> None:
@@ -118,10 +129,12 @@ def _quantise(source: Path, target: Path) -> None:
     model = onnx.load(str(source))
     graph = model.graph
     weights = {init.name: init for init in graph.initializer}
-    shared = [numpy_helper.from_array(np.array(127.0, np.float32), "q_127"),
-              numpy_helper.from_array(np.array(1e-12, np.float32), "q_tiny"),
-              numpy_helper.from_array(np.array(1.0, np.float32), "q_one"),
-              numpy_helper.from_array(np.array(128, np.uint8), "q_mid")]
+    shared = [
+        numpy_helper.from_array(np.array(127.0, np.float32), "q_127"),
+        numpy_helper.from_array(np.array(1e-12, np.float32), "q_tiny"),
+        numpy_helper.from_array(np.array(1.0, np.float32), "q_one"),
+        numpy_helper.from_array(np.array(128, np.uint8), "q_mid"),
+    ]
     nodes, added, quantised = [], list(shared), {}
     for node in graph.node:
         if node.op_type != "MatMul" or node.input[1] not in weights:
@@ -131,8 +144,10 @@ def _quantise(source: Path, target: Path) -> None:
         column_scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 63.0
         name = node.name.strip("/").replace("/", "_")
         t = lambda part: f"{name}_{part}"  # noqa: E731
-        added += [numpy_helper.from_array(np.round(w / column_scale).astype(np.int8), t("w")),
-                  numpy_helper.from_array(column_scale.astype(np.float32), t("w_scale"))]
+        added += [
+            numpy_helper.from_array(np.round(w / column_scale).astype(np.int8), t("w")),
+            numpy_helper.from_array(column_scale.astype(np.float32), t("w_scale")),
+        ]
         x = node.input[0]
         if x not in quantised:  # q, k and v share their input: quantise it once
             quantised[x] = t("x_q"), t("scale")
@@ -146,8 +161,9 @@ def _quantise(source: Path, target: Path) -> None:
             ]
         x_q, scale = quantised[x]
         nodes += [
-            helper.make_node("MatMulIntegerToFloat", [x_q, t("w"), "q_one", t("w_scale"), "q_mid"], [t("y")],
-                             domain="com.microsoft"),
+            helper.make_node(
+                "MatMulIntegerToFloat", [x_q, t("w"), "q_one", t("w_scale"), "q_mid"], [t("y")], domain="com.microsoft"
+            ),
             helper.make_node("Mul", [t("y"), scale], [node.output[0]], name=node.name),
         ]
     used = {name for node in nodes for name in node.input}
@@ -208,8 +224,9 @@ class OrtE5Embedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads or os.cpu_count() or 1
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(onnx_model(self.weights, variant, tuned)), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(onnx_model(self.weights, variant, tuned)), options, providers=["CPUExecutionProvider"]
+        )
         self.dim = self.weights.hidden
         self._positions = self.weights.tensor("emb.pos").reshape(-1, self.dim)
         self._token_type = self.weights.tensor("emb.type").reshape(-1, self.dim)[0]
@@ -226,7 +243,7 @@ class OrtE5Embedder:
         windows, owner = [], []
         for i, ids in enumerate(self.tokenizer.content_ids([f"{kind}: " + t for t in texts])):
             for start in range(0, max(len(ids), 1), width):
-                windows.append([self.tokenizer.bos, *ids[start:start + width], self.tokenizer.eos])
+                windows.append([self.tokenizer.bos, *ids[start : start + width], self.tokenizer.eos])
                 owner.append(i)
         return windows, owner
 
@@ -247,13 +264,13 @@ class OrtE5Embedder:
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         done = 0
         for start in range(0, len(order), batch_size):
-            chosen = order[start:start + batch_size]
+            chosen = order[start : start + batch_size]
             width = len(windows[chosen[-1]])
             ids = np.full((len(chosen), width), self.tokenizer.pad, dtype=np.int64)
             mask = np.zeros((len(chosen), width), dtype=np.float32)
             for row, w in enumerate(chosen):
-                ids[row, :len(windows[w])] = windows[w]
-                mask[row, :len(windows[w])] = 1.0
+                ids[row, : len(windows[w])] = windows[w]
+                mask[row, : len(windows[w])] = 1.0
             embeddings = self.weights.word_vectors(ids) + self._positions[:width] + self._token_type
             means = self._session.run(None, {"embeddings": embeddings.astype(np.float32), "mask": mask})[0]
             for row, w in enumerate(chosen):
@@ -262,4 +279,3 @@ class OrtE5Embedder:
             if progress:
                 progress(min(done * len(texts) // len(windows), len(texts)), len(texts))
         return normalise_rows(sums)
-

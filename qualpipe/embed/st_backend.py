@@ -40,13 +40,17 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(num_threads)
         path = Path(name_or_path).expanduser()
         try:
-            self._model = SentenceTransformer(str(path) if path.exists() else name_or_path, device="cpu", local_files_only=True)
+            self._model = SentenceTransformer(
+                str(path) if path.exists() else name_or_path, device="cpu", local_files_only=True
+            )
         except (OSError, ValueError) as exc:
             raise UserError(
                 f"embedding model '{name_or_path}': not found locally ({type(exc).__name__}); "
                 "place it under models/ (see models/README.md) — qualpipe never downloads models"
             ) from None
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension())
         self.prefixes = prefixes or ("e5" if "e5" in path.name.lower() else None)
         ident = _fingerprint(path) if path.exists() else name_or_path
@@ -64,7 +68,12 @@ class SentenceTransformerEmbedder:
         prefix = f"{kind}: " if self.prefixes == "e5" else ""
 
         def encode_batch(chunk: list[str]) -> np.ndarray:
-            return self._model.encode([prefix + t for t in chunk], batch_size=len(chunk), convert_to_numpy=True,
-                                      normalize_embeddings=True, show_progress_bar=False)
+            return self._model.encode(
+                [prefix + t for t in chunk],
+                batch_size=len(chunk),
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
 
         return batched_encode(texts, encode_batch, self.dim, batch_size, progress)

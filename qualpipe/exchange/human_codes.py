@@ -42,7 +42,9 @@ def read_human_codes(path: Path, default_coder: str) -> tuple[dict[tuple[int, st
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             if not reader.fieldnames or "segment_id" not in reader.fieldnames:
-                raise InputError(path, "needs a 'segment_id' column and a 'code' column (see 'qualpipe review --format csv')")
+                raise InputError(
+                    path, "needs a 'segment_id' column and a 'code' column (see 'qualpipe review --format csv')"
+                )
             for number, row in enumerate(reader, start=2):
                 try:
                     segment = int(row["segment_id"])
@@ -80,7 +82,9 @@ def import_human_codes(store, codebook, path: Path, coder: str = "evaluator") ->
         for code in sorted(codes):
             found = codebook.find(code)
             if found is None:
-                report.errors.append(f"{path}: code '{code}' is not in the codebook; use one of {', '.join(codebook.ids)}")
+                report.errors.append(
+                    f"{path}: code '{code}' is not in the codebook; use one of {', '.join(codebook.ids)}"
+                )
                 continue
             rows.append((segment, found.id, None, "human", who, "import", start, end, now))
         reviews.append((segment, who, now))

@@ -97,16 +97,24 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
     codings = store.query(
         "SELECT c.segment_id, c.code, c.score, c.source, c.coder, c.method, c.start, c.end, c.created_at, "
         "s.document_id FROM codings c JOIN segments s ON s.id = c.segment_id "
-        + ("" if include_machine else "WHERE c.source = 'human' ") + "ORDER BY s.document_id, c.start, c.end, c.code, c.coder")
+        + ("" if include_machine else "WHERE c.source = 'human' ")
+        + "ORDER BY s.document_id, c.start, c.end, c.code, c.coder"
+    )
     report = ExportReport(path)
     coders = sorted({c["coder"] for c in codings if c["source"] == "human"}) or [EVALUATOR]
     # humans first: a program that takes the first user as its current coder (QualCoder) then codes as a human
     user_guid = {**{name: guid("user", name) for name in coders}, MACHINE_USER: guid("user", MACHINE_USER)}
     created = _datetime(max(d["ingested_at"] for d in documents))
 
-    root = ET.Element(_q("Project"), {
-        "name": name or "qualpipe", "origin": "qualpipe",
-        "creatingUserGUID": user_guid[MACHINE_USER], "creationDateTime": created})
+    root = ET.Element(
+        _q("Project"),
+        {
+            "name": name or "qualpipe",
+            "origin": "qualpipe",
+            "creatingUserGUID": user_guid[MACHINE_USER],
+            "creationDateTime": created,
+        },
+    )
     users = _sub(root, "Users")
     for name, value in user_guid.items():
         _sub(users, "User", guid=value, name=name)
@@ -115,7 +123,9 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
     extra_codes = sorted({c["code"] for c in codings} - set(code_guid))
     codes_el = _sub(_sub(root, "CodeBook"), "Codes")
     for code in codebook.codes:
-        element = _sub(codes_el, "Code", guid=code_guid[code.id], name=code.label_da, isCodable="true", color=code.color)
+        element = _sub(
+            codes_el, "Code", guid=code_guid[code.id], name=code.label_da, isCodable="true", color=code.color
+        )
         ET.SubElement(element, _q("Description")).text = f"[{code.id}] {code.definition}".strip()
     for code_id in extra_codes:
         code_guid[code_id] = guid("code", code_id)
@@ -123,13 +133,20 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
         ET.SubElement(element, _q("Description")).text = f"[{code_id}]"
     turns = store.query(
         "SELECT t.document_id, t.role, t.start, t.end FROM turns t JOIN documents d ON d.id = t.document_id "
-        "WHERE d.superseded_at IS NULL AND d.kind = 'interview' AND t.end > t.start ORDER BY t.document_id, t.idx")
+        "WHERE d.superseded_at IS NULL AND d.kind = 'interview' AND t.end > t.start ORDER BY t.document_id, t.idx"
+    )
     turns_of: dict[int, list] = defaultdict(list)
     for t in turns:
         turns_of[t["document_id"]].append(t)
     for role in sorted({t["role"] for t in turns}):
-        element = _sub(codes_el, "Code", guid=guid("speaker", role), name=SPEAKER_CODES.get(role, f"Taler: {role}"),
-                       isCodable="true", color="#BBBBBB")
+        element = _sub(
+            codes_el,
+            "Code",
+            guid=guid("speaker", role),
+            name=SPEAKER_CODES.get(role, f"Taler: {role}"),
+            isCodable="true",
+            color="#BBBBBB",
+        )
         ET.SubElement(element, _q("Description")).text = f"[taler:{role}] Hvem der taler (qualpipe)"
 
     # "case" on every source too: programs that ignore a Case's SourceRef (QualCoder) keep case membership
@@ -149,8 +166,10 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
         for case_id in sorted(by_case):
             members = [d for d in documents if d["case_id"] == case_id]
             case_el = _sub(cases_el, "Case", guid=guid("case", case_id), name=case_id)
-            for name, count in (("logbook_entries", sum(d["kind"] == "logbook" for d in members)),
-                                ("interviews", sum(d["kind"] == "interview" for d in members))):
+            for name, count in (
+                ("logbook_entries", sum(d["kind"] == "logbook" for d in members)),
+                ("interviews", sum(d["kind"] == "interview" for d in members)),
+            ):
                 value = _sub(case_el, "VariableValue")
                 _sub(value, "VariableRef", targetGUID=variable_guid[name])
                 ET.SubElement(value, _q("IntegerValue")).text = str(count)
@@ -164,9 +183,15 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
     sources_el = _sub(root, "Sources")
     files: dict[str, str] = {}
     for source in sources:
-        element = _sub(sources_el, "TextSource", guid=source.guid, name=source.name,
-                       plainTextPath=f"internal://{source.guid}.txt", creatingUser=user_guid[MACHINE_USER],
-                       creationDateTime=source.created)
+        element = _sub(
+            sources_el,
+            "TextSource",
+            guid=source.guid,
+            name=source.name,
+            plainTextPath=f"internal://{source.guid}.txt",
+            creatingUser=user_guid[MACHINE_USER],
+            creationDateTime=source.created,
+        )
         selections: dict[tuple[int, int], list] = defaultdict(list)
         spoken = []
         for piece in source.pieces:
@@ -176,29 +201,57 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
             for turn in turns_of.get(piece.document_id, []):
                 spoken.append((*piece.outward(turn["start"], turn["end"]), turn["role"]))
         for start, end, role in spoken:
-            speaker = _sub(element, "PlainTextSelection", guid=guid("turn", source.guid, start, end), name=f"{start}-{end}",
-                           startPosition=str(start), endPosition=str(end), creatingUser=user_guid[MACHINE_USER],
-                           creationDateTime=source.created)
-            coding = _sub(speaker, "Coding", guid=guid("turn coding", source.guid, start, end),
-                          creatingUser=user_guid[MACHINE_USER], creationDateTime=source.created)
+            speaker = _sub(
+                element,
+                "PlainTextSelection",
+                guid=guid("turn", source.guid, start, end),
+                name=f"{start}-{end}",
+                startPosition=str(start),
+                endPosition=str(end),
+                creatingUser=user_guid[MACHINE_USER],
+                creationDateTime=source.created,
+            )
+            coding = _sub(
+                speaker,
+                "Coding",
+                guid=guid("turn coding", source.guid, start, end),
+                creatingUser=user_guid[MACHINE_USER],
+                creationDateTime=source.created,
+            )
             _sub(coding, "CodeRef", targetGUID=guid("speaker", role))
         for (start, end), group in sorted(selections.items()):
-            selection = _sub(element, "PlainTextSelection", guid=guid("selection", source.guid, start, end),
-                             name=f"{start}-{end}", startPosition=str(start), endPosition=str(end),
-                             creatingUser=user_guid[MACHINE_USER], creationDateTime=_datetime(group[0]["created_at"]))
+            selection = _sub(
+                element,
+                "PlainTextSelection",
+                guid=guid("selection", source.guid, start, end),
+                name=f"{start}-{end}",
+                startPosition=str(start),
+                endPosition=str(end),
+                creatingUser=user_guid[MACHINE_USER],
+                creationDateTime=_datetime(group[0]["created_at"]),
+            )
             machine = [c for c in group if c["source"] == "machine"]
             if machine:
-                ET.SubElement(selection, _q("Description")).text = "; ".join(
-                    f"{c['code']} {c['score']:.2f}" for c in machine) + f" ({machine[0]['method']})"
+                ET.SubElement(selection, _q("Description")).text = (
+                    "; ".join(f"{c['code']} {c['score']:.2f}" for c in machine) + f" ({machine[0]['method']})"
+                )
             for c in group:
                 user = MACHINE_USER if c["source"] == "machine" else c["coder"]
-                coding = _sub(selection, "Coding", guid=guid("coding", source.guid, start, end, c["code"], user),
-                              creatingUser=user_guid[user], creationDateTime=_datetime(c["created_at"]))
+                coding = _sub(
+                    selection,
+                    "Coding",
+                    guid=guid("coding", source.guid, start, end, c["code"], user),
+                    creatingUser=user_guid[user],
+                    creationDateTime=_datetime(c["created_at"]),
+                )
                 _sub(coding, "CodeRef", targetGUID=code_guid[c["code"]])
                 report.codings += 1
             report.selections += 1
-        for name, value_text, value_tag in (("case", source.case_id, "TextValue"), ("kind", source.kind, "TextValue"),
-                                            ("date", source.date, "DateValue")):
+        for name, value_text, value_tag in (
+            ("case", source.case_id, "TextValue"),
+            ("kind", source.kind, "TextValue"),
+            ("date", source.date, "DateValue"),
+        ):
             if value_text:
                 value = _sub(element, "VariableValue")
                 _sub(value, "VariableRef", targetGUID=variable_guid[name])
@@ -273,6 +326,7 @@ class ExportSource:
 def export_sources(documents, pseudonyms, logbooks_per_case: bool) -> list[ExportSource]:
     """The sources of an export: each interview on its own; each case's logbook entries together (or each
     entry on its own), "DATE" as a line above each entry and a blank line between entries."""
+
     def view(d) -> tuple[str, object]:
         if pseudonyms is None:
             return d["text"], None
@@ -285,9 +339,18 @@ def export_sources(documents, pseudonyms, logbooks_per_case: bool) -> list[Expor
             grouped[d["case_id"]].append(d)
             continue
         text, mapping = view(d)
-        sources.append(ExportSource(guid("source", d["doc_key"], d["version"]), _source_name(d, pseudonyms is not None),
-                                    d["kind"], d["case_id"], d["date"], _datetime(d["ingested_at"]), text,
-                                    [Piece(d["id"], 0, text, mapping)]))
+        sources.append(
+            ExportSource(
+                guid("source", d["doc_key"], d["version"]),
+                _source_name(d, pseudonyms is not None),
+                d["kind"],
+                d["case_id"],
+                d["date"],
+                _datetime(d["ingested_at"]),
+                text,
+                [Piece(d["id"], 0, text, mapping)],
+            )
+        )
     for case_id, entries in grouped.items():
         entries = sorted(entries, key=lambda d: (d["date"] or "", d["id"]))
         parts, pieces, at = [], [], 0
@@ -298,8 +361,18 @@ def export_sources(documents, pseudonyms, logbooks_per_case: bool) -> list[Expor
             parts.append(header + text + "\n\n")
             at += len(parts[-1])
         keys = "|".join(f"{d['doc_key']}@{d['version']}" for d in entries)
-        sources.append(ExportSource(guid("case logbook", case_id, keys), case_logbook_name(case_id), "logbook", case_id,
-                                    None, _datetime(max(d["ingested_at"] for d in entries)), "".join(parts), pieces))
+        sources.append(
+            ExportSource(
+                guid("case logbook", case_id, keys),
+                case_logbook_name(case_id),
+                "logbook",
+                case_id,
+                None,
+                _datetime(max(d["ingested_at"] for d in entries)),
+                "".join(parts),
+                pieces,
+            )
+        )
     return sorted(sources, key=lambda src: (src.case_id or "", src.kind, src.date or "", src.name))
 
 
@@ -334,8 +407,10 @@ def _source_texts(archive: zipfile.ZipFile, names: dict[str, str], root, path: P
                 continue
             size = archive.getinfo(name).file_size
             if size > limit_mb * 1024 * 1024:
-                raise UserError(f"{path}: {name} holds {size / 1024 / 1024:.0f} MB of text, over the limit "
-                                f"[ingest] max_unzipped_mb = {limit_mb:g}; raise it in qualpipe.toml if the file is yours")
+                raise UserError(
+                    f"{path}: {name} holds {size / 1024 / 1024:.0f} MB of text, over the limit "
+                    f"[ingest] max_unzipped_mb = {limit_mb:g}; raise it in qualpipe.toml if the file is yours"
+                )
             texts[guid] = archive.read(name).decode("utf-8-sig")
             break
     return texts
@@ -363,7 +438,9 @@ def import_qdpx(store, codebook, path: Path, *, pseudonyms: Callable, max_unzipp
         description = next((c.text or "" for c in element if c.tag == _q("Description")), "")
         if description.startswith("[taler:"):
             continue  # qualpipe's speaker codes: not themes; their codings are skipped below
-        code_id = description[1:description.index("]")] if description.startswith("[") and "]" in description else None
+        code_id = (
+            description[1 : description.index("]")] if description.startswith("[") and "]" in description else None
+        )
         found = codebook.find(code_id) if code_id else None
         found = found or codebook.find(element.get("name", ""))
         if found is None:
@@ -372,7 +449,8 @@ def import_qdpx(store, codebook, path: Path, *, pseudonyms: Callable, max_unzipp
     matcher = SourceMatcher(store, pseudonyms)
     machine_rows = store.query(
         "SELECT c.segment_id, c.code, s.document_id FROM codings c JOIN segments s ON s.id = c.segment_id "
-        "WHERE c.source = 'machine'")
+        "WHERE c.source = 'machine'"
+    )
     machine_now = {(r["segment_id"], r["code"]) for r in machine_rows}
     rows, coders_of, machine_seen, matched = [], defaultdict(set), set(), []
     now = utc_now()
@@ -380,8 +458,10 @@ def import_qdpx(store, codebook, path: Path, *, pseudonyms: Callable, max_unzipp
         report.sources += 1
         source_id = source.get("guid", "")
         text = texts.get(source_id.strip("{}").lower())
-        samples = [(sel.get("startPosition"), sel.get("endPosition"), sel.get("name"))
-                   for sel in source.iter(_q("PlainTextSelection"))][:20]
+        samples = [
+            (sel.get("startPosition"), sel.get("endPosition"), sel.get("name"))
+            for sel in source.iter(_q("PlainTextSelection"))
+        ][:20]
         found = matcher.match(source_id, source.get("name", ""), text, samples)
         if found is None:
             report.unmatched_sources.append(source.get("name") or source_id)
@@ -426,8 +506,11 @@ def import_qdpx(store, codebook, path: Path, *, pseudonyms: Callable, max_unzipp
     with store.transaction() as conn:
         report.human_codings = insert_codings(conn, rows)
         before = conn.total_changes
-        conn.executemany("INSERT OR IGNORE INTO code_decisions (segment_id, code, coder, decision, decided_at) "
-                         "VALUES (?, ?, ?, 'no', ?)", rejected)
+        conn.executemany(
+            "INSERT OR IGNORE INTO code_decisions (segment_id, code, coder, decision, decided_at) "
+            "VALUES (?, ?, ?, 'no', ?)",
+            rejected,
+        )
         report.rejected_machine_codes = conn.total_changes - before
     return report
 
@@ -444,10 +527,16 @@ class SourceMatcher:
 
     def __init__(self, store, pseudonyms: Callable):
         self.make_pseudonyms = pseudonyms  # the project's CasePseudonyms, made only if a source needs them
-        self.rows = store.query("SELECT id, doc_key, version, kind, case_id, date, source_path, text, ingested_at "
-                                        "FROM documents WHERE superseded_at IS NULL ORDER BY case_id, date, id")
-        self.plain = self._index([*export_sources(self.rows, None, True),
-                                  *export_sources([r for r in self.rows if r["kind"] == "logbook"], None, False)])
+        self.rows = store.query(
+            "SELECT id, doc_key, version, kind, case_id, date, source_path, text, ingested_at "
+            "FROM documents WHERE superseded_at IS NULL ORDER BY case_id, date, id"
+        )
+        self.plain = self._index(
+            [
+                *export_sources(self.rows, None, True),
+                *export_sources([r for r in self.rows if r["kind"] == "logbook"], None, False),
+            ]
+        )
         self.pseudonymised = None
 
     @staticmethod
@@ -462,9 +551,12 @@ class SourceMatcher:
     def _pseudonymised(self) -> dict[str, dict]:
         if self.pseudonymised is None:
             pseudonyms = self.make_pseudonyms()
-            self.pseudonymised = self._index([*export_sources(self.rows, pseudonyms, True),
-                                              *export_sources([r for r in self.rows if r["kind"] == "logbook"],
-                                                              pseudonyms, False)])
+            self.pseudonymised = self._index(
+                [
+                    *export_sources(self.rows, pseudonyms, True),
+                    *export_sources([r for r in self.rows if r["kind"] == "logbook"], pseudonyms, False),
+                ]
+            )
         return self.pseudonymised
 
     def match(self, source_guid: str, name: str, text: str | None, samples=()):
@@ -517,15 +609,15 @@ class _crlf_shift:
     """Positions in a text with CRLF line endings to and from the same text with LF only."""
 
     def __init__(self, text: str):
-        self.returns = [i for i, ch in enumerate(text) if ch == "\r" and text[i + 1:i + 2] == "\n"]
+        self.returns = [i for i, ch in enumerate(text) if ch == "\r" and text[i + 1 : i + 2] == "\n"]
 
     def to_lf(self, position: int) -> int:
         return position - bisect.bisect_left(self.returns, position)
 
 
-
-
 def _overlapping_segments(store, document_id: int, start: int, end: int) -> list[int]:
     rows = store.query(
-        "SELECT id FROM segments WHERE document_id = ? AND start < ? AND end > ? ORDER BY idx", (document_id, end, start))
+        "SELECT id FROM segments WHERE document_id = ? AND start < ? AND end > ? ORDER BY idx",
+        (document_id, end, start),
+    )
     return [r["id"] for r in rows]

@@ -8,9 +8,36 @@ from pathlib import Path
 from qualpipe.output import spreadsheet_text
 from qualpipe.private_files import private_file
 
-COLUMNS = ["case_id", "document", "kind", "role", "date", "code", "score", "source", "coder", "segment_id", "start", "end", "text"]
-WIDTHS = {"case_id": 10, "document": 34, "kind": 10, "role": 13, "date": 12, "code": 24, "score": 8, "source": 9,
-          "coder": 14, "segment_id": 11, "start": 8, "end": 8, "text": 90}
+COLUMNS = [
+    "case_id",
+    "document",
+    "kind",
+    "role",
+    "date",
+    "code",
+    "score",
+    "source",
+    "coder",
+    "segment_id",
+    "start",
+    "end",
+    "text",
+]
+WIDTHS = {
+    "case_id": 10,
+    "document": 34,
+    "kind": 10,
+    "role": 13,
+    "date": 12,
+    "code": 24,
+    "score": 8,
+    "source": 9,
+    "coder": 14,
+    "segment_id": 11,
+    "start": 8,
+    "end": 8,
+    "text": 90,
+}
 
 
 def coded_rows(store, pseudonyms=None) -> list[dict]:
@@ -19,7 +46,8 @@ def coded_rows(store, pseudonyms=None) -> list[dict]:
         "SELECT s.case_id, d.source_path AS document, d.kind, s.role, s.date, c.code, c.score, c.source, c.coder, "
         "s.id AS segment_id, c.start, c.end, d.text AS doc_text, d.id AS document_id FROM codings c "
         "JOIN segments s ON s.id = c.segment_id JOIN documents d ON d.id = s.document_id "
-        "WHERE d.superseded_at IS NULL ORDER BY s.case_id, s.date, s.document_id, s.idx, c.source, c.score DESC, c.code")
+        "WHERE d.superseded_at IS NULL ORDER BY s.case_id, s.date, s.document_id, s.idx, c.source, c.score DESC, c.code"
+    )
     out = []
     if pseudonyms is not None:
         pseudonyms.warm(r["case_id"] for r in rows)
@@ -30,7 +58,7 @@ def coded_rows(store, pseudonyms=None) -> list[dict]:
             text, start, end = pseudonyms.span(r["document_id"], r["start"], r["end"])
             record["text"] = text[start:end]
         else:
-            record["text"] = r["doc_text"][r["start"]:r["end"]]
+            record["text"] = r["doc_text"][r["start"] : r["end"]]
         if record["score"] is not None:
             record["score"] = round(record["score"], 4)
         out.append(record)

@@ -57,8 +57,11 @@ class FlagReport:
 def pending_entries(store) -> list:
     """Current logbook entries not flagged yet, by case and date."""
     return store.query(
-        "SELECT d.id, d.case_id, d.date, d.text, d.ingested_at FROM documents d LEFT JOIN flagged_documents f ON f.document_id = d.id "
-        "WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND f.document_id IS NULL ORDER BY d.case_id, d.date, d.id")
+        "SELECT d.id, d.case_id, d.date, d.text, d.ingested_at FROM documents d "
+        "LEFT JOIN flagged_documents f ON f.document_id = d.id "
+        "WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND f.document_id IS NULL "
+        "ORDER BY d.case_id, d.date, d.id"
+    )
 
 
 def flag_new_entries(store, build_flagger) -> FlagReport:
@@ -83,11 +86,30 @@ def store_flags(store, entries: list, flags: list) -> FlagReport:
             date = row["date"] or _ingest_date(row, now)  # never the week 'undated': it would reach no digest
             for f in entry_flags:
                 report.alerts += conn.execute(
-                    "INSERT OR IGNORE INTO alerts (document_id, case_id, entry_date, week, category, base_severity, severity,"
-                    " evidence, start, end, fired_by, created_at, band, reason, undated) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (row["id"], row["case_id"], date, iso_week(date), f.category, f.severity, f.severity, redact(f.evidence),
-                     f.start, f.end, f.fired_by, now, f.band, f.reason, int(not row["date"]))).rowcount
-            conn.execute("INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) VALUES (?, ?)", (row["id"], now))
+                    "INSERT OR IGNORE INTO alerts (document_id, case_id, entry_date, week, category, base_severity, "
+                    "severity, evidence, start, end, fired_by, created_at, band, reason, undated) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        row["id"],
+                        row["case_id"],
+                        date,
+                        iso_week(date),
+                        f.category,
+                        f.severity,
+                        f.severity,
+                        redact(f.evidence),
+                        f.start,
+                        f.end,
+                        f.fired_by,
+                        now,
+                        f.band,
+                        f.reason,
+                        int(not row["date"]),
+                    ),
+                ).rowcount
+            conn.execute(
+                "INSERT OR IGNORE INTO flagged_documents (document_id, flagged_at) VALUES (?, ?)", (row["id"], now)
+            )
         cases = sorted({r["case_id"] for r in entries if r["case_id"]})
         report.raised = _apply_case_rules(conn, cases)
     return report
@@ -103,24 +125,46 @@ def _apply_case_rules(conn, cases: list[str]) -> int:
     raised = 0
     for case_id in cases:
         rows = conn.execute(
-            "SELECT a.id, a.document_id, a.entry_date, a.category, a.base_severity, a.severity, a.evidence, a.start, a.end,"
+            "SELECT a.id, a.document_id, a.entry_date, a.category, a.base_severity, a.severity, a.evidence, a.start, "
+            "a.end,"
             " a.fired_by FROM alerts a JOIN documents d ON d.id = a.document_id "
-            "WHERE a.case_id = ? AND d.superseded_at IS NULL AND a.band = 'alert'", (case_id,)).fetchall()
+            "WHERE a.case_id = ? AND d.superseded_at IS NULL AND a.band = 'alert'",
+            (case_id,),
+        ).fetchall()
         entries = conn.execute(
-            "SELECT id, date FROM documents WHERE case_id = ? AND kind = 'logbook' AND superseded_at IS NULL", (case_id,)).fetchall()
+            "SELECT id, date FROM documents WHERE case_id = ? AND kind = 'logbook' AND superseded_at IS NULL",
+            (case_id,),
+        ).fetchall()
         by_doc: dict[int, list] = {}
         for r in rows:
             by_doc.setdefault(r["document_id"], []).append(r)
         dated = [
-            DatedFlags(e["id"], case_id, e["date"], tuple(
-                Flag(r["category"], r["base_severity"], r["evidence"], r["start"], r["end"], r["fired_by"].split("; case rule:")[0], None)
-                for r in by_doc.get(e["id"], [])))
+            DatedFlags(
+                e["id"],
+                case_id,
+                e["date"],
+                tuple(
+                    Flag(
+                        r["category"],
+                        r["base_severity"],
+                        r["evidence"],
+                        r["start"],
+                        r["end"],
+                        r["fired_by"].split("; case rule:")[0],
+                        None,
+                    )
+                    for r in by_doc.get(e["id"], [])
+                ),
+            )
             for e in entries
         ]
         for entry in apply_case_rules(dated):
             for flag, row in zip(entry.flags, by_doc.get(entry.key, [])):
                 if flag.severity != row["severity"]:
-                    conn.execute("UPDATE alerts SET severity = ?, fired_by = ? WHERE id = ?", (flag.severity, flag.fired_by, row["id"]))
+                    conn.execute(
+                        "UPDATE alerts SET severity = ?, fired_by = ? WHERE id = ?",
+                        (flag.severity, flag.fired_by, row["id"]),
+                    )
                     raised += 1
     return raised
 
@@ -173,13 +217,16 @@ class Digest:
     failures: list = field(default_factory=list)  # (file, problem) of inputs that could not be read
     notify_cases: list[str] = field(default_factory=list)
     arrived_since: int = 0  # a rebuilt digest: alerts for this week or earlier that arrived after it was built
-    open_earlier: list = field(default_factory=list)  # (case, [alert ids]) unhandled from earlier digests, not shown now
+    open_earlier: list = field(
+        default_factory=list
+    )  # (case, [alert ids]) unhandled from earlier digests, not shown now
     screening_error: str = ""  # flagging new entries failed (the error's kind and message): no case is calm
     unscreened: int = 0  # new entries that could not be screened
 
 
-def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, failures=None,
-                  provisional: bool = False) -> Digest:
+def weekly_digest(
+    store, week: str, labels: dict[str, str], pseudonyms=None, failures=None, provisional: bool = False
+) -> Digest:
     """The digest of `week`, built so that no unhandled alert is ever missed.
 
     The first build of a week shows every unacknowledged alert no digest has shown yet whose entry is
@@ -198,26 +245,48 @@ def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, fai
     built = store.query("SELECT snapshot FROM digests WHERE week = ?", (week,))
     rebuild = bool(built and built[0]["snapshot"])
     if rebuild:
-        rows = store.query(f"SELECT {columns}, i.still_open FROM digest_items i JOIN alerts a ON a.id = i.alert_id "
-                           "JOIN documents d ON d.id = a.document_id WHERE i.week = ? ORDER BY a.id", (week,))
+        rows = store.query(
+            f"SELECT {columns}, i.still_open FROM digest_items i JOIN alerts a ON a.id = i.alert_id "
+            "JOIN documents d ON d.id = a.document_id WHERE i.week = ? ORDER BY a.id",
+            (week,),
+        )
     else:
         reshown = load_lexicon().severities_from("high")  # shown in every digest until handled
         rows = store.query(
-            f"SELECT {columns}, a.first_digest IS NOT NULL AS still_open FROM alerts a JOIN documents d ON d.id = a.document_id "
+            f"SELECT {columns}, a.first_digest IS NOT NULL AS still_open FROM alerts a JOIN documents d ON d.id = "
+            "a.document_id "
             "WHERE d.superseded_at IS NULL AND a.acked_at IS NULL AND a.week <= ? AND (a.first_digest IS NULL OR "
             f"(a.first_digest < ? AND a.severity IN ({', '.join('?' * len(reshown))}))) ORDER BY a.id",
-            (week, week, *reshown))
+            (week, week, *reshown),
+        )
     shown = {r["id"] for r in rows}
     handled_rows = [r for r in rows if r["acked_at"] is not None]
-    handled_rows += [r for r in store.query(
-        f"SELECT {columns}, 0 AS still_open FROM alerts a JOIN documents d ON d.id = a.document_id "
-        "WHERE d.superseded_at IS NULL AND a.acked_at IS NOT NULL AND a.week = ? ORDER BY a.id", (week,))
-        if r["id"] not in shown]
-    arrived = store.query(
-        "SELECT COUNT(*) FROM alerts a JOIN documents d ON d.id = a.document_id WHERE d.superseded_at IS NULL "
-        "AND a.acked_at IS NULL AND a.first_digest IS NULL AND a.week <= ?", (week,))[0][0] if rebuild else 0
-    digest = Digest(week, monday.isoformat(), sunday.isoformat(), acknowledged_hidden=len(handled_rows),
-                    failures=list(failures or []), arrived_since=arrived)
+    handled_rows += [
+        r
+        for r in store.query(
+            f"SELECT {columns}, 0 AS still_open FROM alerts a JOIN documents d ON d.id = a.document_id "
+            "WHERE d.superseded_at IS NULL AND a.acked_at IS NOT NULL AND a.week = ? ORDER BY a.id",
+            (week,),
+        )
+        if r["id"] not in shown
+    ]
+    arrived = (
+        store.query(
+            "SELECT COUNT(*) FROM alerts a JOIN documents d ON d.id = a.document_id WHERE d.superseded_at IS NULL "
+            "AND a.acked_at IS NULL AND a.first_digest IS NULL AND a.week <= ?",
+            (week,),
+        )[0][0]
+        if rebuild
+        else 0
+    )
+    digest = Digest(
+        week,
+        monday.isoformat(),
+        sunday.isoformat(),
+        acknowledged_hidden=len(handled_rows),
+        failures=list(failures or []),
+        arrived_since=arrived,
+    )
     if pseudonyms is not None:
         pseudonyms.warm({r["case_id"] for r in [*rows, *handled_rows]})
 
@@ -227,10 +296,27 @@ def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, fai
             text, start, end = pseudonyms.span(r["document_id"], start, end)
         still_open = bool(r["still_open"])
         return AlertView(
-            r["id"], r["case_id"] or "?", r["entry_date"] or "", r["category"], labels.get(r["category"], r["category"]),
-            r["severity"], text[start:end], start, end, r["fired_by"], text, late=r["week"] < week and not still_open,
-            reason=r["reason"], band=r["band"], handled_as=r["handled_as"], handled_by=r["acked_by"],
-            handled_at=r["acked_at"], note=r["ack_note"], still_open=still_open, undated=bool(r["undated"]))
+            r["id"],
+            r["case_id"] or "?",
+            r["entry_date"] or "",
+            r["category"],
+            labels.get(r["category"], r["category"]),
+            r["severity"],
+            text[start:end],
+            start,
+            end,
+            r["fired_by"],
+            text,
+            late=r["week"] < week and not still_open,
+            reason=r["reason"],
+            band=r["band"],
+            handled_as=r["handled_as"],
+            handled_by=r["acked_by"],
+            handled_at=r["acked_at"],
+            note=r["ack_note"],
+            still_open=still_open,
+            undated=bool(r["undated"]),
+        )
 
     by_case: dict[str, list[AlertView]] = {}
     for r in rows:
@@ -246,20 +332,32 @@ def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, fai
         alerts.sort(key=lambda a: (-severity_rank(a.severity), a.entry_date, a.id))
         counts = _cancellations(store, case_id, sunday)
         digest.cases.append(CaseDigest(case_id, alerts[0].severity, alerts, counts[0], counts[1]))
-    digest.notify_cases = sorted(c.case_id for c in digest.cases
-                                 if any(a.category in load_lexicon().urgent_categories for a in c.alerts))
+    digest.notify_cases = sorted(
+        c.case_id for c in digest.cases if any(a.category in load_lexicon().urgent_categories for a in c.alerts)
+    )
     digest.notify_reminder = bool(digest.notify_cases)
     digest.cases.sort(key=lambda c: (-severity_rank(c.severity), c.case_id))
-    active = {r[0] for r in store.query(
-        "SELECT DISTINCT case_id FROM documents WHERE kind = 'logbook' AND superseded_at IS NULL AND date BETWEEN ? AND ?",
-        (monday.isoformat(), sunday.isoformat()))}
-    all_cases = {r[0] for r in store.query("SELECT DISTINCT case_id FROM documents WHERE kind = 'logbook' AND case_id IS NOT NULL")}
+    active = {
+        r[0]
+        for r in store.query(
+            "SELECT DISTINCT case_id FROM documents WHERE kind = 'logbook' AND superseded_at IS NULL AND date BETWEEN "
+            "? AND ?",
+            (monday.isoformat(), sunday.isoformat()),
+        )
+    }
+    all_cases = {
+        r[0]
+        for r in store.query("SELECT DISTINCT case_id FROM documents WHERE kind = 'logbook' AND case_id IS NOT NULL")
+    }
     listed = set(by_case) | {a.case_id for a in digest.check}
     # A case with an unhandled alert that an earlier digest showed (a watch alert is shown once) is never
     # called calm: it is named with its alert ids until someone acknowledges or dismisses them.
     earlier: dict[str, list[int]] = {}
-    for r in store.query("SELECT a.id, a.case_id FROM alerts a JOIN documents d ON d.id = a.document_id WHERE "
-                         "d.superseded_at IS NULL AND a.acked_at IS NULL AND a.week <= ? ORDER BY a.case_id, a.id", (week,)):
+    for r in store.query(
+        "SELECT a.id, a.case_id FROM alerts a JOIN documents d ON d.id = a.document_id WHERE "
+        "d.superseded_at IS NULL AND a.acked_at IS NULL AND a.week <= ? ORDER BY a.case_id, a.id",
+        (week,),
+    ):
         if (r["case_id"] or "?") not in listed and r["id"] not in shown:
             earlier.setdefault(r["case_id"] or "?", []).append(r["id"])
     digest.open_earlier = sorted(earlier.items())
@@ -268,12 +366,19 @@ def weekly_digest(store, week: str, labels: dict[str, str], pseudonyms=None, fai
     if not rebuild and not provisional:  # a provisional digest (screening failed) is not kept: the next build is whole
         now = utc_now()
         with store.transaction() as conn:
-            conn.executemany("UPDATE alerts SET first_digest = ? WHERE id = ? AND first_digest IS NULL",
-                             [(week, r["id"]) for r in rows])
-            conn.executemany("INSERT OR IGNORE INTO digest_items (week, alert_id, still_open) VALUES (?, ?, ?)",
-                             [(week, r["id"], int(bool(r["still_open"]))) for r in rows])
-            conn.execute("INSERT INTO digests (week, built_at, snapshot) VALUES (?, ?, 1) ON CONFLICT (week) DO UPDATE "
-                         "SET snapshot = 1, built_at = excluded.built_at", (week, now))
+            conn.executemany(
+                "UPDATE alerts SET first_digest = ? WHERE id = ? AND first_digest IS NULL",
+                [(week, r["id"]) for r in rows],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO digest_items (week, alert_id, still_open) VALUES (?, ?, ?)",
+                [(week, r["id"], int(bool(r["still_open"]))) for r in rows],
+            )
+            conn.execute(
+                "INSERT INTO digests (week, built_at, snapshot) VALUES (?, ?, 1) ON CONFLICT (week) DO UPDATE "
+                "SET snapshot = 1, built_at = excluded.built_at",
+                (week, now),
+            )
     return digest
 
 
@@ -281,8 +386,10 @@ def unresolved_failures(store) -> list[tuple[str, str]]:
     """Logbook files (or rows) that failed to load and have not loaded cleanly since: (file name, problem).
 
     The message names the file and row and says what to do; it never quotes the entry's text."""
-    rows = store.query("SELECT source_path, message FROM ingest_failures WHERE kind = 'logbook' AND resolved_at IS NULL "
-                       "ORDER BY failed_at, id")
+    rows = store.query(
+        "SELECT source_path, message FROM ingest_failures WHERE kind = 'logbook' AND resolved_at IS NULL "
+        "ORDER BY failed_at, id"
+    )
     return [(Path(r["source_path"]).name, r["message"]) for r in rows]
 
 
@@ -293,45 +400,61 @@ def _cancellations(store, case_id: str, sunday: dt.date) -> tuple[int, str]:
     rows = store.query(
         "SELECT a.entry_date FROM alerts a JOIN documents d ON d.id = a.document_id WHERE d.superseded_at IS NULL "
         "AND a.case_id = ? AND a.category = ? AND a.entry_date > ? AND a.entry_date <= ?",
-        (case_id, load_lexicon().cancellation_category, start.isoformat(), sunday.isoformat()))
+        (case_id, load_lexicon().cancellation_category, start.isoformat(), sunday.isoformat()),
+    )
     recent = sum(r[0] > middle.isoformat() for r in rows)
     earlier = len(rows) - recent
     trend = "rising" if recent > earlier else "falling" if recent < earlier else "steady"
     return len(rows), trend
 
 
-def acknowledge(store, ids: list[int], *, by: str, note: str, case_id: str | None = None) -> tuple[list[int], list[int]]:
+def acknowledge(
+    store, ids: list[int], *, by: str, note: str, case_id: str | None = None
+) -> tuple[list[int], list[int]]:
     """Record alerts as handled, by whom and what was done; with `case_id`, every open alert of that case
     that a digest has shown.
 
     All or nothing: an unknown id acknowledges none. Returns (acknowledged now, already handled before)."""
     if not by.strip() or not note.strip():
-        raise UserError("ack needs --by (who) and --note (what was done, e.g. \"underretning sendt\")")
+        raise UserError('ack needs --by (who) and --note (what was done, e.g. "underretning sendt")')
     if not ids and case_id is None:
         raise UserError("ack needs alert ids (as the digest shows them) or --case CASE")
     wanted = list(ids)
     if case_id is not None:
         # Only alerts a digest has shown: what nobody has read yet cannot have been handled.
-        wanted += [r[0] for r in store.query("SELECT id FROM alerts WHERE case_id = ? AND acked_at IS NULL "
-                                             "AND first_digest IS NOT NULL", (case_id,))]
+        wanted += [
+            r[0]
+            for r in store.query(
+                "SELECT id FROM alerts WHERE case_id = ? AND acked_at IS NULL AND first_digest IS NOT NULL", (case_id,)
+            )
+        ]
         if not wanted:
             raise UserError(f"--case {case_id}: no open alerts shown in a digest for that case")
-    found = {r["id"]: r["acked_at"] for r in store.query(
-        f"SELECT id, acked_at FROM alerts WHERE id IN ({','.join('?' * len(wanted))})", wanted)}
+    found = {
+        r["id"]: r["acked_at"]
+        for r in store.query(f"SELECT id, acked_at FROM alerts WHERE id IN ({','.join('?' * len(wanted))})", wanted)
+    }
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise UserError(f"alert(s) {', '.join(map(str, missing))} not found; nothing was acknowledged; "
-                        "use the ids shown in the digest")
+        raise UserError(
+            f"alert(s) {', '.join(map(str, missing))} not found; nothing was acknowledged; "
+            "use the ids shown in the digest"
+        )
     todo = sorted({i for i in wanted if found[i] is None})
     with store.transaction() as conn:
-        conn.executemany("UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'ack', ack_note = ? "
-                         "WHERE id = ? AND acked_at IS NULL", [(utc_now(), by, note, i) for i in todo])
+        conn.executemany(
+            "UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'ack', ack_note = ? "
+            "WHERE id = ? AND acked_at IS NULL",
+            [(utc_now(), by, note, i) for i in todo],
+        )
     return todo, sorted({i for i in wanted if found[i] is not None})
 
 
 def mark_digest_sent(store, week: str, recipients: list[str]) -> None:
     with store.transaction() as conn:
-        conn.execute("UPDATE digests SET sent_at = ?, sent_to = ? WHERE week = ?", (utc_now(), ", ".join(recipients), week))
+        conn.execute(
+            "UPDATE digests SET sent_at = ?, sent_to = ? WHERE week = ?", (utc_now(), ", ".join(recipients), week)
+        )
 
 
 def dismiss(store, alert_id: int, *, reason: str, by: str) -> None:
@@ -344,11 +467,15 @@ def dismiss(store, alert_id: int, *, reason: str, by: str) -> None:
         raise UserError(f"alert #{alert_id} not found; use the ids shown in 'qualpipe alerts'")
     now = utc_now()
     with store.transaction() as conn:
-        conn.execute("UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'dismissed', ack_note = ? WHERE id = ?",
-                     (now, by, reason, alert_id))
-        conn.execute("INSERT OR REPLACE INTO concern_labels (document_id, category, present, severity, note, labelled_by,"
-                     " labelled_at) VALUES (?, ?, 0, NULL, ?, ?, ?)", (rows[0]["document_id"], rows[0]["category"],
-                                                                    reason, by, now))
+        conn.execute(
+            "UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'dismissed', ack_note = ? WHERE id = ?",
+            (now, by, reason, alert_id),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO concern_labels (document_id, category, present, severity, note, labelled_by,"
+            " labelled_at) VALUES (?, ?, 0, NULL, ?, ?, ?)",
+            (rows[0]["document_id"], rows[0]["category"], reason, by, now),
+        )
 
 
 def add_concern(store, entry_id: str, *, category: str, severity: str, by: str, note: str = "") -> int:
@@ -361,22 +488,42 @@ def add_concern(store, entry_id: str, *, category: str, severity: str, by: str, 
         raise UserError(f"--severity {severity}: use one of {', '.join(lexicon.severities)}")
     if not by.strip():
         raise UserError("add needs --by (who decided)")
-    docs = store.query("SELECT id, case_id, date, text FROM documents WHERE doc_key = ? AND superseded_at IS NULL",
-                       (f"logbook:{entry_id}",))
+    docs = store.query(
+        "SELECT id, case_id, date, text FROM documents WHERE doc_key = ? AND superseded_at IS NULL",
+        (f"logbook:{entry_id}",),
+    )
     if not docs:
         raise UserError(f"logbook entry {entry_id} not found; use the entry id of the logbook file")
     doc, now = docs[0], utc_now()
     end = len(doc["text"]) if "." not in doc["text"] else doc["text"].index(".") + 1
     with store.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO concern_labels (document_id, category, present, severity, note, labelled_by,"
-                     " labelled_at) VALUES (?, ?, 1, ?, ?, ?, ?)", (doc["id"], category, severity, note, by, now))
+        conn.execute(
+            "INSERT OR REPLACE INTO concern_labels (document_id, category, present, severity, note, labelled_by,"
+            " labelled_at) VALUES (?, ?, 1, ?, ?, ?, ?)",
+            (doc["id"], category, severity, note, by, now),
+        )
         conn.execute(
             "INSERT INTO alerts (document_id, case_id, entry_date, week, category, base_severity, severity, evidence,"
             " start, end, fired_by, created_at, acked_at, acked_by, handled_as, ack_note) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'added',?) ON CONFLICT (document_id, category) DO UPDATE SET "
             "severity = excluded.severity, acked_at = excluded.acked_at, acked_by = excluded.acked_by, "
             "handled_as = 'added', ack_note = excluded.ack_note, band = 'alert'",
-            (doc["id"], doc["case_id"], doc["date"], iso_week(doc["date"] or now[:10]), category,
-             severity, severity, redact(doc["text"][:end]), 0, end, f"coordinator: {by}", now, now, by, note))
+            (
+                doc["id"],
+                doc["case_id"],
+                doc["date"],
+                iso_week(doc["date"] or now[:10]),
+                category,
+                severity,
+                severity,
+                redact(doc["text"][:end]),
+                0,
+                end,
+                f"coordinator: {by}",
+                now,
+                now,
+                by,
+                note,
+            ),
+        )
     return store.query("SELECT id FROM alerts WHERE document_id = ? AND category = ?", (doc["id"], category))[0][0]
-

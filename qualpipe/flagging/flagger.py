@@ -53,7 +53,11 @@ class ExemplarDetector:
         from qualpipe.coding.zeroshot import background_sentences
 
         if ordinary is None:
-            ordinary = [*self.lexicon.ordinary, *(e for c in load_codebook().codes for e in c.examples), *background_sentences()]
+            ordinary = [
+                *self.lexicon.ordinary,
+                *(e for c in load_codebook().codes for e in c.examples),
+                *background_sentences(),
+            ]
         self.categories_ = [c for c in self.lexicon.categories.values() if c.examples]
         self.exemplars_ = [self.embedder.encode(list(c.examples)) for c in self.categories_]
         self.ordinary_ = self.embedder.encode(list(ordinary))
@@ -79,8 +83,14 @@ class ConcernFlagger:
     context and decides (`decide_entry`); the lexicon and ConText veto innocent senses, fill the check band
     and raise severities. Without it, the older lexicon + exemplar detector decides."""
 
-    def __init__(self, nlp: Language, embedder: Embedder | None, lexicon: Lexicon | None = None,
-                 model: ConcernHead | None = None, reasons: Reasons | None = None):
+    def __init__(
+        self,
+        nlp: Language,
+        embedder: Embedder | None,
+        lexicon: Lexicon | None = None,
+        model: ConcernHead | None = None,
+        reasons: Reasons | None = None,
+    ):
         self.nlp = nlp
         self.lexicon = lexicon or load_lexicon()
         self.matcher, self.keys = self.lexicon.matcher(nlp)
@@ -88,7 +98,9 @@ class ConcernFlagger:
         self.model = model
         if model is not None and embedder is None:
             raise ValueError("the learned concern detector needs its embedder")
-        self.detector = ExemplarDetector(self.lexicon, embedder).fit() if embedder is not None and model is None else None
+        self.detector = (
+            ExemplarDetector(self.lexicon, embedder).fit() if embedder is not None and model is None else None
+        )
         self.embedder = embedder
         self.reasons = (reasons or load_reasons()).fit(embedder) if embedder is not None else None
 
@@ -106,16 +118,20 @@ class ConcernFlagger:
         if self.model is not None:
             return self._decide_learned(sentences, flat, stacked, vectors, lexical)
         detected = self._detect(sentences, vectors)
-        return [self._explain(self._decide(sents, hits, triggers, best), sents, vecs)
-                for sents, hits, (triggers, best, _), vecs in zip(sentences, detected, lexical, vectors)]
+        return [
+            self._explain(self._decide(sents, hits, triggers, best), sents, vecs)
+            for sents, hits, (triggers, best, _), vecs in zip(sentences, detected, lexical, vectors)
+        ]
 
     def _decide_learned(self, sentences, texts, stacked, vectors, lexical) -> list[list[Flag]]:
         head = self.model
         sizes = [len(s) for s in sentences]
-        proba = head.predict_proba(head.features(texts, stacked, sizes)) if texts else np.zeros((0, len(head.categories)))
+        proba = (
+            head.predict_proba(head.features(texts, stacked, sizes)) if texts else np.zeros((0, len(head.categories)))
+        )
         out, at = [], 0
         for sents, vecs, (_, lexicon_best, vetoed), n in zip(sentences, vectors, lexical, sizes):
-            block = proba[at:at + n]
+            block = proba[at : at + n]
             at += n
             flags = decide_entry(head, block, sents, lexicon_best, self.lexicon, vetoed)
             out.append(self._explain(flags, sents, vecs))
@@ -158,8 +174,11 @@ class ConcernFlagger:
                 vetoed.setdefault(category, set()).add(s)
                 continue
             kept.setdefault(category, set()).add(s)
-            _keep(best, Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"),
-                  self.lexicon)
+            _keep(
+                best,
+                Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"),
+                self.lexicon,
+            )
         return triggers, best, {c: starts - kept.get(c, set()) for c, starts in vetoed.items()}
 
     def _decide(self, sentences, detector_hits, triggers, best: dict[str, Flag]) -> list[Flag]:
@@ -207,8 +226,14 @@ def _sentence_span(sentence) -> tuple[str, int, int]:
     return stripped, start, start + len(stripped)
 
 
-def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: dict[str, Flag], lexicon: Lexicon,
-                 vetoed: dict[str, set[int]] | None = None) -> list[Flag]:
+def decide_entry(
+    head: ConcernHead,
+    proba: np.ndarray,
+    sentences,
+    lexicon_best: dict[str, Flag],
+    lexicon: Lexicon,
+    vetoed: dict[str, set[int]] | None = None,
+) -> list[Flag]:
     """One entry's flags from the head's sentence probabilities and the lexicon's flags.
 
     Per category: the head alerts at or above its threshold, with the best sentence as evidence. The rules
@@ -251,8 +276,9 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: 
         elif k is not None and spec.urgent and top >= head.check_.get(category, 1.0):
             where = int(column.argmax())
             text, s, e = _sentence_span(sentences[where])
-            flags[category] = Flag(category, spec.severity, text, s, e, f"model {top:.2f} (usikker)", round(top, 4),
-                                   band="check")
+            flags[category] = Flag(
+                category, spec.severity, text, s, e, f"model {top:.2f} (usikker)", round(top, 4), band="check"
+            )
     for category, spec in lexicon.categories.items():
         flag = flags.get(category)
         if not spec.separate_from or flag is None or flag.band != "alert":
@@ -260,8 +286,11 @@ def decide_entry(head: ConcernHead, proba: np.ndarray, sentences, lexicon_best: 
         serious = {flags[c].start for c in spec.separate_from if c in flags and flags[c].band == "alert"}
         if flag.start in serious:
             k = columns.get(category)
-            others = [i for i in range(len(sentences)) if starts[i] not in serious and k is not None
-                      and proba[i, k] >= head.alert_[category]]
+            others = [
+                i
+                for i in range(len(sentences))
+                if starts[i] not in serious and k is not None and proba[i, k] >= head.alert_[category]
+            ]
             if others:
                 i = max(others, key=lambda i: proba[i, k])
                 text, s, e = _sentence_span(sentences[i])

@@ -66,7 +66,10 @@ def heading(digest: Digest) -> list[str]:
     """Lines that open every format: failures first, then notification duty, rebuild notes."""
     lines = []
     if digest.screening_error:
-        lines += [say("screening_failed_title", n=digest.unscreened), say("screening_failed_help", error=digest.screening_error)]
+        lines += [
+            say("screening_failed_title", n=digest.unscreened),
+            say("screening_failed_help", error=digest.screening_error),
+        ]
     if digest.failures:
         lines.append(say("failures_title", n=len(digest.failures)))
         lines += [f"- {problem}" for _, problem in digest.failures]
@@ -110,13 +113,22 @@ def to_markdown(digest: Digest, *, plain: bool = False) -> str:
     attention = say("attention", n=len(digest.cases))
     if digest.acknowledged_hidden:
         attention += " · " + say("handled_count", n=digest.acknowledged_hidden)
-    lines = [h1 + say("title", week=digest.week), "", f"{say('period', start=digest.start, end=digest.end)} · {attention}", ""]
+    lines = [
+        h1 + say("title", week=digest.week),
+        "",
+        f"{say('period', start=digest.start, end=digest.end)} · {attention}",
+        "",
+    ]
     head = heading(digest)
     if head:
         lines += [(t if plain or t.startswith("- ") else f"> {bold(t)}") for t in head] + [""]
     for case in digest.cases:
-        lines += [f"{h2}{case.case_id} – {severity(case.severity)}", "",
-                  say("cancellations", n=case.cancellations_8_weeks, trend=messages()["trend"][case.cancellation_trend]), ""]
+        lines += [
+            f"{h2}{case.case_id} – {severity(case.severity)}",
+            "",
+            say("cancellations", n=case.cancellations_8_weeks, trend=messages()["trend"][case.cancellation_trend]),
+            "",
+        ]
         for a in case.alerts:
             lines += alert_lines(bold(f"{severity(a.severity)} {a.label}"), a, bold)
     if digest.check:
@@ -125,7 +137,10 @@ def to_markdown(digest: Digest, *, plain: bool = False) -> str:
             lines += alert_lines(f"{bold(a.case_id)} · {a.label}", a, bold)
     if digest.handled:
         lines += [h2 + say("handled_title"), ""]
-        lines += [f"- {a.case_id} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}: {handled(a)}" for a in digest.handled]
+        lines += [
+            f"- {a.case_id} · {a.label} · {a.entry_date} · {say('alert', id=a.id)}: {handled(a)}"
+            for a in digest.handled
+        ]
         lines.append("")
     lines += closing(digest)
     if digest.cases or digest.check or digest.open_earlier:
@@ -138,25 +153,42 @@ def _escaped(digest: Digest) -> Digest:
     from dataclasses import replace
 
     def view(a: AlertView) -> AlertView:
-        before, mark, after = a.text[:a.start], a.text[a.start:a.end], a.text[a.end:]
+        before, mark, after = a.text[: a.start], a.text[a.start : a.end], a.text[a.end :]
         before, mark, after = _markdown_safe(before), _markdown_safe(mark), _markdown_safe(after)
-        return replace(a, text=before + mark + after, start=len(before), end=len(before) + len(mark),
-                       evidence=mark, case_id=_markdown_safe(a.case_id))
+        return replace(
+            a,
+            text=before + mark + after,
+            start=len(before),
+            end=len(before) + len(mark),
+            evidence=mark,
+            case_id=_markdown_safe(a.case_id),
+        )
 
-    return replace(digest, cases=[replace(c, case_id=_markdown_safe(c.case_id), alerts=[view(a) for a in c.alerts])
-                                  for c in digest.cases],
-                   check=[view(a) for a in digest.check], handled=[view(a) for a in digest.handled],
-                   quiet_cases=[_markdown_safe(c) for c in digest.quiet_cases],
-                   silent_cases=[_markdown_safe(c) for c in digest.silent_cases])
+    return replace(
+        digest,
+        cases=[replace(c, case_id=_markdown_safe(c.case_id), alerts=[view(a) for a in c.alerts]) for c in digest.cases],
+        check=[view(a) for a in digest.check],
+        handled=[view(a) for a in digest.handled],
+        quiet_cases=[_markdown_safe(c) for c in digest.quiet_cases],
+        silent_cases=[_markdown_safe(c) for c in digest.silent_cases],
+    )
 
 
 def to_html(digest: Digest) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("qualpipe", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template("digest.html.j2").render(d=digest, m=messages(), say=say, severity=severity, why=why,
-                                                      handled=handled, marks=marks, heading=heading(digest),
-                                                      closing=closing(digest))
+    return env.get_template("digest.html.j2").render(
+        d=digest,
+        m=messages(),
+        say=say,
+        severity=severity,
+        why=why,
+        handled=handled,
+        marks=marks,
+        heading=heading(digest),
+        closing=closing(digest),
+    )
 
 
 def subject(digest: Digest) -> str:
@@ -215,19 +247,36 @@ def print_terminal(digest: Digest) -> None:
     colours = {"urgent": "bold white on red", "high": "bold white on dark_orange", "watch": "bold white on grey42"}
     for case in digest.cases:
         trend = messages()["trend"][case.cancellation_trend]
-        console.print(Text.assemble((f" {severity(case.severity)} ", colours[case.severity]), f"  {case.case_id}",
-                                    "   " + say("cancellations", n=case.cancellations_8_weeks, trend=trend)))
+        console.print(
+            Text.assemble(
+                (f" {severity(case.severity)} ", colours[case.severity]),
+                f"  {case.case_id}",
+                "   " + say("cancellations", n=case.cancellations_8_weeks, trend=trend),
+            )
+        )
         for a in case.alerts:
             extra = "".join(f" · {m}" for m in marks(a))
-            console.print(Text.assemble("  ", (severity(a.severity), colours[a.severity]),
-                                        f" {a.label} · {a.entry_date} · #{a.id}", (extra, "magenta")))
-            console.print(Text.assemble("    ", a.text[:a.start], (a.text[a.start:a.end], "black on yellow"), a.text[a.end:]))
+            console.print(
+                Text.assemble(
+                    "  ",
+                    (severity(a.severity), colours[a.severity]),
+                    f" {a.label} · {a.entry_date} · #{a.id}",
+                    (extra, "magenta"),
+                )
+            )
+            console.print(
+                Text.assemble("    ", a.text[: a.start], (a.text[a.start : a.end], "black on yellow"), a.text[a.end :])
+            )
             console.print(Text(f"    {say('why').lower()}: {why(a)}", style="dim"))
     if digest.check:
         console.print(Text(f"{say('check_title')} – {say('check_help')}", style="bold"))
         for a in digest.check:
-            console.print(Text(f"  {a.case_id} · {a.label} · {a.entry_date} · #{a.id}" + "".join(f" · {m}" for m in marks(a))))
-            console.print(Text.assemble("    ", a.text[:a.start], (a.text[a.start:a.end], "black on yellow"), a.text[a.end:]))
+            console.print(
+                Text(f"  {a.case_id} · {a.label} · {a.entry_date} · #{a.id}" + "".join(f" · {m}" for m in marks(a)))
+            )
+            console.print(
+                Text.assemble("    ", a.text[: a.start], (a.text[a.start : a.end], "black on yellow"), a.text[a.end :])
+            )
             console.print(Text(f"    {say('why').lower()}: {why(a)}", style="dim"))
     if digest.handled:
         console.print(Text(say("handled_title") + ":", style="bold"))

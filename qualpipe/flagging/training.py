@@ -55,8 +55,12 @@ def load_corpus(root: Path) -> list[LabelledEntry]:
         label = labels.get(row["entry_id"])
         if label is None:
             continue
-        concerns = tuple((c["category"], c["severity"], c.get("start", -1), c.get("end", -1)) for c in label["concerns"])
-        entries.append(LabelledEntry(row["entry_id"], row["case_id"], row["writer"], row["split"], row["text"], concerns))
+        concerns = tuple(
+            (c["category"], c["severity"], c.get("start", -1), c.get("end", -1)) for c in label["concerns"]
+        )
+        entries.append(
+            LabelledEntry(row["entry_id"], row["case_id"], row["writer"], row["split"], row["text"], concerns)
+        )
     return entries
 
 
@@ -95,8 +99,13 @@ def sentence_spans(nlp, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
     return [[_sentence_span(s)[1:] for s in doc.sents if s.text.strip()] for doc in nlp.pipe(texts)]
 
 
-def featurise(nlp, embed: Callable[[list[str]], np.ndarray], entries: Sequence, text_of=lambda e: e.text,
-              categories: Sequence[str] = ()) -> Featurised:
+def featurise(
+    nlp,
+    embed: Callable[[list[str]], np.ndarray],
+    entries: Sequence,
+    text_of=lambda e: e.text,
+    categories: Sequence[str] = (),
+) -> Featurised:
     texts = [text_of(e) for e in entries]
     spans = sentence_spans(nlp, texts)
     flat = [" ".join(t[s:e].split()) for t, entry in zip(texts, spans) for s, e in entry]
@@ -149,8 +158,12 @@ def gold_matrix(entries: Sequence[LabelledEntry], categories: Sequence[str]) -> 
     return gold
 
 
-def choose_thresholds(scores: np.ndarray, gold: np.ndarray, categories: Sequence[str], urgent: Iterable[str],
-                      ) -> tuple[dict[str, float], dict[str, float]]:
+def choose_thresholds(
+    scores: np.ndarray,
+    gold: np.ndarray,
+    categories: Sequence[str],
+    urgent: Iterable[str],
+) -> tuple[dict[str, float], dict[str, float]]:
     """Per category on dev: the alert threshold with the best F1; recall-first for the urgent categories (the
     best F2, which weighs recall twice), with a check band below it down to the highest threshold whose dev
     recall reaches URGENT_RECALL_TARGET, so what the alert threshold misses is shown to the coordinator as
@@ -215,8 +228,10 @@ class Feedback:
 
 
 def feedback_from_store(store) -> list[Feedback]:
-    rows = store.query("SELECT d.text, l.category, l.present, l.severity FROM concern_labels l "
-                       "JOIN documents d ON d.id = l.document_id ORDER BY l.document_id, l.category")
+    rows = store.query(
+        "SELECT d.text, l.category, l.present, l.severity FROM concern_labels l "
+        "JOIN documents d ON d.id = l.document_id ORDER BY l.document_id, l.category"
+    )
     return [Feedback(r["text"], r["category"], bool(r["present"]), r["severity"]) for r in rows]
 
 
@@ -294,8 +309,13 @@ def evaluate(entries: Sequence[LabelledEntry], flags: Sequence[Sequence], catego
         urgent["fp"] += got_urgent and not gold_urgent
         urgent["check_only"] += gold_urgent and not got_urgent and checked
     tp, fp, fn = (sum(v[i] for v in stats.values()) for i in range(3))
-    return {"per_category": {c: _prf(*v) for c, v in stats.items()}, "micro": _prf(tp, fp, fn), "urgent": urgent,
-            "check_entries": check_entries, "entries": len(entries)}
+    return {
+        "per_category": {c: _prf(*v) for c, v in stats.items()},
+        "micro": _prf(tp, fp, fn),
+        "urgent": urgent,
+        "check_entries": check_entries,
+        "entries": len(entries),
+    }
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
@@ -307,9 +327,16 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 REGULARISATION = (0.5, 2.0, 8.0)  # logistic regression's C: the dev split picks one
 
 
-def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed: int = 13,
-                        feedback: Sequence[Feedback] = (),
-                        progress: Callable[[str], None] = lambda message: None) -> TrainingResult:
+def train_concern_model(
+    corpus: Path,
+    nlp,
+    embedder,
+    embedder_name: str,
+    *,
+    seed: int = 13,
+    feedback: Sequence[Feedback] = (),
+    progress: Callable[[str], None] = lambda message: None,
+) -> TrainingResult:
     """Fit on the train split (and feedback) for each C, choose thresholds, the lexicon's role and C on dev,
     score test once with what was chosen."""
     from qualpipe.flagging.lexicon import load_lexicon
@@ -319,7 +346,10 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
     outputs = head_outputs(categories)
     progress(f"{len(entries)} labelled entries; embedding their sentences")
     data = cached_features(nlp, embedder, entries, outputs)
-    parts = {split: _subset(data, [i for i, e in enumerate(entries) if e.split == split]) for split in ("train", "dev", "test")}
+    parts = {
+        split: _subset(data, [i for i, e in enumerate(entries) if e.split == split])
+        for split in ("train", "dev", "test")
+    }
     train, dev, test = parts["train"], parts["dev"], parts["test"]
     texts, vectors, sizes, Y, W = train.texts, train.vectors, train.sizes, train.Y, None
     if feedback:
@@ -334,11 +364,17 @@ def train_concern_model(corpus: Path, nlp, embedder, embedder_name: str, *, seed
         head = ConcernHead(outputs, C=C, seed=seed, embedder=embedder_name).fit_idf(texts)
         head.fit(head.features(texts, vectors, sizes), Y, W)
         candidates.append(_calibrate(head, dev, dev_view, flagger, outputs))
-    head, result = max(candidates, key=lambda c: (_urgent_recall(c[1]) >= URGENT_RECALL_TARGET,
-                                                  round(c[1]["micro"]["f1"], 3)))
-    head.info = {"lexicon_alerts": head.info["lexicon_alerts"], "corpus": corpus_digest(entries),
-                 "dev": result["micro"], "dev_f1_by_C": {str(h.C): round(r["micro"]["f1"], 4) for h, r in candidates},
-                 "feedback_labels": len(feedback), "embedder_model_id": embedder.model_id}
+    head, result = max(
+        candidates, key=lambda c: (_urgent_recall(c[1]) >= URGENT_RECALL_TARGET, round(c[1]["micro"]["f1"], 3))
+    )
+    head.info = {
+        "lexicon_alerts": head.info["lexicon_alerts"],
+        "corpus": corpus_digest(entries),
+        "dev": result["micro"],
+        "dev_f1_by_C": {str(h.C): round(r["micro"]["f1"], 4) for h, r in candidates},
+        "feedback_labels": len(feedback),
+        "embedder_model_id": embedder.model_id,
+    }
     test_view, _ = lexical_view(nlp, [e.text for e in test.entries])
     flags = predict(head, sentence_proba(head, test), test, test_view, flagger)
     return TrainingResult(head, result, evaluate(test.entries, flags, categories), len(feedback))
@@ -352,8 +388,12 @@ def _calibrate(head: ConcernHead, dev: Featurised, view, flagger, outputs) -> tu
     lexicon = load_lexicon()
     categories = lexicon.category_ids
     proba = sentence_proba(head, dev)
-    head.alert_, head.check_ = choose_thresholds(entry_scores(proba, dev), gold_matrix(with_high_labels(dev.entries), outputs),
-                                                 outputs, lexicon.urgent_categories)
+    head.alert_, head.check_ = choose_thresholds(
+        entry_scores(proba, dev),
+        gold_matrix(with_high_labels(dev.entries), outputs),
+        outputs,
+        lexicon.urgent_categories,
+    )
     results = {}
     for chosen in ((), categories):
         head.info["lexicon_alerts"] = list(chosen)
@@ -372,10 +412,20 @@ def _urgent_recall(result: dict) -> float:
 def _subset(data: Featurised, indices: list[int]) -> Featurised:
     """The entries at `indices` (in that order) with their sentences."""
     starts = np.concatenate([[0], np.cumsum(data.sizes)])
-    rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in indices]).astype(int) if indices else np.zeros(0, int)
+    rows = (
+        np.concatenate([np.arange(starts[i], starts[i + 1]) for i in indices]).astype(int)
+        if indices
+        else np.zeros(0, int)
+    )
     owner = np.repeat(np.arange(len(indices)), [len(data.spans[i]) for i in indices])
-    return Featurised([data.entries[i] for i in indices], [data.spans[i] for i in indices], [data.texts[r] for r in rows],
-                      data.vectors[rows], None if data.Y is None else data.Y[rows], owner)
+    return Featurised(
+        [data.entries[i] for i in indices],
+        [data.spans[i] for i in indices],
+        [data.texts[r] for r in rows],
+        data.vectors[rows],
+        None if data.Y is None else data.Y[rows],
+        owner,
+    )
 
 
 def default_corpus() -> Path:
@@ -386,8 +436,9 @@ def default_corpus() -> Path:
     return root
 
 
-def train_and_save(corpus: Path | None, output: Path, *, seed: int = 13, store=None,
-                   progress: Callable[[str], None] = lambda m: None) -> TrainingResult:
+def train_and_save(
+    corpus: Path | None, output: Path, *, seed: int = 13, store=None, progress: Callable[[str], None] = lambda m: None
+) -> TrainingResult:
     """Train on the corpus (plus `store`'s coordinator labels when given) and save the model at `output`."""
     from qualpipe.embed.registry import DEFAULT_MODEL
     from qualpipe.engines import Engines
@@ -395,10 +446,19 @@ def train_and_save(corpus: Path | None, output: Path, *, seed: int = 13, store=N
 
     feedback = feedback_from_store(store) if store is not None else []
     if store is not None and not feedback:
-        progress("no coordinator decisions in this project yet (alerts dismiss / alerts add); training on the corpus alone")
+        progress(
+            "no coordinator decisions in this project yet (alerts dismiss / alerts add); training on the corpus alone"
+        )
     embedder = Engines().raw_embedder()
-    result = train_concern_model(corpus or default_corpus(), load_nlp(""), embedder, DEFAULT_MODEL, seed=seed,
-                                 feedback=feedback, progress=progress)
+    result = train_concern_model(
+        corpus or default_corpus(),
+        load_nlp(""),
+        embedder,
+        DEFAULT_MODEL,
+        seed=seed,
+        feedback=feedback,
+        progress=progress,
+    )
     result.head.info["test"] = result.test["micro"]
     result.head.save(output)
     return result

@@ -69,7 +69,9 @@ def _rows_xlsx(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(path, f"is not a readable Excel .xlsx file ({type(exc).__name__}); open and re-save it in Excel")
+        raise InputError(
+            path, f"is not a readable Excel .xlsx file ({type(exc).__name__}); open and re-save it in Excel"
+        )
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
@@ -92,8 +94,9 @@ def _rows_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | InputError]]
 READERS = {".csv": _rows_csv, ".tsv": _rows_csv, ".xlsx": _rows_xlsx, ".jsonl": _rows_jsonl}
 
 
-def read_logbook(path: Path, columns: dict[str, str], default_case: str | None = None
-                 ) -> tuple[list[LogbookRow], list[InputError]]:
+def read_logbook(
+    path: Path, columns: dict[str, str], default_case: str | None = None
+) -> tuple[list[LogbookRow], list[InputError]]:
     """All good rows of a logbook file, and one error per bad row. With `default_case` (`ingest --case`),
     rows without a case column or cell belong to that case.
 
@@ -115,7 +118,9 @@ def read_logbook(path: Path, columns: dict[str, str], default_case: str | None =
         text = _cell(record, columns["text"])
         case_id = _cell(record, columns["case_id"]) or default_case
         if not text:
-            errors.append(InputError(path, f"empty '{columns['text']}'; fill in the entry or delete the row", **located))
+            errors.append(
+                InputError(path, f"empty '{columns['text']}'; fill in the entry or delete the row", **located)
+            )
             continue
         if not case_id:
             errors.append(InputError(path, f"empty '{columns['case_id']}'; every entry must name its case", **located))
@@ -123,11 +128,19 @@ def read_logbook(path: Path, columns: dict[str, str], default_case: str | None =
         try:
             date = parse_date(record.get(columns["date"]))
         except ValueError:
-            errors.append(InputError(path, f"'{columns['date']}' is not a date; write it as YYYY-MM-DD or DD-MM-YYYY", **located))
+            errors.append(
+                InputError(path, f"'{columns['date']}' is not a date; write it as YYYY-MM-DD or DD-MM-YYYY", **located)
+            )
             continue
         entry_id = _cell(record, columns["entry_id"]) or f"{case_id}/{date or 'undated'}/{number}"
         if entry_id in seen_ids:
-            errors.append(InputError(path, f"entry id '{entry_id}' already used in row {seen_ids[entry_id]}; ids must be unique", **located))
+            errors.append(
+                InputError(
+                    path,
+                    f"entry id '{entry_id}' already used in row {seen_ids[entry_id]}; ids must be unique",
+                    **located,
+                )
+            )
             continue
         seen_ids[entry_id] = number
         rows.append(LogbookRow(number, entry_id, case_id, date, _cell(record, columns["author"]) or None, text))

@@ -130,8 +130,9 @@ class Ingester:
         if config.pseudonymise_at_ingest:
             from qualpipe.privacy.pseudonymise import Pseudonymiser
 
-            self.pseudonymiser = Pseudonymiser.from_key(config.key_path, style=config.pseudonym_style,
-                                                        institutions=config.institutions, ner_pipeline=config.ner_pipeline)
+            self.pseudonymiser = Pseudonymiser.from_key(
+                config.key_path, style=config.pseudonym_style, institutions=config.institutions,
+                ner_pipeline=config.ner_pipeline)
 
     def nlp(self):
         if self._nlp is None:
@@ -176,12 +177,15 @@ class Ingester:
         cleanly resolves its earlier failures."""
         now = utc_now()
         with self.store.transaction() as conn:
-            conn.executemany("UPDATE ingest_failures SET resolved_at = ? WHERE source_path = ? AND resolved_at IS NULL",
-                             [(now, path) for path in succeeded])
+            conn.executemany(
+                "UPDATE ingest_failures SET resolved_at = ? WHERE source_path = ? AND resolved_at IS NULL",
+                [(now, path) for path in succeeded],
+            )
             conn.executemany(
                 "INSERT INTO ingest_failures (kind, source_path, message, failed_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (source_path, message) DO UPDATE SET failed_at = excluded.failed_at, resolved_at = NULL",
-                [(self.kind, path, message, now) for path, message in report.failures])
+                [(self.kind, path, message, now) for path, message in report.failures],
+            )
 
     def _ingest_file(self, path: Path, report: IngestReport) -> None:
         suffix = path.suffix.lower()
@@ -206,8 +210,11 @@ class Ingester:
             drafts, row_errors = self._logbook_drafts(path)
         too_long = [d for d in drafts if len(d.text) > self.config.max_document_chars]
         if too_long:
-            raise InputError(path, f"a document holds {len(too_long[0].text):,} characters, more than "
-                                   f"{self.config.max_document_chars:,} ([ingest] max_document_chars); split the file")
+            raise InputError(
+                path,
+                f"a document holds {len(too_long[0].text):,} characters, more than "
+                f"{self.config.max_document_chars:,} ([ingest] max_document_chars); split the file",
+            )
         report.errors += [str(e) for e in row_errors]
         report.failures += [(e.path, str(e)) for e in row_errors]
         prepared = [(d, *segmented) for d, segmented in zip(drafts, self._segments(drafts))]
@@ -230,9 +237,18 @@ class Ingester:
             turns = self._transcript_turns(text, source_format, Path(row["source_path"]))
         else:
             turns = [Turn(row["author"], self._author_role(row["author"]), 0, len(text))]
-        return DocumentDraft(doc_key="", kind=row["kind"], case_id=row["case_id"], date=row["date"], author=row["author"],
-                             source_path=row["source_path"], source_format=source_format, encoding=None, text=text,
-                             turns=tuple(turns))
+        return DocumentDraft(
+            doc_key="",
+            kind=row["kind"],
+            case_id=row["case_id"],
+            date=row["date"],
+            author=row["author"],
+            source_path=row["source_path"],
+            source_format=source_format,
+            encoding=None,
+            text=text,
+            turns=tuple(turns),
+        )
 
     def _transcript_turns(self, text: str, source_format: str, path: Path) -> list[Turn]:
         """A transcript's turns by its format (ingest.transcripts.TRANSCRIPT_FORMATS; unknown: plain text)."""
@@ -257,7 +273,9 @@ class Ingester:
             try:
                 date = parse_date(fields["date"])
             except ValueError:
-                raise InputError(path, "the date in the file name is not a date; fix the name or [ingest] filename_pattern")
+                raise InputError(
+                    path, "the date in the file name is not a date; fix the name or [ingest] filename_pattern"
+                )
         return DocumentDraft(
             doc_key=f"interview:{path.resolve()}",
             kind="interview",
@@ -290,8 +308,11 @@ class Ingester:
             role = self._author_role(row.author)  # from the real name, before pseudonymising
             if self.pseudonymiser is not None:
                 scope = f"case:{self.case_id or row.case_id}"
-                row = replace(row, text=self.pseudonymiser.pseudonymise(row.text, scope).text,
-                              author=self.pseudonymiser.pseudonymise(row.author, scope).text if row.author else None)
+                row = replace(
+                    row,
+                    text=self.pseudonymiser.pseudonymise(row.text, scope).text,
+                    author=self.pseudonymiser.pseudonymise(row.author, scope).text if row.author else None,
+                )
             turn = Turn(row.author, role, 0, len(row.text))
             drafts.append(
                 DocumentDraft(
@@ -347,22 +368,48 @@ class Ingester:
         document_id = conn.execute(
             "INSERT INTO documents (doc_key, version, kind, case_id, date, author, source_path, source_format,"
             " encoding, content_hash, text, language, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (draft.doc_key, version, draft.kind, draft.case_id, draft.date, draft.author, draft.source_path,
-             draft.source_format, draft.encoding, content_hash, draft.text, language, now),
+            (
+                draft.doc_key,
+                version,
+                draft.kind,
+                draft.case_id,
+                draft.date,
+                draft.author,
+                draft.source_path,
+                draft.source_format,
+                draft.encoding,
+                content_hash,
+                draft.text,
+                language,
+                now,
+            ),
         ).lastrowid
         turn_ids = []
         for index, turn in enumerate(draft.turns):
-            turn_ids.append(conn.execute(
-                "INSERT INTO turns (document_id, idx, speaker, role, start, end) VALUES (?,?,?,?,?,?)",
-                (document_id, index, turn.speaker, turn.role, turn.start, turn.end),
-            ).lastrowid)
+            turn_ids.append(
+                conn.execute(
+                    "INSERT INTO turns (document_id, idx, speaker, role, start, end) VALUES (?,?,?,?,?,?)",
+                    (document_id, index, turn.speaker, turn.role, turn.start, turn.end),
+                ).lastrowid
+            )
         conn.executemany(
             "INSERT INTO segments (document_id, turn_id, idx, start, end, text, norm_text, speaker, role,"
             " case_id, date, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (document_id, turn_ids[seg.turn_index], index, seg.start, seg.end, seg.text, seg.norm_text,
-                 draft.turns[seg.turn_index].speaker, draft.turns[seg.turn_index].role, draft.case_id,
-                 draft.date, lang)
+                (
+                    document_id,
+                    turn_ids[seg.turn_index],
+                    index,
+                    seg.start,
+                    seg.end,
+                    seg.text,
+                    seg.norm_text,
+                    draft.turns[seg.turn_index].speaker,
+                    draft.turns[seg.turn_index].role,
+                    draft.case_id,
+                    draft.date,
+                    lang,
+                )
                 for index, (seg, lang) in enumerate(segments)
             ],
         )
@@ -371,7 +418,6 @@ class Ingester:
 
 def _default_fillers() -> list[str]:
     return read_lines("fillers.da.txt")
-
 
 
 @dataclass
@@ -391,20 +437,29 @@ def reparse(store, config, progress: Callable[[int, int], None] | None = None) -
     overlaps it most; machine codes of removed segments go (re-run `qualpipe code`). Each document is
     one transaction; running it again changes nothing."""
     report = ReparseReport()
-    rows = store.query("SELECT id, kind, case_id, date, author, source_path, source_format, text FROM documents "
-                       "WHERE superseded_at IS NULL ORDER BY id")
+    rows = store.query(
+        "SELECT id, kind, case_id, date, author, source_path, source_format, text FROM documents "
+        "WHERE superseded_at IS NULL ORDER BY id"
+    )
     ingesters = {kind: Ingester(store, config, kind) for kind in {r["kind"] for r in rows}}
     for number, row in enumerate(rows, 1):
         report.documents += 1
         ingester = ingesters[row["kind"]]
         draft = ingester.redraft(row)
-        (segments, _language), = ingester._segments([draft])
-        old_turns = [(t["speaker"], t["role"], t["start"], t["end"]) for t in store.query(
-            "SELECT speaker, role, start, end FROM turns WHERE document_id = ? ORDER BY idx", (row["id"],))]
-        old = store.query("SELECT id, start, end, norm_text FROM segments WHERE document_id = ? ORDER BY idx", (row["id"],))
+        ((segments, _language),) = ingester._segments([draft])
+        old_turns = [
+            (t["speaker"], t["role"], t["start"], t["end"])
+            for t in store.query(
+                "SELECT speaker, role, start, end FROM turns WHERE document_id = ? ORDER BY idx", (row["id"],)
+            )
+        ]
+        old = store.query(
+            "SELECT id, start, end, norm_text FROM segments WHERE document_id = ? ORDER BY idx", (row["id"],)
+        )
         new_turns = [(t.speaker, t.role, t.start, t.end) for t in draft.turns]
-        if new_turns == old_turns and [(s["start"], s["end"], s["norm_text"]) for s in old] == \
-                [(s.start, s.end, s.norm_text) for s, _ in segments]:
+        if new_turns == old_turns and [(s["start"], s["end"], s["norm_text"]) for s in old] == [
+            (s.start, s.end, s.norm_text) for s, _ in segments
+        ]:
             if progress:
                 progress(number, len(rows))
             continue
@@ -419,9 +474,13 @@ def reparse(store, config, progress: Callable[[int, int], None] | None = None) -
 def _replace_structure(conn, row, draft: DocumentDraft, segments, old, report: ReparseReport) -> None:
     old_turns = [r[0] for r in conn.execute("SELECT id FROM turns WHERE document_id = ?", (row["id"],))]
     conn.execute("UPDATE turns SET idx = -1 - idx WHERE document_id = ?", (row["id"],))  # free the idx values
-    turn_ids = [conn.execute("INSERT INTO turns (document_id, idx, speaker, role, start, end) VALUES (?,?,?,?,?,?)",
-                             (row["id"], index, t.speaker, t.role, t.start, t.end)).lastrowid
-                for index, t in enumerate(draft.turns)]
+    turn_ids = [
+        conn.execute(
+            "INSERT INTO turns (document_id, idx, speaker, role, start, end) VALUES (?,?,?,?,?,?)",
+            (row["id"], index, t.speaker, t.role, t.start, t.end),
+        ).lastrowid
+        for index, t in enumerate(draft.turns)
+    ]
     by_span = {(s["start"], s["end"]): s["id"] for s in old}
     conn.execute("UPDATE segments SET idx = -1 - idx WHERE document_id = ?", (row["id"],))  # free the idx values
     kept, placed = set(), []
@@ -430,8 +489,11 @@ def _replace_structure(conn, row, draft: DocumentDraft, segments, old, report: R
         values = (turn_ids[seg.turn_index], index, seg.text, seg.norm_text, turn.speaker, turn.role, language)
         existing = by_span.get((seg.start, seg.end))
         if existing is not None and existing not in kept:
-            conn.execute("UPDATE segments SET turn_id = ?, idx = ?, text = ?, norm_text = ?, speaker = ?, role = ?, "
-                         "language = ? WHERE id = ?", (*values, existing))
+            conn.execute(
+                "UPDATE segments SET turn_id = ?, idx = ?, text = ?, norm_text = ?, speaker = ?, role = ?, "
+                "language = ? WHERE id = ?",
+                (*values, existing),
+            )
             kept.add(existing)
             placed.append((existing, seg.start, seg.end))
             report.segments_kept += 1
@@ -439,8 +501,21 @@ def _replace_structure(conn, row, draft: DocumentDraft, segments, old, report: R
             new_id = conn.execute(
                 "INSERT INTO segments (document_id, turn_id, idx, start, end, text, norm_text, speaker, role, case_id,"
                 " date, language) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (row["id"], values[0], index, seg.start, seg.end, seg.text, seg.norm_text, turn.speaker, turn.role,
-                 row["case_id"], row["date"], language)).lastrowid
+                (
+                    row["id"],
+                    values[0],
+                    index,
+                    seg.start,
+                    seg.end,
+                    seg.text,
+                    seg.norm_text,
+                    turn.speaker,
+                    turn.role,
+                    row["case_id"],
+                    row["date"],
+                    language,
+                ),
+            ).lastrowid
             placed.append((new_id, seg.start, seg.end))
             report.segments_added += 1
     gone = [s for s in old if s["id"] not in kept]
@@ -450,7 +525,9 @@ def _replace_structure(conn, row, draft: DocumentDraft, segments, old, report: R
         if target is not None:
             for table in ("codings", "reviews", "code_decisions"):
                 where = "source = 'human' AND " if table == "codings" else ""
-                conn.execute(f"UPDATE OR IGNORE {table} SET segment_id = ? WHERE {where}segment_id = ?", (target, segment["id"]))
+                conn.execute(
+                    f"UPDATE OR IGNORE {table} SET segment_id = ? WHERE {where}segment_id = ?", (target, segment["id"])
+                )
         for table in ("codings", "reviews", "code_decisions", "segment_topics"):
             conn.execute(f"DELETE FROM {table} WHERE segment_id = ?", (segment["id"],))
         conn.execute("DELETE FROM segments WHERE id = ?", (segment["id"],))

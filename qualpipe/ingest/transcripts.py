@@ -20,7 +20,9 @@ _LABEL_RE = re.compile(
     rf"[ \t]*(?:{_TS}[ \t]*)?:(?=\s|$)[ \t]*"
 )
 _TIMING_RE = re.compile(r"^[^\n]*-->[^\n]*$", re.MULTILINE)
-_SRT_LABEL_RE = re.compile(r"^[ \t]*(?:-[ \t]*)?(?P<label>[^\W\d_][\w.'/-]*(?:[ \t]+[\w.'/-]+){0,2}(?:[ \t]*\([^()\n]{1,40}\))?)[ \t]*:[ \t]+")
+_SRT_LABEL_RE = re.compile(
+    r"^[ \t]*(?:-[ \t]*)?(?P<label>[^\W\d_][\w.'/-]*(?:[ \t]+[\w.'/-]+){0,2}(?:[ \t]*\([^()\n]{1,40}\))?)[ \t]*:[ \t]+"
+)
 _VOICE_OPEN_RE = re.compile(r"^<v(?:\.[\w.-]+)?[ \t]+[^>]*>")
 
 
@@ -133,7 +135,7 @@ def _cue_blocks(text: str) -> list[tuple[int, int, int]]:
         # An identifier line directly above the timing line belongs to the header.
         prev_nl = text.rfind("\n", 0, max(m.start() - 1, 0))
         if m.start() > 0 and text[m.start() - 1] == "\n":
-            above = text[prev_nl + 1:m.start() - 1]
+            above = text[prev_nl + 1 : m.start() - 1]
             if above.strip() and "-->" not in above:
                 header_start = prev_nl + 1
         payload_start = m.end() + 1 if m.end() < len(text) else m.end()
@@ -159,7 +161,9 @@ def turns_from_cues(text: str, voices: list[str | None], path: Path, roles: Role
     """Merge consecutive cues of one speaker into a turn; cue headers between them are dropped."""
     blocks = _cue_blocks(text)
     if len(blocks) != len(voices):
-        raise InputError(path, f"found {len(blocks)} cue timings but the parser read {len(voices)} cues; check the file's cue layout")
+        raise InputError(
+            path, f"found {len(blocks)} cue timings but the parser read {len(voices)} cues; check the file's cue layout"
+        )
     turns: list[Turn] = []
     current: dict | None = None
     for (header_start, payload_start, payload_end), voice in zip(blocks, voices):
@@ -182,7 +186,9 @@ def turns_from_cues(text: str, voices: list[str | None], path: Path, roles: Role
 
 
 def _turn_from(current: dict, roles: RoleResolver) -> Turn:
-    return Turn(current["speaker"], roles.role_of(current["speaker"]), current["start"], current["end"], tuple(current["drop"]))
+    return Turn(
+        current["speaker"], roles.role_of(current["speaker"]), current["start"], current["end"], tuple(current["drop"])
+    )
 
 
 def parse_vtt(text: str, path: Path, roles: RoleResolver) -> list[Turn]:

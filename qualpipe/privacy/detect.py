@@ -13,19 +13,29 @@ from qualpipe.data import read_lines
 KINDS = ("PERSON", "CPR", "PHONE", "EMAIL", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION")
 
 CPR_RE = re.compile(r"(?<![\d-])(\d{2})(\d{2})(\d{2})[-\s]?(\d{4})(?![\d-])")
-PHONE_RE = re.compile(r"(?<![\d+])(?:\+45[\s-]?|0045[\s-]?)?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{4}[\s-]\d{4})(?![\d])")
+PHONE_RE = re.compile(
+    r"(?<![\d+])(?:\+45[\s-]?|0045[\s-]?)?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}|\d{4}[\s-]\d{4})(?![\d])"
+)
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_STREET = (r"(?:(?:Gl\.|Ny|Store|Lille|Nørre|Sønder|Øster|Vester|[A-ZÆØÅ][a-zæøåéü]+) )?"
-           r"[A-ZÆØÅ][a-zæøåéü]*(?:gade|vej|allé|alle|plads|stræde|boulevard|vænge|have|park|torv|bakke|sti|gyde|toften|engen|højen|parken)")
-ADDRESS_RE = re.compile(rf"\b{_STREET}\s+\d{{1,4}}\s?[A-Za-z]?\b(?:,?\s*(?:st\.?|\d{{1,2}}\.?)\s*(?:sal|th|tv|mf)?\.?)?")
+_STREET = (
+    r"(?:(?:Gl\.|Ny|Store|Lille|Nørre|Sønder|Øster|Vester|[A-ZÆØÅ][a-zæøåéü]+) )?"
+    r"[A-ZÆØÅ][a-zæøåéü]*(?:gade|vej|allé|alle|plads|stræde|boulevard|vænge|have|park|torv|bakke|sti|gyde|toften|engen|højen|parken)"
+)
+ADDRESS_RE = re.compile(
+    rf"\b{_STREET}\s+\d{{1,4}}\s?[A-Za-z]?\b(?:,?\s*(?:st\.?|\d{{1,2}}\.?)\s*(?:sal|th|tv|mf)?\.?)?"
+)
 POSTCODE_RE = re.compile(r"\b(?:DK-?)?[1-9]\d{3} [A-ZÆØÅ][a-zæøå]+(?: (?:[A-ZÆØÅ][a-zæøå]+|[NSVØCK]))?\b")
 INSTITUTION_RE = re.compile(
     r"\b(?:[A-ZÆØÅ][a-zæøå]+[ -]?)+(?:[Ss]kole|[Ss]kolen|[Bb]ørnehave|[Bb]ørnehaven|[Vv]uggestue|[Vv]uggestuen|"
     r"[Ff]ritidshjem|[Ff]ritidsklub|[Kk]lub|[Kk]lubben|[Ee]fterskole|[Gg]ymnasium|SFO|[Ii]nstitution|[Bb]ørnehus|"
-    r"[Bb]ørnehuset|[Dd]agtilbud)\b")
+    r"[Bb]ørnehuset|[Dd]agtilbud)\b"
+)
 # Words before a name: "hun hedder Sofie", "min søn Emil".
-NAME_CUES = re.compile(r"\b(?:hedder|hed|kaldes|navnet|min søn|min datter|hans søn|hendes søn|hans datter|hendes datter|"
-                       r"lillebror|lillesøster|storebror|storesøster|kæreste|veninde|ven|mor|far)\s+$", re.IGNORECASE)
+NAME_CUES = re.compile(
+    r"\b(?:hedder|hed|kaldes|navnet|min søn|min datter|hans søn|hendes søn|hans datter|hendes datter|"
+    r"lillebror|lillesøster|storebror|storesøster|kæreste|veninde|ven|mor|far)\s+$",
+    re.IGNORECASE,
+)
 _TOKEN_RE = re.compile(r"(?:[A-ZÆØÅ]\.\s?)+(?=\s*[A-ZÆØÅ])|[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['-][^\W\d_]+)*")
 
 
@@ -104,8 +114,13 @@ def _regex_entities(text: str, institutions: Iterable[str]) -> list[Entity]:
     for m in CPR_RE.finditer(text):
         if valid_cpr_date(m.group(1), m.group(2), m.group(3)):
             found.append(Entity(m.start(), m.end(), "CPR", m.group()))
-    for kind, pattern in (("EMAIL", EMAIL_RE), ("PHONE", PHONE_RE), ("ADDRESS", ADDRESS_RE),
-                          ("POSTCODE_TOWN", POSTCODE_RE), ("INSTITUTION", INSTITUTION_RE)):
+    for kind, pattern in (
+        ("EMAIL", EMAIL_RE),
+        ("PHONE", PHONE_RE),
+        ("ADDRESS", ADDRESS_RE),
+        ("POSTCODE_TOWN", POSTCODE_RE),
+        ("INSTITUTION", INSTITUTION_RE),
+    ):
         found += [Entity(m.start(), m.end(), kind, m.group()) for m in pattern.finditer(text)]
     for name in institutions:
         for m in re.finditer(rf"\b{re.escape(name)}\b", text, re.IGNORECASE):
@@ -115,7 +130,7 @@ def _regex_entities(text: str, institutions: Iterable[str]) -> list[Entity]:
 
 def _sentence_initial(text: str, start: int) -> bool:
     before = text[:start].rstrip()
-    return not before or before[-1] in ".!?:\n\"“-" or text[:start].endswith("\n")
+    return not before or before[-1] in '.!?:\n"“-' or text[:start].endswith("\n")
 
 
 def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
@@ -140,13 +155,14 @@ def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
             i += 1  # a lone capital ("R:", "I:", "A)") is a speaker label or a list marker, not a name
             continue
         bare = word[:-1] if word.endswith("s") and word[:-1] in known else word  # "Emmas" -> "Emma"
-        cued = bool(NAME_CUES.search(text[max(0, start - 25):start]))
+        cued = bool(NAME_CUES.search(text[max(0, start - 25) : start]))
         is_common = is_danish_word(bare.lower(), words)
         initial = _sentence_initial(text, start)
         # A listed name is a name unless it opens a sentence and is also a Danish function or role word
         # ("Hans" = his, "Mor") with no surname after it ("Hans Jensen"). Recall comes first here.
-        followed_by_surname = i + 1 < len(tokens) and tokens[i + 1][2].rstrip("s") in last and \
-            text[end:tokens[i + 1][0]] == " "
+        followed_by_surname = (
+            i + 1 < len(tokens) and tokens[i + 1][2].rstrip("s") in last and text[end : tokens[i + 1][0]] == " "
+        )
         blocked = initial and bare.lower() in words.extra and not followed_by_surname
         name_like = initials or (bare in known and not blocked) or (cued and not is_common)
         # A capitalised word that is no Danish word at all is most likely a name, also first in a sentence.
@@ -157,12 +173,12 @@ def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
             continue
         j = i
         # A capitalised word right after a name belongs to it: "Anne Marie Hansen", "H. C. Andersen", "Victor Borge".
-        while j + 1 < len(tokens) and text[tokens[j][1]:tokens[j + 1][0]] in (" ", ""):
+        while j + 1 < len(tokens) and text[tokens[j][1] : tokens[j + 1][0]] in (" ", ""):
             j += 1
         if initials and j == i:
             i += 1
             continue
-        found.append(Entity(start, tokens[j][1], "PERSON", text[start:tokens[j][1]]))
+        found.append(Entity(start, tokens[j][1], "PERSON", text[start : tokens[j][1]]))
         i = j + 1
     return found
 
@@ -180,7 +196,9 @@ def load_ner(pipeline: str):
     try:
         return spacy.load(pipeline)
     except OSError:
-        raise UserError(f"qualpipe.toml: [privacy] ner_pipeline '{pipeline}' is not installed; install it or set it to \"\"") from None
+        raise UserError(
+            f"qualpipe.toml: [privacy] ner_pipeline '{pipeline}' is not installed; install it or set it to \"\""
+        ) from None
 
 
 def _ner_entities(text: str, pipeline: str) -> list[Entity]:
@@ -188,8 +206,9 @@ def _ner_entities(text: str, pipeline: str) -> list[Entity]:
     return [Entity(e.start_char, e.end_char, "PERSON", e.text) for e in doc.ents if e.label_ in NER_PERSON_LABELS]
 
 
-def find_personal_data(text: str, *, institutions: Iterable[str] = (), extra_names: Iterable[str] = (),
-                       ner_pipeline: str = "") -> list[Entity]:
+def find_personal_data(
+    text: str, *, institutions: Iterable[str] = (), extra_names: Iterable[str] = (), ner_pipeline: str = ""
+) -> list[Entity]:
     """Non-overlapping entities, earliest (then longest) first; structured kinds beat names.
 
     With `ner_pipeline`, that spaCy pipeline's person entities are added to the rule-based ones."""
@@ -197,7 +216,10 @@ def find_personal_data(text: str, *, institutions: Iterable[str] = (), extra_nam
     candidates += _name_entities(text, frozenset(extra_names))
     if ner_pipeline:
         candidates += _ner_entities(text, ner_pipeline)
-    priority = {kind: rank for rank, kind in enumerate(("CPR", "EMAIL", "PHONE", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION", "PERSON"))}
+    priority = {
+        kind: rank
+        for rank, kind in enumerate(("CPR", "EMAIL", "PHONE", "ADDRESS", "POSTCODE_TOWN", "INSTITUTION", "PERSON"))
+    }
     chosen: list[Entity] = []
     for entity in sorted(candidates, key=lambda e: (priority[e.kind], e.start, -(e.end - e.start))):
         if all(entity.end <= c.start or entity.start >= c.end for c in chosen):

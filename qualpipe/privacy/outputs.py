@@ -55,16 +55,22 @@ class CasePseudonyms:
                 self.pseudonymiser.write_key(path)
         if fresh:
             with self.store.transaction() as conn:
-                conn.executemany("INSERT OR REPLACE INTO pseudonymised_documents (document_id, text) VALUES (?, ?)", fresh)
+                conn.executemany(
+                    "INSERT OR REPLACE INTO pseudonymised_documents (document_id, text) VALUES (?, ?)", fresh
+                )
 
     def _warm(self, case_id: str) -> list[tuple[int, str]]:
         """The case's new documents pseudonymised (their ids and texts)."""
         self._cases.add(case_id)
         scope = f"case:{case_id}"
         done = set(self.pseudonymiser.documents.get(scope, []))
-        fresh = [r["id"] for r in self.store.query(
-            "SELECT id FROM documents WHERE case_id = ? AND superseded_at IS NULL ORDER BY date, id", (case_id,))
-            if r["id"] not in done]
+        fresh = [
+            r["id"]
+            for r in self.store.query(
+                "SELECT id FROM documents WHERE case_id = ? AND superseded_at IS NULL ORDER BY date, id", (case_id,)
+            )
+            if r["id"] not in done
+        ]
         for document_id in fresh:
             self._documents[document_id] = self.pseudonymiser.pseudonymise(self.store.document_text(document_id), scope)
         if fresh:
@@ -81,7 +87,11 @@ class CasePseudonyms:
         """A stored segment (records.Segment) with its text and speaker pseudonymised."""
         from dataclasses import replace
 
-        speaker = self.pseudonymiser.pseudonymise(segment.speaker, f"case:{segment.case_id}").text if segment.speaker else None
+        speaker = (
+            self.pseudonymiser.pseudonymise(segment.speaker, f"case:{segment.case_id}").text
+            if segment.speaker
+            else None
+        )
         return replace(segment, text=self.span_text(segment.document_id, segment.start, segment.end), speaker=speaker)
 
     def span_text(self, document_id: int, start: int, end: int) -> str:

@@ -108,7 +108,9 @@ class Pseudonymiser:
             # Every kind is numbered, so the key can map each pseudonym back to one original.
             n = len({v for k, v in table.items() if k.startswith(f"{entity.kind}:")}) + 1
             if entity.kind == "PERSON" and self.style == "name":
-                table[key] = SUBSTITUTES[(n - 1) % len(SUBSTITUTES)] + (f"{(n - 1) // len(SUBSTITUTES) + 1}" if n > len(SUBSTITUTES) else "")
+                table[key] = SUBSTITUTES[(n - 1) % len(SUBSTITUTES)] + (
+                    f"{(n - 1) // len(SUBSTITUTES) + 1}" if n > len(SUBSTITUTES) else ""
+                )
             else:
                 table[key] = f"[{TAGS[entity.kind]}-{n}]"
             self.originals.setdefault(scope, {}).setdefault(table[key], surface)
@@ -116,8 +118,9 @@ class Pseudonymiser:
         return label + ("s" if surface != entity.text else "")
 
     def pseudonymise(self, text: str, scope: str = "") -> Pseudonymised:
-        entities = find_personal_data(text, institutions=self.institutions, extra_names=self.extra_names,
-                                      ner_pipeline=self.ner_pipeline)
+        entities = find_personal_data(
+            text, institutions=self.institutions, extra_names=self.extra_names, ner_pipeline=self.ner_pipeline
+        )
         edits = [Edit(e.start, e.end, self._label(scope, e)) for e in entities]
         mapping = apply_edits(text, edits)
         return Pseudonymised(mapping.text, mapping, entities)
@@ -126,15 +129,22 @@ class Pseudonymiser:
         """The re-identification key, per scope: pseudonym -> original (and the lookup that keeps later
         runs consistent). Readable by its owner only, in a folder of its owner only; written whole or not at all."""
         with private_file(path, "w") as handle:
-            json.dump({"originals": self.originals, "labels": self.key, "documents": self.documents}, handle,
-                      ensure_ascii=False, indent=1)
+            json.dump(
+                {"originals": self.originals, "labels": self.key, "documents": self.documents},
+                handle,
+                ensure_ascii=False,
+                indent=1,
+            )
 
     def save_key(self, path: Path) -> None:
         """Write the key, keeping the scopes another process added to the file since this one read it."""
         with key_lock(path):
             saved = Pseudonymiser.from_key(path)
-            for mine, theirs in ((self.key, saved.key), (self.originals, saved.originals),
-                                 (self.documents, saved.documents)):
+            for mine, theirs in (
+                (self.key, saved.key),
+                (self.originals, saved.originals),
+                (self.documents, saved.documents),
+            ):
                 for scope, value in theirs.items():
                     mine.setdefault(scope, value)
             self.write_key(path)
@@ -178,7 +188,9 @@ def key_lock(path: Path) -> Iterator[None]:
 PLAIN_SUFFIXES = (".txt", ".vtt", ".srt", ".jsonl")
 
 
-def pseudonymise_files(paths: Iterable[Path], output: Path, pseudonymiser: Pseudonymiser) -> tuple[list[Path], list[str]]:
+def pseudonymise_files(
+    paths: Iterable[Path], output: Path, pseudonymiser: Pseudonymiser
+) -> tuple[list[Path], list[str]]:
     """Pseudonymised copies of .txt, .vtt, .srt and .jsonl (field `text`) files in `output`; no project needed."""
     from qualpipe.ingest.decode import jsonl_records, read_text_file
 
@@ -187,9 +199,13 @@ def pseudonymise_files(paths: Iterable[Path], output: Path, pseudonymiser: Pseud
     for path in paths:
         try:
             if path.suffix.lower() not in PLAIN_SUFFIXES:
-                raise InputError(path, f"unknown file type '{path.suffix}'; pseudonymise reads {', '.join(PLAIN_SUFFIXES)}")
+                raise InputError(
+                    path, f"unknown file type '{path.suffix}'; pseudonymise reads {', '.join(PLAIN_SUFFIXES)}"
+                )
             if output.resolve() == path.parent.resolve():
-                raise InputError(path, "the output folder is the file's own folder; choose another --output so originals stay")
+                raise InputError(
+                    path, "the output folder is the file's own folder; choose another --output so originals stay"
+                )
             text, _ = read_text_file(path)
             if path.suffix.lower() == ".jsonl":
                 lines = []

@@ -35,9 +35,13 @@ def clean_turn(source: str, turn: Turn, cleaning: Cleaning) -> NormalizedText:
         piece = source[turn.start:turn.end]
         drops = [Edit(a - turn.start, b - turn.start, " ") for a, b in turn.drop]
         first = apply_edits(piece, drops, base=turn.start)
-        second = normalize_span(first.text, 0, len(first.text), remove_timestamps=cleaning.remove_timestamps, fillers=cleaning.fillers)
+        second = normalize_span(
+            first.text, 0, len(first.text), remove_timestamps=cleaning.remove_timestamps, fillers=cleaning.fillers
+        )
         return compose(first, second)
-    return normalize_span(source, turn.start, turn.end, remove_timestamps=cleaning.remove_timestamps, fillers=cleaning.fillers)
+    return normalize_span(
+        source, turn.start, turn.end, remove_timestamps=cleaning.remove_timestamps, fillers=cleaning.fillers
+    )
 
 
 def segment_turns(source: str, turns: Sequence[Turn], nlp: Language, cleaning: Cleaning) -> list[SegmentDraft]:

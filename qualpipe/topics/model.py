@@ -87,7 +87,9 @@ def resolved(params: TopicParams, n_segments: int) -> TopicParams:
     return replace(params, min_topic_size=max(6, n_segments // 400))
 
 
-def build_model(embedder, params: TopicParams, analyzer: DanishAnalyzer, seed_topic_list: list[list[str]] | None = None):
+def build_model(
+    embedder, params: TopicParams, analyzer: DanishAnalyzer, seed_topic_list: list[list[str]] | None = None
+):
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
     from hdbscan import HDBSCAN
@@ -96,11 +98,19 @@ def build_model(embedder, params: TopicParams, analyzer: DanishAnalyzer, seed_to
 
     model = BERTopic(
         embedding_model=_backend(embedder),
-        umap_model=UMAP(n_neighbors=params.n_neighbors, n_components=params.n_components, min_dist=0.0,
-                        metric="cosine", random_state=params.seed),
+        umap_model=UMAP(
+            n_neighbors=params.n_neighbors,
+            n_components=params.n_components,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=params.seed,
+        ),
         hdbscan_model=HDBSCAN(min_cluster_size=params.min_topic_size, metric="euclidean", prediction_data=True),
         vectorizer_model=CountVectorizer(analyzer=analyzer),
-        representation_model={"Main": KeyBERTInspired(), "MMR": MaximalMarginalRelevance(diversity=params.mmr_diversity)},
+        representation_model={
+            "Main": KeyBERTInspired(),
+            "MMR": MaximalMarginalRelevance(diversity=params.mmr_diversity),
+        },
         top_n_words=params.top_n_words,
         seed_topic_list=seed_topic_list,
     )

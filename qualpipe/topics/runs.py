@@ -194,8 +194,9 @@ class TopicRuns:
         texts = [s.norm_text for s in segments]
         fingerprint = _fingerprint(embedder.model_id, params, [s.id for s in segments], texts)
         if not refit:
-            earlier = store.query("SELECT id, model_path FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1",
-                                  (fingerprint,))
+            earlier = store.query(
+                "SELECT id, model_path FROM topic_runs WHERE fingerprint = ? ORDER BY id DESC LIMIT 1", (fingerprint,)
+            )
             if earlier and self.model_dir(earlier[0]["model_path"]).is_dir():
                 return int(earlier[0]["id"])
         stage(f"embedding {len(texts)} segments (cached ones are read, not embedded)")
@@ -211,11 +212,18 @@ class TopicRuns:
         n_topics = max(raw_topics) + 1
         topics = raw_topics
         if params.reduce_outliers and -1 in raw_topics and n_topics > 0:
-            topics = nearest_topics(raw_topics, X, _centroids(X, np.asarray(raw_topics), n_topics), params.outlier_threshold)
+            topics = nearest_topics(
+                raw_topics, X, _centroids(X, np.asarray(raw_topics), n_topics), params.outlier_threshold
+            )
             if topics != raw_topics:
-                model.update_topics(texts, topics=topics, top_n_words=params.top_n_words,
-                                    vectorizer_model=model.vectorizer_model, ctfidf_model=model.ctfidf_model,
-                                    representation_model=model.representation_model)
+                model.update_topics(
+                    texts,
+                    topics=topics,
+                    top_n_words=params.top_n_words,
+                    vectorizer_model=model.vectorizer_model,
+                    ctfidf_model=model.ctfidf_model,
+                    representation_model=model.representation_model,
+                )
         topic_array = np.asarray(topics)
         words = {t: topic_words(model, t, params.top_n_words) for t in range(n_topics)}
         npmi = npmi_coherence(list(words.values()), cooccurrence_windows(segments), analyzer)
@@ -225,10 +233,21 @@ class TopicRuns:
         labels = model.get_topic_info().set_index("Topic")["Name"].to_dict()
         with store.transaction() as conn:
             run_id = conn.execute(
-                "INSERT INTO topic_runs (created_at, model_id, params, n_segments, n_topics, model_path, npmi, diversity,"
+                "INSERT INTO topic_runs (created_at, model_id, params, n_segments, n_topics, model_path, npmi, "
+                "diversity,"
                 " fingerprint) VALUES (?,?,?,?,?,?,?,?,?)",
-                (utc_now(), embedder.model_id, json.dumps(asdict(params)), len(segments), n_topics, "",
-                 _finite(npmi), _finite(diversity), fingerprint)).lastrowid
+                (
+                    utc_now(),
+                    embedder.model_id,
+                    json.dumps(asdict(params)),
+                    len(segments),
+                    n_topics,
+                    "",
+                    _finite(npmi),
+                    _finite(diversity),
+                    fingerprint,
+                ),
+            ).lastrowid
             relative = Path("topic-models") / f"run-{run_id}"  # relative to the project, wherever it is run from
             path = self.model_dir(str(relative))
             conn.execute("UPDATE topic_runs SET model_path = ? WHERE id = ?", (str(relative), run_id))
@@ -239,12 +258,24 @@ class TopicRuns:
                 conn.execute(
                     "INSERT INTO topics (run_id, topic, size, label, words, theme, theme_score, representative)"
                     " VALUES (?,?,?,?,?,?,?,?)",
-                    (run_id, t, len(members), labels.get(t, str(t)), json.dumps(words.get(t, []), ensure_ascii=False),
-                     theme, share, json.dumps(representative)))
+                    (
+                        run_id,
+                        t,
+                        len(members),
+                        labels.get(t, str(t)),
+                        json.dumps(words.get(t, []), ensure_ascii=False),
+                        theme,
+                        share,
+                        json.dumps(representative),
+                    ),
+                )
             conn.executemany(
                 "INSERT INTO segment_topics (run_id, segment_id, topic, probability, raw_topic) VALUES (?,?,?,?,?)",
-                [(run_id, s.id, t, round(float(p), 4), r)
-                 for s, t, r, p in zip(segments, topics, raw_topics, np.ravel(probabilities))])
+                [
+                    (run_id, s.id, t, round(float(p), 4), r)
+                    for s, t, r, p in zip(segments, topics, raw_topics, np.ravel(probabilities))
+                ],
+            )
         # topic words and sizes come from the case files: the model's folder is its owner's only, like the store
         private_dir(path.parent)
         model.save(str(path), serialization="safetensors", save_ctfidf=True, save_embedding_model=False)

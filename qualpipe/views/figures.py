@@ -150,11 +150,14 @@ def write_topic_figures(store, runs, embedder, analyzer, run_id: int, out_dir: P
         table.index = [ts.strftime("%Y-%m") for ts in table.index]
         write_private(out_dir / "topics-over-time.png", lines_png(table, f"Topics over time (run {run_id})"))
         written.append(out_dir / "topics-over-time.png")
-    by_role = per_role[per_role.Topic >= 0].pivot_table(index="Topic", columns="Class", values="Frequency", fill_value=0)
+    by_role = per_role[per_role.Topic >= 0].pivot_table(index="Topic", columns="Class", values="Frequency",
+                                                        fill_value=0)
     shares = by_role / by_role.sum(axis=0)
     shares.index = [labels.get(t, t) for t in shares.index]
-    write_private(out_dir / "topics-per-role.png", heatmap_png(shares, f"Topics per speaker role (run {run_id})",
-                                                               "share of the role's segments"))
+    write_private(
+        out_dir / "topics-per-role.png",
+        heatmap_png(shares, f"Topics per speaker role (run {run_id})", "share of the role's segments"),
+    )
     written.append(out_dir / "topics-per-role.png")
     return written
 

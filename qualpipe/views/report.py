@@ -75,7 +75,9 @@ def _topic_heatmap(frame: pd.DataFrame, topics: list[int], title: str, per: str)
     return _data_uri(heatmap_png(matrix, title, f"share of the {per}'s segments"))
 
 
-def case_section(sources: ReportSources, case_id: str, run_id: int | None, concern_labels: dict[str, str]) -> CaseSection:
+def case_section(
+    sources: ReportSources, case_id: str, run_id: int | None, concern_labels: dict[str, str]
+) -> CaseSection:
     store, pseudonyms = sources.store, sources.pseudonyms
     segments = segment_frame(store, case_id)
     if segments.empty:
@@ -87,25 +89,40 @@ def case_section(sources: ReportSources, case_id: str, run_id: int | None, conce
     alerts = store.query(
         "SELECT a.entry_date, a.category, a.severity, a.document_id, a.start, a.end, a.acked_at FROM alerts a "
         "JOIN documents d ON d.id = a.document_id WHERE d.superseded_at IS NULL AND a.case_id = ? "
-        "ORDER BY a.entry_date, a.id", (case_id,))
-    concerns = [{"date": a["entry_date"], "category": concern_labels.get(a["category"], a["category"]),
-                 "severity": a["severity"], "handled": bool(a["acked_at"]),
-                 "evidence": quote(store, pseudonyms, a["document_id"], a["start"], a["end"])} for a in alerts]
+        "ORDER BY a.entry_date, a.id",
+        (case_id,),
+    )
+    concerns = [
+        {
+            "date": a["entry_date"],
+            "category": concern_labels.get(a["category"], a["category"]),
+            "severity": a["severity"],
+            "handled": bool(a["acked_at"]),
+            "evidence": quote(store, pseudonyms, a["document_id"], a["start"], a["end"]),
+        }
+        for a in alerts
+    ]
     section = CaseSection(
-        case_id=case_id, segments=len(segments), documents=documents,
+        case_id=case_id,
+        segments=len(segments),
+        documents=documents,
         first_date=segments.date.dropna().min() if segments.date.notna().any() else None,
         last_date=segments.date.dropna().max() if segments.date.notna().any() else None,
         top_themes=[(label, round(n / coded, 3)) for label, n in themes.head(5).items()],
         cancellations=sum(a["category"] == load_lexicon().cancellation_category for a in alerts),
-        concerns=concerns, quotes=_quotes(sources, case_id))
+        concerns=concerns,
+        quotes=_quotes(sources, case_id),
+    )
     if not codes.empty:
-        section.figures["themes over time"] = _data_uri(heatmap_png(
-            _pivot(codes, "label"), f"Themes by month, case {case_id}", "share of the month's segments"))
+        section.figures["themes over time"] = _data_uri(
+            heatmap_png(_pivot(codes, "label"), f"Themes by month, case {case_id}", "share of the month's segments")
+        )
     if run_id is not None:
         topics = topics_by(store, "month", run_id, case_id)
         if not topics.empty:
             section.figures["topics over time"] = _topic_heatmap(
-                topics, _top_topics(topics), f"Topics by month, case {case_id} (run {run_id})", "month")
+                topics, _top_topics(topics), f"Topics by month, case {case_id} (run {run_id})", "month"
+            )
     if concerns:
         section.figures["concerns"] = _data_uri(timeline_png(pd.DataFrame(concerns), f"Concerns, case {case_id}"))
     return section
@@ -116,14 +133,22 @@ def _quotes(sources: ReportSources, case_id: str) -> list[dict]:
     rows = sources.store.query(
         "SELECT c.code, c.score, c.source, s.document_id, s.start, s.end, s.date FROM codings c "
         "JOIN current_segments s ON s.id = c.segment_id WHERE s.case_id = ? "
-        "ORDER BY c.source = 'human' DESC, c.score DESC, s.id", (case_id,))
+        "ORDER BY c.source = 'human' DESC, c.score DESC, s.id",
+        (case_id,),
+    )
     counts = pd.Series([r["code"] for r in rows], dtype="object").value_counts(sort=True)
     labels = {c.id: c.label_da for c in sources.codebook.codes}
     quotes = []
     for code in list(counts.index)[:QUOTES_PER_CASE]:
         best = next(r for r in rows if r["code"] == code)
-        quotes.append({"theme": labels.get(code, code), "date": best["date"], "source": best["source"],
-                       "text": quote(sources.store, sources.pseudonyms, best["document_id"], best["start"], best["end"])})
+        quotes.append(
+            {
+                "theme": labels.get(code, code),
+                "date": best["date"],
+                "source": best["source"],
+                "text": quote(sources.store, sources.pseudonyms, best["document_id"], best["start"], best["end"]),
+            }
+        )
     return quotes
 
 
@@ -153,30 +178,51 @@ def build_report(sources: ReportSources, run_id: int | None = None) -> str:
     figures = {}
     codes = sources.codes_by("case")
     if not codes.empty:
-        figures["Themes × cases"] = _data_uri(heatmap_png(_pivot(codes, "label"), "Themes × cases",
-                                                          "share of the case's segments"))
+        figures["Themes × cases"] = _data_uri(
+            heatmap_png(_pivot(codes, "label"), "Themes × cases", "share of the case's segments")
+        )
     table = None
     if run_id is not None:
         over_time = topics_by(store, "month", run_id)
         top = _top_topics(over_time)
         figures["Topics over time"] = _topic_heatmap(over_time, top, f"Topics by month (run {run_id})", "month")
-        figures["Topics × cases"] = _topic_heatmap(topics_by(store, "case", run_id), top,
-                                                   f"Topics × cases (run {run_id})", "case")
+        figures["Topics × cases"] = _topic_heatmap(
+            topics_by(store, "case", run_id), top, f"Topics × cases (run {run_id})", "case"
+        )
         table = records(topic_table(store, run_id, pseudonyms))
     labels = _concern_labels()
     cases = [r[0] for r in store.query("SELECT case_id FROM cases ORDER BY case_id")]
     if pseudonyms is not None:
         pseudonyms.warm(cases)
-    sections = [case_section(sources, c, run_id, labels) for c in cases
-                if store.query("SELECT 1 FROM current_segments WHERE case_id = ? LIMIT 1", (c,))]
-    return _render("report.html.j2", title="qualpipe report", status=status, run=_run_context(sources, run_id),
-                   figures=figures, topics=table, sections=sections, pseudonymised=pseudonyms is not None,
-                   generated=dt.date.today().isoformat())
+    sections = [
+        case_section(sources, c, run_id, labels)
+        for c in cases
+        if store.query("SELECT 1 FROM current_segments WHERE case_id = ? LIMIT 1", (c,))
+    ]
+    return _render(
+        "report.html.j2",
+        title="qualpipe report",
+        status=status,
+        run=_run_context(sources, run_id),
+        figures=figures,
+        topics=table,
+        sections=sections,
+        pseudonymised=pseudonyms is not None,
+        generated=dt.date.today().isoformat(),
+    )
 
 
 def build_case_report(sources: ReportSources, case_id: str, run_id: int | None = None) -> str:
     """One case: its themes and topics over time, concerns and cancellations, representative quotes."""
     section = case_section(sources, case_id, run_id, _concern_labels())
-    return _render("report.html.j2", title=f"qualpipe — case {case_id}", status=None, run=_run_context(sources, run_id),
-                   figures={}, topics=None, sections=[section], pseudonymised=sources.pseudonyms is not None,
-                   generated=dt.date.today().isoformat())
+    return _render(
+        "report.html.j2",
+        title=f"qualpipe — case {case_id}",
+        status=None,
+        run=_run_context(sources, run_id),
+        figures={},
+        topics=None,
+        sections=[section],
+        pseudonymised=sources.pseudonyms is not None,
+        generated=dt.date.today().isoformat(),
+    )

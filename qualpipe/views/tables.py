@@ -61,7 +61,9 @@ def _shares(linked: pd.DataFrame, segments: pd.DataFrame, column: str, keys: lis
                                                                 kind="stable").reset_index(drop=True)
 
 
-def codes_by(store, codebook, by: str, case_id: str | None = None, *, include_interviewer: bool = False) -> pd.DataFrame:
+def codes_by(
+    store, codebook, by: str, case_id: str | None = None, *, include_interviewer: bool = False
+) -> pd.DataFrame:
     """Codes per group: group, code, label (from `codebook`), segments coded, share of the group's codable segments
     (the interviewer's only with `include_interviewer`).
 
@@ -71,8 +73,14 @@ def codes_by(store, codebook, by: str, case_id: str | None = None, *, include_in
     if not include_interviewer:
         segments = segments[segments.role != "interviewer"]
     # One case's report reads that case's codes only, not the whole store's.
-    sql, params = (f"SELECT * FROM ({EFFECTIVE_CODES}) WHERE segment_id IN (SELECT id FROM segments WHERE case_id = ?)",
-                   (case_id,)) if case_id else (EFFECTIVE_CODES, ())
+    sql, params = (
+        (
+            f"SELECT * FROM ({EFFECTIVE_CODES}) WHERE segment_id IN (SELECT id FROM segments WHERE case_id = ?)",
+            (case_id,),
+        )
+        if case_id
+        else (EFFECTIVE_CODES, ())
+    )
     codes = pd.DataFrame([dict(r) for r in store.query(sql, params)], columns=["segment_id", "code", "source"])
     linked = codes.merge(segments, on="segment_id")
     frame = _shares(linked, segments, column, ["code"])
@@ -84,8 +92,10 @@ def codes_by(store, codebook, by: str, case_id: str | None = None, *, include_in
 def topics_by(store, by: str, run_id: int, case_id: str | None = None) -> pd.DataFrame:
     """Topics of a run per group: group, topic, label, theme, segments, share of the group's segments in the run."""
     column = _check(by)
-    assigned = pd.DataFrame([dict(r) for r in store.query(
-        "SELECT segment_id, topic FROM segment_topics WHERE run_id = ?", (run_id,))], columns=["segment_id", "topic"])
+    assigned = pd.DataFrame(
+        [dict(r) for r in store.query("SELECT segment_id, topic FROM segment_topics WHERE run_id = ?", (run_id,))],
+        columns=["segment_id", "topic"],
+    )
     if assigned.empty:
         raise UserError(f"topic run {run_id}: no assignments; see 'qualpipe topics list'")
     segments = segment_frame(store, case_id).merge(assigned[["segment_id"]], on="segment_id")
@@ -105,10 +115,14 @@ def topic_name(topic: dict) -> str:
 
 def topic_rows(store, run_id: int) -> list[dict]:
     rows = store.query(
-        "SELECT topic, size, label, words, theme, theme_score, representative FROM topics WHERE run_id = ? ORDER BY topic",
-        (run_id,))
-    return [{**dict(r), "words": json.loads(r["words"]), "representative": json.loads(r["representative"] or "[]")}
-            for r in rows]
+        "SELECT topic, size, label, words, theme, theme_score, representative FROM topics WHERE run_id = ? ORDER BY "
+        "topic",
+        (run_id,),
+    )
+    return [
+        {**dict(r), "words": json.loads(r["words"]), "representative": json.loads(r["representative"] or "[]")}
+        for r in rows
+    ]
 
 
 def quote(store, pseudonyms, document_id: int, start: int, end: int) -> str:
@@ -130,7 +144,15 @@ def topic_table(store, run_id: int, pseudonyms=None) -> pd.DataFrame:
                 continue  # superseded since the run
             seg = segments.loc[segment_id]
             quotes.append(quote(store, pseudonyms, int(seg.document_id), int(seg.start), int(seg.end)))
-        records.append({"topic": topic["topic"], "size": topic["size"], "label": topic["label"],
-                        "theme": topic["theme"], "theme_share": topic["theme_score"],
-                        "words": ", ".join(topic["words"]), "representative": quotes})
+        records.append(
+            {
+                "topic": topic["topic"],
+                "size": topic["size"],
+                "label": topic["label"],
+                "theme": topic["theme"],
+                "theme_share": topic["theme_score"],
+                "words": ", ".join(topic["words"]),
+                "representative": quotes,
+            }
+        )
     return pd.DataFrame(records, columns=["topic", "size", "label", "theme", "theme_share", "words", "representative"])
