@@ -48,6 +48,30 @@ PERSONAS = {
     "T12": "Group interviews of one match: the child (10-12) and the volunteer family together, or a "
            "parent and the volunteer together; people interrupt, finish each other's sentences, "
            "joke. Labels I and first names. Fairly clean transcription.",
+    # A second round (train only), added in a later session for more varied training text.
+    "T13": "Telephone interviews on a poor line: the transcriber marks [afbrudt], [forbindelsen hakker], "
+           "[utydeligt 3 sek.]; the interviewer repeats or rephrases questions, respondents answer briefly and "
+           "practically, sometimes while doing something else ('vent lige, han skal lige have sko på'). "
+           "Labels INT and R.",
+    "T14": "Articulate, reflective parents and volunteers from North Zealand with a therapeutic vocabulary "
+           "('rummelighed', 'spejle', 'mentalisere', 'hans nervesystem', 'at være i sig selv'), long "
+           "well-formed answers, self-critical; the transcriber writes clean text. Labels Interviewer and "
+           "first names.",
+    "T15": "Foster parents (plejefamilie), biological parents and support persons around children in care: "
+           "samvær, handleplaner, loyalty conflicts, the child's reactions before and after visits; tone "
+           "careful, sometimes bitter, sometimes warm. Labels I and the role ('Plejemor', 'Far', "
+           "'Støtteperson').",
+    "T16": "Older volunteer couples and grandparent-like volunteers from Funen and Bornholm: regional "
+           "expressions, gentle humour, stories about the garden, the church, the boat and the grandchildren "
+           "mixed with what they do with the child; they correct each other. Labels I and first names.",
+    "T17": "Teenage girls 13-16 in a mentor programme and their young female mentors: social media, "
+           "friends, drama at school, body image, spoken emojis and English words ('hun var bare sådan "
+           "hjerte-emoji', 'det er så random', 'no offense'), giggling marked [griner]; mentees warm up late. "
+           "Labels INT and first names.",
+    "T18": "An interviewer who asks long, leading questions that already contain the answer ('Så det har "
+           "betydet noget for ham, at det er de samme mennesker hver gang, kan man sige det sådan?'); "
+           "respondents often agree briefly ('Ja, præcis.', 'Det kan man godt sige.') and now and then "
+           "disagree and explain at length. Labels I and R.",
 }
 
 PROGRAMMES = ["venskabsfamilie", "venskabsfamilie", "frivillig mentor", "forældrestøtte (barnet er anbragt)"]
@@ -69,7 +93,8 @@ ROLES = {
 }
 CHILD_ROLE = {"T03": "barn", "T04": "barn (mentee)"}
 FORCED_PROGRAMME = {"T03": "venskabsfamilie", "T04": "frivillig mentor", "T07": "forældrestøtte (barnet er anbragt)",
-                    "T08": "frivillig mentor", "T09": "venskabsfamilie", "T12": "venskabsfamilie"}
+                    "T08": "frivillig mentor", "T09": "venskabsfamilie", "T12": "venskabsfamilie",
+                    "T15": "forældrestøtte (barnet er anbragt)", "T17": "frivillig mentor"}
 
 
 def cases_for(writer_id: str, rng: random.Random) -> str:

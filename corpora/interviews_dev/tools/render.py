@@ -11,7 +11,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 LAYOUT = {"T01": "txt-ts", "T02": "txt-blocks", "T03": "vtt", "T04": "vtt", "T05": "docx", "T06": "txt-ts",
-          "T07": "docx", "T08": "srt", "T09": "txt", "T10": "vtt", "T11": "txt", "T12": "docx"}
+          "T07": "docx", "T08": "srt", "T09": "txt", "T10": "vtt", "T11": "txt", "T12": "docx",
+          "T13": "txt", "T14": "docx", "T15": "txt-blocks", "T16": "txt-ts", "T17": "vtt", "T18": "srt"}
 WORDS_PER_SECOND = 2.4
 
 
