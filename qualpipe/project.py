@@ -29,8 +29,11 @@ class Project:
     >>> project.ingest(["interviews/"], kind="interview")  # doctest: +SKIP
     """
 
-    def __init__(self, root: str | Path = "."):
+    def __init__(self, root: str | Path = ".", *, pseudonymised_documents: dict | None = None):
+        """`pseudonymised_documents`: a cache of pseudonymised documents shared by the Projects of one process
+        (the web app opens one per request); None keeps them for this Project only."""
         self.root = Path(root)
+        self._pseudonymised = pseudonymised_documents
         self.config: Config = load_config(self.root)
         spacy_without_torch((self.config.pipeline, self.config.ner_pipeline))
         self._store: Store | None = None
@@ -129,7 +132,7 @@ class Project:
 
         pseudonymiser = Pseudonymiser(style=self.config.pseudonym_style, institutions=self.config.institutions,
                                       ner_pipeline=self.config.ner_pipeline)
-        return CasePseudonyms(self.store, self.config.key_path, pseudonymiser)
+        return CasePseudonyms(self.store, self.config.key_path, pseudonymiser, self._pseudonymised)
 
     # -- embeddings and coding -------------------------------------------------------------
 
@@ -332,11 +335,11 @@ class Project:
 
         return entry_case(self.store, entry_id)
 
-    def unflagged_entries(self) -> int:
-        """Current logbook entries not screened for concerns yet."""
-        from qualpipe.flagging.alerts import pending_entries
-
-        return len(pending_entries(self.store))
+    def has_unflagged_entries(self) -> bool:
+        """Whether any current logbook entry is not screened for concerns yet."""
+        return bool(self.store.query(
+            "SELECT 1 FROM documents d WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM flagged_documents f WHERE f.document_id = d.id) LIMIT 1"))
 
     def case_ids(self) -> list[str]:
         from qualpipe.views.timeline import case_ids

@@ -1,4 +1,4 @@
-"""What an evaluator sees while reviewing: a segment in its context with the machine's codes, her decisions, progress."""
+"""What an evaluator sees while reviewing: a segment in its context with the machine's codes, her decisions."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def segment_context(store, segment_id: int, pseudonyms=None, width: int = CONTEX
     if end + width < len(text) and " " in after:
         after = after.rsplit(" ", 1)[0] + " …"
     codes = tuple((r["code"], r["score"] or 0.0) for r in store.query(
-        "SELECT code, score FROM codings WHERE segment_id = ? AND source = 'machine' ORDER BY score DESC", (segment_id,)))
+        "SELECT code, score FROM codings WHERE segment_id = ? AND source = 'machine' ORDER BY score DESC",
+        (segment_id,)))
     return SegmentContext(s["id"], s["case_id"], s["kind"], s["date"], s["role"], before, text[start:end], after, codes)
 
 

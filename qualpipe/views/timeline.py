@@ -85,10 +85,10 @@ def case_ids(store) -> list[str]:
 
 
 def logbook_weeks(store) -> list[str]:
-    """ISO weeks with logbook entries or alerts, newest first."""
-    dates = store.query("SELECT DISTINCT date FROM documents WHERE kind = 'logbook' AND superseded_at IS NULL "
-                        "AND date IS NOT NULL")
-    weeks = {iso_week(r[0]) for r in dates} | {r[0] for r in store.query("SELECT DISTINCT week FROM alerts")}
+    """Every ISO week from the first to the last logbook entry, and any other week with alerts, newest first."""
+    first, last = store.query("SELECT MIN(date), MAX(date) FROM documents WHERE kind = 'logbook' "
+                              "AND superseded_at IS NULL")[0]
+    weeks = set(_weeks([first, last]) if first else []) | {r[0] for r in store.query("SELECT DISTINCT week FROM alerts")}
     return sorted(weeks, reverse=True)
 
 

@@ -205,7 +205,8 @@ def session_for(store, token: str | None) -> Session | None:
     if not token:
         return None
     rows = store.query("SELECT u.*, s.csrf_token, s.identities, s.expires_at FROM sessions s JOIN users u "
-                       "ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?", (_token_hash(token), utc_now()))
+                       "ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
+                       (_token_hash(token), utc_now()))
     if not rows:
         return None
     user = _user(rows[0])
@@ -223,7 +224,8 @@ def show_identities(store, token: str, on: bool) -> None:
     """Switch identities on or off for a session; only a user with the grant can switch them on."""
     with store.transaction() as conn:
         conn.execute("UPDATE sessions SET identities = ? WHERE token_hash = ? AND user_id IN "
-                     "(SELECT id FROM users WHERE show_identities = 1 OR ? = 0)", (int(on), _token_hash(token), int(on)))
+                     "(SELECT id FROM users WHERE show_identities = 1 OR ? = 0)",
+                     (int(on), _token_hash(token), int(on)))
 
 
 def record_identity_views(store, user: User, page: str, case_ids) -> None:

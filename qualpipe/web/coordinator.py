@@ -33,7 +33,7 @@ def _week(ctx: Ctx) -> str:
 def _screen_new_entries(ctx: Ctx) -> None:
     """Entries ingested without flagging (by a command line run) are screened by the long-lived project, where
     the models stay loaded, before the digest is built."""
-    if ctx.project.unflagged_entries():
+    if ctx.project.has_unflagged_entries():
         ctx.runner.with_models(lambda project: project.flag_new_entries())
 
 

@@ -49,7 +49,8 @@ def decide(ctx: Ctx) -> Response:
         context = ctx.project.segment_context(segment_id)
     except UserError:
         raise HTTPException(404) from None
-    ctx.require_case(context.case_id) if ctx.user.limited else None
+    if ctx.user.limited:
+        ctx.require_case(context.case_id)
     decision = ctx.field("decision")
     ctx.project.decide(segment_id, ctx.field("code"), decision, ctx.user.name)
     return RedirectResponse(f"/review?decided={segment_id}", 303)

@@ -28,6 +28,7 @@ from qualpipe.web.accounts import Session
 
 SESSION_COOKIE = "qualpipe_session"
 UPLOAD_LIMIT_MB = 50
+PSEUDONYMISED_CACHE = 100_000  # documents; about 1 KB each for logbook entries
 
 
 class ProjectRunner:
@@ -37,6 +38,7 @@ class ProjectRunner:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.pseudonymised: dict = {}  # documents pseudonymised once for every request (CasePseudonyms)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qualpipe-models")
         self._heavy = None
 
@@ -44,7 +46,9 @@ class ProjectRunner:
     def project(self):
         from qualpipe.project import Project
 
-        with Project(self.root) as project:
+        if len(self.pseudonymised) > PSEUDONYMISED_CACHE:
+            self.pseudonymised.clear()
+        with Project(self.root, pseudonymised_documents=self.pseudonymised) as project:
             yield project
 
     def with_models(self, work: Callable):
@@ -55,7 +59,7 @@ class ProjectRunner:
         if self._heavy is None:
             from qualpipe.project import Project
 
-            self._heavy = Project(self.root)
+            self._heavy = Project(self.root, pseudonymised_documents=self.pseudonymised)
         return work(self._heavy)
 
     def close(self) -> None:
