@@ -11,6 +11,7 @@ import typer
 
 from qualpipe.cli_common import app, fail, open_project, parse_pairs, run_batch, state, user_errors
 from qualpipe.cli_research import register_research_commands
+from qualpipe.cli_web import register_web_commands
 from qualpipe.distributed import STAGES
 from qualpipe.errors import UserError
 from qualpipe.flagging.lexicon import load_lexicon
@@ -831,8 +832,9 @@ def demo(
         raise typer.Exit(1)
 
 
-# Commands for researchers (topics, tables, reports) live in their own module.
+# Commands for researchers (topics, tables, reports) live in their own module, and so do the web app's.
 register_research_commands(app)
+register_web_commands(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -29,8 +29,11 @@ class Project:
     >>> project.ingest(["interviews/"], kind="interview")  # doctest: +SKIP
     """
 
-    def __init__(self, root: str | Path = "."):
+    def __init__(self, root: str | Path = ".", *, pseudonymised_documents: dict | None = None):
+        """`pseudonymised_documents`: a cache of pseudonymised documents shared by the Projects of one process
+        (the web app opens one per request); None keeps them for this Project only."""
         self.root = Path(root)
+        self._pseudonymised = pseudonymised_documents
         self.config: Config = load_config(self.root)
         spacy_without_torch((self.config.pipeline, self.config.ner_pipeline))
         self._store: Store | None = None
@@ -129,7 +132,7 @@ class Project:
 
         pseudonymiser = Pseudonymiser(style=self.config.pseudonym_style, institutions=self.config.institutions,
                                       ner_pipeline=self.config.ner_pipeline)
-        return CasePseudonyms(self.store, self.config.key_path, pseudonymiser)
+        return CasePseudonyms(self.store, self.config.key_path, pseudonymiser, self._pseudonymised)
 
     # -- embeddings and coding -------------------------------------------------------------
 
@@ -190,6 +193,23 @@ class Project:
         from qualpipe.coding.run import decide
 
         decide(self.store, self.codebook(), segment_id, code, decision, coder)
+
+    def segment_context(self, segment_id: int, *, show_identities: bool = False):
+        """A segment in its document's context, with its machine codes (coding.review.SegmentContext)."""
+        from qualpipe.coding.review import segment_context
+
+        return segment_context(self.store, segment_id, self.pseudonyms(show_identities))
+
+    def decisions(self, coder: str, *, limit: int = 50, show_identities: bool = False):
+        """An evaluator's latest review decisions, newest first (coding.review.Decision)."""
+        from qualpipe.coding.review import decisions_of
+
+        return decisions_of(self.store, coder, self.pseudonyms(show_identities), limit)
+
+    def decided_segments(self, coder: str) -> int:
+        from qualpipe.coding.review import decided_segments
+
+        return decided_segments(self.store, coder)
 
     def evaluate_coders(self, names: list[str] | None = None):
         from qualpipe.coding.run import evaluate_coders
@@ -284,17 +304,56 @@ class Project:
 
         return acknowledge(self.store, ids, by=by, note=note, case_id=case_id)
 
-    def dismiss(self, alert_id: int, *, reason: str, by: str) -> None:
-        """A false alarm, kept as a label for `flag train --with-feedback`."""
+    def dismiss(self, alert_id: int, *, reason: str, by: str, if_open: bool = False) -> bool:
+        """A false alarm, kept as a label for `flag train --with-feedback`; with `if_open`, only an alert nobody
+        has handled yet (returns whether it was dismissed now)."""
         from qualpipe.flagging.alerts import dismiss
 
-        dismiss(self.store, alert_id, reason=reason, by=by)
+        return dismiss(self.store, alert_id, reason=reason, by=by, if_open=if_open)
+
+    def alert(self, alert_id: int):
+        """An alert's case and how, by whom and when it was handled (flagging.alerts.AlertRecord), or None."""
+        from qualpipe.flagging.alerts import alert_record
+
+        return alert_record(self.store, alert_id)
 
     def add_concern(self, entry_id: str, *, category: str, severity: str, by: str, note: str = "") -> int:
         """A concern the detector missed, stored as handled by `by`; returns its alert id."""
         from qualpipe.flagging.alerts import add_concern
 
         return add_concern(self.store, entry_id, category=category, severity=severity, by=by, note=note)
+
+    def logbook_weeks(self) -> list[str]:
+        """ISO weeks with logbook entries or alerts, newest first."""
+        from qualpipe.views.timeline import logbook_weeks
+
+        return logbook_weeks(self.store)
+
+    def entry_case(self, entry_id: str) -> str | None:
+        """The case of a current logbook entry, by its id in the logbook file."""
+        from qualpipe.views.timeline import entry_case
+
+        return entry_case(self.store, entry_id)
+
+    def has_unflagged_entries(self) -> bool:
+        """Whether any current logbook entry is not screened for concerns yet."""
+        return bool(self.store.query(
+            "SELECT 1 FROM documents d WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM flagged_documents f WHERE f.document_id = d.id) LIMIT 1"))
+
+    def case_ids(self) -> list[str]:
+        from qualpipe.views.timeline import case_ids
+
+        return case_ids(self.store)
+
+    def case_timeline(self, case_id: str, *, show_identities: bool = False):
+        """A case week by week: entries with their alerts and who handled them, concerns and themes per week."""
+        from qualpipe.flagging.lexicon import load_lexicon
+        from qualpipe.views.timeline import case_timeline
+
+        labels = {c.id: c.label for c in load_lexicon().categories.values()}
+        themes = {c.id: c.label_da for c in self.codebook().codes}
+        return case_timeline(self.store, case_id, labels, themes, self.pseudonyms(show_identities))
 
     def mark_digest_sent(self, week: str, recipients: list[str]) -> None:
         from qualpipe.flagging.alerts import mark_digest_sent

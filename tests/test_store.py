@@ -153,10 +153,11 @@ def test_a_store_made_by_the_previous_schema_is_upgraded_in_place_and_keeps_its_
     with sqlite3.connect(store_path) as conn:  # what schema 8 had: no decisions, no pseudonymised text
         conn.executescript(
             "DROP VIEW documents_pseudonymised; DROP TABLE pseudonymised_documents; "
-            "DROP TABLE code_decisions; PRAGMA user_version = 8;"
+            "DROP TABLE code_decisions; DROP TABLE identity_views; DROP TABLE login_failures; "
+            "DROP TABLE sessions; DROP TABLE users; PRAGMA user_version = 8;"
         )
     with Project(root) as project:
         assert project.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in project.store.query("SELECT name FROM sqlite_master")}
-        assert {"code_decisions", "pseudonymised_documents", "documents_pseudonymised"} <= tables
+        assert {"code_decisions", "pseudonymised_documents", "documents_pseudonymised", "users", "sessions"} <= tables
         assert [r["text"] for r in project.store.query("SELECT text FROM documents")] == ["Vi bagte boller."]

@@ -441,13 +441,32 @@ def acknowledge(
             "use the ids shown in the digest"
         )
     todo = sorted({i for i in wanted if found[i] is None})
+    done = []
     with store.transaction() as conn:
-        conn.executemany(
-            "UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'ack', ack_note = ? "
-            "WHERE id = ? AND acked_at IS NULL",
-            [(utc_now(), by, note, i) for i in todo],
-        )
-    return todo, sorted({i for i in wanted if found[i] is not None})
+        now = utc_now()
+        for i in todo:
+            # Two people at once: the second's UPDATE finds the alert handled (writers take turns), and it is
+            # reported to them as handled before, not as theirs.
+            if conn.execute("UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'ack', ack_note = ? "
+                            "WHERE id = ? AND acked_at IS NULL", (now, by, note, i)).rowcount:
+                done.append(i)
+    return done, sorted({i for i in wanted if i not in done})
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """Where an alert belongs and whether (how, by whom, when) it was handled."""
+
+    id: int
+    case_id: str | None
+    handled_as: str | None
+    handled_by: str | None
+    handled_at: str | None
+
+
+def alert_record(store, alert_id: int) -> AlertRecord | None:
+    rows = store.query("SELECT id, case_id, handled_as, acked_by, acked_at FROM alerts WHERE id = ?", (alert_id,))
+    return AlertRecord(*rows[0]) if rows else None
 
 
 def mark_digest_sent(store, week: str, recipients: list[str]) -> None:
@@ -457,9 +476,11 @@ def mark_digest_sent(store, week: str, recipients: list[str]) -> None:
         )
 
 
-def dismiss(store, alert_id: int, *, reason: str, by: str) -> None:
+def dismiss(store, alert_id: int, *, reason: str, by: str, if_open: bool = False) -> bool:
     """A false alarm: the alert is handled as dismissed, and the coordinator's "no" is kept as a label
-    (the entry does not show this category) for `flag train --with-feedback`."""
+    (the entry does not show this category) for `flag train --with-feedback`.
+
+    With `if_open`, an alert someone has handled meanwhile is left as it is (returns False)."""
     if not reason.strip() or not by.strip():
         raise UserError("dismiss needs --reason (why it is a false alarm) and --by (who decided)")
     rows = store.query("SELECT document_id, category FROM alerts WHERE id = ?", (alert_id,))
@@ -467,15 +488,18 @@ def dismiss(store, alert_id: int, *, reason: str, by: str) -> None:
         raise UserError(f"alert #{alert_id} not found; use the ids shown in 'qualpipe alerts'")
     now = utc_now()
     with store.transaction() as conn:
-        conn.execute(
-            "UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'dismissed', ack_note = ? WHERE id = ?",
+        if not conn.execute(
+            "UPDATE alerts SET acked_at = ?, acked_by = ?, handled_as = 'dismissed', ack_note = ? "
+            "WHERE id = ?" + (" AND acked_at IS NULL" if if_open else ""),
             (now, by, reason, alert_id),
-        )
+        ).rowcount:
+            return False
         conn.execute(
             "INSERT OR REPLACE INTO concern_labels (document_id, category, present, severity, note, labelled_by,"
             " labelled_at) VALUES (?, ?, 0, NULL, ?, ?, ?)",
             (rows[0]["document_id"], rows[0]["category"], reason, by, now),
         )
+    return True
 
 
 def add_concern(store, entry_id: str, *, category: str, severity: str, by: str, note: str = "") -> int:

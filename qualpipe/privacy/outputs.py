@@ -19,11 +19,14 @@ class CasePseudonyms:
     renumber the people already shown in earlier outputs. The key is read and extended under a lock, so
     two commands at once do not lose each other's pseudonyms."""
 
-    def __init__(self, store, key_path: Path, pseudonymiser: Pseudonymiser):
+    def __init__(self, store, key_path: Path, pseudonymiser: Pseudonymiser,
+                 documents: dict[int, Pseudonymised] | None = None):
         self.store = store
         self.key_path = Path(key_path)
         self.pseudonymiser = pseudonymiser
-        self._documents: dict[int, Pseudonymised] = {}
+        # `documents`: pseudonymised documents shared between instances (a server's requests); a document's
+        # text never changes under its id (a changed entry is a new version), and pseudonyms are kept for good
+        self._documents: dict[int, Pseudonymised] = documents if documents is not None else {}
         self._cases: set[str] = set()
 
     def document(self, document_id: int) -> Pseudonymised:
