@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from qualpipe.errors import UserError
 from qualpipe.flagging.alerts import iso_week
-from qualpipe.flagging.lexicon import severity_rank
+from qualpipe.flagging.lexicon import load_lexicon, severity_rank
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,9 @@ def case_timeline(
             )
         )
     timeline.entries.reverse()
+    cancellation = load_lexicon().cancellation_category
     timeline.cancellations = sum(
-        1 for a in sum(alerts.values(), []) if a["category"] == "aflysning" and a["handled_as"] != "dismissed"
+        1 for a in sum(alerts.values(), []) if a["category"] == cancellation and a["handled_as"] != "dismissed"
     )
     for category in sorted({c for c, _ in concern_weeks}):
         cells = []

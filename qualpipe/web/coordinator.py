@@ -113,7 +113,7 @@ def cases_page(ctx: Ctx) -> Response:
 
 @guarded(*COORDINATING)
 def case_page(ctx: Ctx) -> Response:
-    from qualpipe.flagging.lexicon import CATEGORIES, SEVERITIES, load_lexicon
+    from qualpipe.flagging.lexicon import load_lexicon
 
     case_id = ctx.request.path_params["case_id"]
     ctx.require_case(case_id)
@@ -122,13 +122,14 @@ def case_page(ctx: Ctx) -> Response:
     except UserError:
         raise HTTPException(404) from None
     ctx.audit(f"case {case_id}", [case_id])
-    labels = {c.id: c.label for c in load_lexicon().categories.values()}
+    lexicon = load_lexicon()
+    labels = {c.id: c.label for c in lexicon.categories.values()}
     notice = _notice(ctx)
     added = ctx.request.query_params.get("added", "")
     if added.isdigit() and ctx.project.alert(int(added)) is not None:
         notice = t("added_concern", id=int(added), name=ctx.user.name)
-    return ctx.render("case.html", c=timeline, categories=[(c, labels.get(c, c)) for c in CATEGORIES],
-                      severities=list(reversed(SEVERITIES)), notice=notice)
+    return ctx.render("case.html", c=timeline, categories=[(c, labels.get(c, c)) for c in lexicon.category_ids],
+                      severities=list(reversed(lexicon.severities)), notice=notice)
 
 
 @guarded(*COORDINATING)
