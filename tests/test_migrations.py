@@ -21,7 +21,10 @@ OLD_VERSIONS = range(1, SCHEMA_VERSION)
 # fills them), so that an upgrade that loses rows cannot pass by comparing empty with empty.
 FILLED_SINCE = {"cases": 1, "files": 1, "documents": 1, "turns": 1, "segments": 1, "embeddings": 2, "codings": 2,
                 "reviews": 2, "alerts": 3, "flagged_documents": 3, "digests": 3, "topic_runs": 4, "topics": 4,
-                "segment_topics": 4, "case_pseudonyms": 6, "concern_labels": 8, "digest_items": 8, "ingest_failures": 8}
+                "segment_topics": 4, "case_pseudonyms": 6, "concern_labels": 8, "digest_items": 8, "ingest_failures": 8,
+                "pseudonymised_documents": 10}
+# Tables a later version no longer has (the case pseudonyms moved to the key file after 3530467, version 9).
+FILLED_UNTIL = {"case_pseudonyms": 9}
 
 
 def copy_of(version: int, tmp_path: Path) -> Path:
@@ -77,7 +80,8 @@ def test_a_store_of_every_earlier_version_upgrades_to_the_current_schema_with_it
         columns_of = {t: [r[1] for r in old.execute(f"PRAGMA table_info({t})")] for t in tables_of(old)}
         before = contents(old, columns_of)
     old.close()
-    assert {t for t, since in FILLED_SINCE.items() if since <= version} <= {t for t, rows in before.items() if rows}
+    filled = {t for t, since in FILLED_SINCE.items() if since <= version <= FILLED_UNTIL.get(t, SCHEMA_VERSION)}
+    assert filled <= {t for t, rows in before.items() if rows}
 
     store = Store(path)
     try:
