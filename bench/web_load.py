@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/qualpipe-web-load"))
     parser.add_argument("--rebuild", action="store_true", help="Build the store again even if one is there.")
+    parser.add_argument("--workers", type=int, default=1, help="qualpipe serve --workers (server processes).")
     args = parser.parse_args()
     os.environ.setdefault("XDG_DATA_HOME", str(args.workdir / "keys"))
     root = args.workdir / f"store-{args.entries}"
@@ -198,7 +199,7 @@ def main() -> None:
           f"{len(cases)} cases; weeks browsed: {', '.join(weeks)}", flush=True)
     port = free_port()
     server = subprocess.Popen([str(Path(sys.executable).with_name("qualpipe")), "-p", str(run), "serve",
-                               "--port", str(port)], stderr=subprocess.PIPE, text=True)
+                               "--port", str(port), "--workers", str(args.workers)], stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(600):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -66,13 +67,28 @@ LOG_CONFIG = {
 }
 
 
-def serve(project_root: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the app with uvicorn until stopped. Behind a TLS reverse proxy on the same machine, the proxy's
-    X-Forwarded-Proto makes the session cookie Secure."""
+# `serve --workers N` starts N processes; each builds the app from the project folder named here.
+PROJECT_ENV = "QUALPIPE_SERVE_PROJECT"
+
+
+def app_from_environment() -> Starlette:
+    """The app factory a worker process calls (uvicorn's --workers needs an import string)."""
+    return create_app(os.environ[PROJECT_ENV])
+
+
+def serve(project_root: str | Path, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the app with uvicorn until stopped, in `workers` processes (pages render in Python: one process
+    uses one core at a time). Behind a TLS reverse proxy on the same machine, the proxy's X-Forwarded-Proto
+    makes the session cookie Secure."""
     import uvicorn
 
-    app = create_app(project_root)
     logging.getLogger("qualpipe.web").info("serving %s on %s:%d", Path(project_root).resolve().name, host, port)
     print(f"qualpipe serve: http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=LOG_CONFIG, proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1", server_header=False)
+    options = dict(host=host, port=port, access_log=False, log_config=LOG_CONFIG, proxy_headers=True,
+                   forwarded_allow_ips="127.0.0.1", server_header=False)
+    if workers > 1:
+        create_app(project_root)  # a missing or broken project fails here, once, as one line
+        os.environ[PROJECT_ENV] = str(Path(project_root).resolve())
+        uvicorn.run("qualpipe.web.app:app_from_environment", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(project_root), **options)
