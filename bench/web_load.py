@@ -28,7 +28,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -45,7 +44,7 @@ from qualpipe.flagging.alerts import iso_week  # noqa: E402
 from qualpipe.project import Project  # noqa: E402
 from qualpipe.store import utc_now  # noqa: E402
 from qualpipe.web.accounts import add_user  # noqa: E402
-from qualpipe.web.background import free_port  # noqa: E402
+from qualpipe.web.background import ServeProcess  # noqa: E402
 
 SEED = 20
 PASSWORD = "belastning-test-1"
@@ -197,17 +196,8 @@ def main() -> None:
         alerts = project.store.query("SELECT COUNT(*) FROM alerts")[0][0]
     print(f"store: {status.documents.get('logbook', 0)} entries, {status.segments} segments, {alerts} alerts, "
           f"{len(cases)} cases; weeks browsed: {', '.join(weeks)}", flush=True)
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("qualpipe")), "-p", str(run), "serve",
-                               "--port", str(port), "--workers", str(args.workers)], stderr=subprocess.PIPE, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                httpx.get(f"{url}/login", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with ServeProcess(run, workers=args.workers) as served:
+        url = served.url
         deadline = time.monotonic() + args.seconds
         users = [User(f"koordinator{n:02d}", url, weeks, cases, deadline, SEED + n) for n in range(1, args.users + 1)]
         started = time.perf_counter()
@@ -216,9 +206,7 @@ def main() -> None:
         for user in users:
             user.join(timeout=args.seconds + 120)
         took = time.perf_counter() - started
-    finally:
-        server.terminate()
-        log = server.communicate(timeout=30)[1]
+    log = served.log
     everything = [t for u in users for kind in ("digest", "case", "ack") for t in u.times[kind]]
     print(f"{args.users} users for {took:.0f} s: {len(everything)} page requests "
           f"({len(everything) / took:.1f}/s), {sum(len(u.errors) for u in users)} error(s), "

@@ -42,3 +42,40 @@ class BackgroundServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+
+
+class ServeProcess:
+    """`with ServeProcess(project_root, workers=2) as served: served.url` – `qualpipe serve` in its own process
+    on a free port of 127.0.0.1, as a user starts it; stopped when the block ends, its standard error then in
+    `served.log`."""
+
+    def __init__(self, project_root: str | Path, workers: int = 1):
+        import sys
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [str(Path(sys.executable).with_name("qualpipe")), "-p", str(project_root), "serve",
+                        "--port", str(self.port), "--workers", str(workers)]
+        self.log = ""
+
+    def __enter__(self) -> "ServeProcess":
+        import subprocess
+
+        import httpx
+
+        self.process = subprocess.Popen(self.command, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{self.url}/login", timeout=1)
+                return self
+            except httpx.HTTPError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__()
+                    raise RuntimeError(f"qualpipe serve did not start on {self.url}: {self.log.strip()[-500:]}")
+                time.sleep(0.1)
+
+    def __exit__(self, *exc) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.log = self.process.communicate(timeout=30)[1]
