@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -32,9 +33,13 @@ def _week(ctx: Ctx) -> str:
 
 def _screen_new_entries(ctx: Ctx) -> None:
     """Entries ingested without flagging (by a command line run) are screened by the long-lived project, where
-    the models stay loaded, before the digest is built."""
+    the models stay loaded, before the digest is built. If that fails, the digest's own screening step meets the
+    same failure and the page says so, as every digest does (never an error page instead of the digest)."""
     if ctx.project.has_unflagged_entries():
-        ctx.runner.with_models(lambda project: project.flag_new_entries())
+        try:
+            ctx.runner.with_models(lambda project: project.flag_new_entries())
+        except Exception as exc:  # noqa: BLE001 - reported inside the digest; only its kind is logged here
+            logging.getLogger(__name__).warning("screening new entries failed (%s)", type(exc).__name__)
 
 
 def _notice(ctx: Ctx) -> str:
