@@ -25,6 +25,19 @@ def qualcoder(script: str, *args) -> str:
     return done.stdout
 
 
+def export_as_lene(qda, work, out, mode: str):
+    """Save the evaluator's QualCoder project (Lene as its coder), export it with QualCoder as `mode` (its own
+    REFI-QDA export, or the one for MAXQDA) and return the .qdpx it wrote."""
+    qda.execute(
+        "INSERT INTO project (databaseversion, date, memo, about, codername) "
+        "VALUES ('v7', '2026-11-29', '', '', 'Lene')"
+    )
+    qda.commit()
+    qda.close()
+    qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
+    return next(out.glob("*.qdpx"))
+
+
 @pytest.fixture(scope="module")
 def coded(tmp_path_factory):
     project = new_corpus_project(tmp_path_factory.mktemp("qc") / "project")
@@ -70,16 +83,7 @@ def test_an_evaluators_work_in_qualcoder_comes_back(coded, tmp_path, mode, pseud
         (MACHINE_USER,),
     ).fetchone()
     qda.execute("DELETE FROM code_text WHERE ctid = ?", (removed[0],))
-    qda.execute(
-        "INSERT INTO project (databaseversion, date, memo, about, codername) "
-        "VALUES ('v7', '2026-11-29', '', '', 'Lene')"
-    )
-    qda.commit()
-    qda.close()
-
-    out = tmp_path / "out"
-    qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
-    theirs = next(out.glob("*.qdpx"))
+    theirs = export_as_lene(qda, work, tmp_path / "out", mode)
     report = coded.import_qdpx(theirs)
     assert report.matched_sources == report.sources == 7, report.unmatched_sources
     assert report.machine_codings_new == 0
@@ -132,15 +136,7 @@ def test_logbooks_go_out_one_per_case_and_codes_come_back_to_the_right_entry(tmp
         "VALUES (?, ?, ?, ?, ?, 'Lene', '2026-11-29 10:00:00', '', 0)",
         (cid, fid, seen, start, start + len(seen)),
     )
-    qda.execute(
-        "INSERT INTO project (databaseversion, date, memo, about, codername) "
-        "VALUES ('v7', '2026-11-29', '', '', 'Lene')"
-    )
-    qda.commit()
-    qda.close()
-    out = tmp_path / "out"
-    qualcoder("run_export.py", work, out, *(["maxqda"] if mode == "maxqda" else []))
-    report = project.import_qdpx(next(out.glob("*.qdpx")))
+    report = project.import_qdpx(export_as_lene(qda, work, tmp_path / "out", mode))
     assert report.matched_sources == report.sources == cases
     rows = project.store.query(
         "SELECT c.coder, c.code, s.document_id, c.start, c.end FROM codings c "
