@@ -283,7 +283,7 @@ class Project:
             # an entry, so only its kind is shown and logged.
             error = str(exc) if isinstance(exc, UserError) else type(exc).__name__
             logging.getLogger(__name__).error("flagging new entries failed (%s); the digest says so", error)
-        labels = {c.id: c.label for c in load_lexicon().categories.values()}
+        labels = load_lexicon().labels
         digest = weekly_digest(self.store, week, labels, self.pseudonyms(show_identities),
                                unresolved_failures(self.store), provisional=bool(error))
         digest.screening_error, digest.unscreened = error, unscreened
@@ -351,7 +351,7 @@ class Project:
         from qualpipe.flagging.lexicon import load_lexicon
         from qualpipe.views.timeline import case_timeline
 
-        labels = {c.id: c.label for c in load_lexicon().categories.values()}
+        labels = load_lexicon().labels
         themes = {c.id: c.label_da for c in self.codebook().codes}
         return case_timeline(self.store, case_id, labels, themes, self.pseudonyms(show_identities))
 

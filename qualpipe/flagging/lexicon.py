@@ -82,6 +82,11 @@ class Lexicon:
         return tuple(self.categories)
 
     @property
+    def labels(self) -> dict[str, str]:
+        """Each category's Danish label, by id: what a coordinator reads."""
+        return {c.id: c.label for c in self.categories.values()}
+
+    @property
     def urgent_categories(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.categories.values() if c.urgent)
 

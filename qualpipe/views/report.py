@@ -152,12 +152,6 @@ def _quotes(sources: ReportSources, case_id: str) -> list[dict]:
     return quotes
 
 
-def _concern_labels() -> dict[str, str]:
-    from qualpipe.flagging.lexicon import load_lexicon
-
-    return {c.id: c.label for c in load_lexicon().categories.values()}
-
-
 def _render(template: str, **context) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -190,7 +184,7 @@ def build_report(sources: ReportSources, run_id: int | None = None) -> str:
             topics_by(store, "case", run_id), top, f"Topics × cases (run {run_id})", "case"
         )
         table = records(topic_table(store, run_id, pseudonyms))
-    labels = _concern_labels()
+    labels = load_lexicon().labels
     cases = [r[0] for r in store.query("SELECT case_id FROM cases ORDER BY case_id")]
     if pseudonyms is not None:
         pseudonyms.warm(cases)
@@ -214,7 +208,7 @@ def build_report(sources: ReportSources, run_id: int | None = None) -> str:
 
 def build_case_report(sources: ReportSources, case_id: str, run_id: int | None = None) -> str:
     """One case: its themes and topics over time, concerns and cancellations, representative quotes."""
-    section = case_section(sources, case_id, run_id, _concern_labels())
+    section = case_section(sources, case_id, run_id, load_lexicon().labels)
     return _render(
         "report.html.j2",
         title=f"qualpipe — case {case_id}",

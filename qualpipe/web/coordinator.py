@@ -128,7 +128,7 @@ def case_page(ctx: Ctx) -> Response:
         raise HTTPException(404) from None
     ctx.audit(f"case {case_id}", [case_id])
     lexicon = load_lexicon()
-    labels = {c.id: c.label for c in lexicon.categories.values()}
+    labels = lexicon.labels
     notice = _notice(ctx)
     added = ctx.request.query_params.get("added", "")
     if added.isdigit() and ctx.project.alert(int(added)) is not None:
