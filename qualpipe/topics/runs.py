@@ -77,6 +77,13 @@ def _centroids(X: np.ndarray, topics: np.ndarray, n_topics: int) -> np.ndarray:
     return centroids
 
 
+def _topic_embeddings(X: np.ndarray, topics: np.ndarray) -> np.ndarray:
+    """What a saved model assigns new text by: each final topic's mean segment vector, in BERTopic's order (the
+    outliers' row first while some remain). BERTopic's update_topics keeps the outlier row after outliers are
+    reduced (it compares the new topics with themselves), which shifted every assignment by one topic."""
+    return np.vstack([X[topics == t].mean(axis=0) for t in sorted(set(topics.tolist()))])
+
+
 def topic_words(model, topic: int, n: int) -> list[str]:
     """The topic's words as its representation gives them; where that comes back empty (KeyBERT found no
     candidate close enough), its highest c-TF-IDF words, so no topic is shown without words."""
@@ -226,6 +233,7 @@ class TopicRuns:
                     representation_model=model.representation_model,
                 )
         topic_array = np.asarray(topics)
+        model.topic_embeddings_ = _topic_embeddings(X, topic_array)
         words = {t: topic_words(model, t, params.top_n_words) for t in range(n_topics)}
         stage("quality (NPMI coherence, diversity) and codebook themes")
         npmi = npmi_coherence(list(words.values()), cooccurrence_windows(segments), analyzer)
