@@ -12,7 +12,8 @@ which bench/pipeline.py measures. Each phase runs in its own process so its peak
 
 The fit runs twice, each in a fresh process: first with an empty numba cache (what the first fit on a
 machine costs: UMAP's numba code is compiled and kept), then again with that cache warm (every later fit).
-Both print their time per stage, as `qualpipe topics` announces them; the warm fit is the figure for issue #21
+Both print their time per stage, as `qualpipe topics` announces them, and the CPU time of the fit (user and
+system, all threads: on a shared machine the wall time also holds the waiting); the warm fit is the figure for issue #21
 (under 30 s on 20k segments). The two fits must give the same topics (same seed), which the bench checks.
 """
 
@@ -63,11 +64,15 @@ def prefill_cache(project, texts: list[str], vectors: np.ndarray) -> None:
 def fit_phase(root: str, numba_cache: str, queue) -> None:
     import os
 
-    os.environ["NUMBA_CACHE_DIR"] = numba_cache  # before numba is imported
+    import umap  # noqa: F401  pynndescent's own cache=True code loads from where pip installed it, as for a user
+
+    os.environ["NUMBA_CACHE_DIR"] = numba_cache  # read by qualpipe when it turns on caching for UMAP's code
     from qualpipe.project import Project
 
     stages: list[tuple[str, float]] = []
     with Project(root) as project:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_before = usage.ru_utime + usage.ru_stime
         start = time.perf_counter()
         run_id = project.fit_topics(refit=True, stage=lambda message: stages.append((message, time.perf_counter())))
         end = time.perf_counter()
@@ -79,12 +84,15 @@ def fit_phase(root: str, numba_cache: str, queue) -> None:
     times = [("start", end - start if not stages else stages[0][1] - start)]
     times += [(message, (stages[i + 1][1] if i + 1 < len(stages) else end) - at)
               for i, (message, at) in enumerate(stages)]
-    queue.put({"run_id": run_id, "seconds": end - start, "peak_mb": _peak_mb(), "stages": times,
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put({"run_id": run_id, "seconds": end - start, "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_before,
+               "peak_mb": _peak_mb(), "stages": times,
                "assigned": assigned, **run})
 
 
 def print_fit(label: str, fit: dict) -> None:
-    print(f"fit ({label}) {fit['n_segments']:>7} segments: {fit['seconds']:7.1f} s, peak RSS {fit['peak_mb']:7.0f} MB, "
+    print(f"fit ({label}) {fit['n_segments']:>7} segments: {fit['seconds']:7.1f} s (CPU {fit['cpu_seconds']:.1f} s), "
+          f"peak RSS {fit['peak_mb']:7.0f} MB, "
           f"{fit['n_topics']} topics, NPMI {fit['npmi']}, diversity {fit['diversity']}")
     for message, seconds in fit["stages"]:
         print(f"    {seconds:6.1f} s  {message}")

@@ -212,6 +212,7 @@ class TopicRuns:
         analyzer.learn(texts)
         codebook = coding_engine.codebook
         seeds = [list(code.cues) for code in codebook.codes if code.cues] if params.guided else None
+        stage("loading BERTopic, UMAP and HDBSCAN")
         model = build_model(embedder, params, analyzer, seed_topic_list=seeds, stage=stage)
         raw_topics, probabilities = model.fit_transform(texts, X)
         quiet_bertopic()
