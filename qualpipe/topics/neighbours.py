@@ -25,8 +25,8 @@ def exact_neighbours(X: np.ndarray, k: int, progress: Callable[[int, int], None]
     (indices, distances), both (n, k).
 
     The vectors are L2-normalised, so cosine similarity is a dot product; rows are taken in chunks so the
-    similarity block stays near CHUNK_BYTES whatever the corpus size. Ties go to the lower index, so the result
-    depends on the vectors only."""
+    similarity block stays near CHUNK_BYTES whatever the corpus size. The result depends on the vectors only
+    (among equally near rows the lower index comes first), so the same corpus gives the same neighbours."""
     X = np.ascontiguousarray(X, dtype=np.float32)
     n = len(X)
     k = min(k, n)
@@ -37,7 +37,7 @@ def exact_neighbours(X: np.ndarray, k: int, progress: Callable[[int, int], None]
         rows = np.arange(start, min(start + step, n))
         similarity = X[rows] @ X.T
         similarity[np.arange(len(rows)), rows] = np.inf  # each row is its own nearest, even among duplicates
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        nearest = np.argpartition(similarity, n - k, axis=1)[:, n - k:]  # the k largest, in no order
         order = np.lexsort((nearest, -np.take_along_axis(similarity, nearest, axis=1)), axis=1)
         nearest = np.take_along_axis(nearest, order, axis=1)
         indices[rows] = nearest
