@@ -143,7 +143,7 @@ def test_keeping_outliers_and_guiding_by_the_codebook_are_run_options(topic_corp
 
 
 def test_assigning_a_topics_own_representative_segments_gives_that_topic(topic_corpus):
-    run_id = topic_corpus.topic_runs.latest()
+    run_id = topic_corpus.fit_topics(TopicParams())  # the default run (outliers reduced), whatever ran since
     texts, expected = [], []
     for row in topic_corpus.store.query(
         "SELECT topic, representative FROM topics WHERE run_id = ? AND topic >= 0", (run_id,)
