@@ -38,7 +38,7 @@ class DanishAnalyzer:
     joined by single spaces, is a look-up (a joined text gets its segments' words, personal data detected
     per segment as everywhere else). Any other text is analysed as it comes."""
 
-    HEAD = 24  # characters a learnt text is looked up by, where a joined text is taken apart
+    HEAD = 64  # characters a learnt text is looked up by where a joined text is taken apart (shared openings)
 
     def __init__(self, pipeline: str = "", institutions: tuple[str, ...] = ()):
         self.pipeline = pipeline
