@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Callable
 
 
 @lru_cache(maxsize=1)
@@ -28,21 +30,87 @@ class DanishAnalyzer:
     """CountVectorizer analyzer: spaCy lemmas of Danish words, without stop words, short tokens and personal data.
 
     Words inside detected personal data (names, addresses, institutions) never become topic words: topic
-    tables and reports show words, and those are not pseudonymised one by one."""
+    tables and reports show words, and those are not pseudonymised one by one.
+
+    A fit analyses the same segments many times over: BERTopic's c-TF-IDF joins each topic's segments with
+    spaces into one text, its KeyBERT-inspired words sample them again, coherence joins them into windows.
+    `learn(texts)` analyses the segments once, in one spaCy batch; afterwards a learnt text, or learnt texts
+    joined by single spaces, is a look-up (a joined text gets its segments' words, personal data detected
+    per segment as everywhere else). Any other text is analysed as it comes."""
+
+    HEAD = 64  # characters a learnt text is looked up by where a joined text is taken apart (shared openings)
 
     def __init__(self, pipeline: str = "", institutions: tuple[str, ...] = ()):
         self.pipeline = pipeline
         self.institutions = institutions
+        self._learnt: dict[str, list[str]] = {}
+        self._by_head: dict[str, list[str]] = {}
 
-    def __call__(self, text: str) -> list[str]:
-        from qualpipe.privacy.detect import find_personal_data
+    def learn(self, texts: list[str]) -> None:
+        """Analyse `texts` once, so that they and joins of them are look-ups from now on."""
         from qualpipe.text.nlp import load_nlp
 
+        new = [t for t in dict.fromkeys(texts) if t not in self._learnt and t and t == t.strip()]
+        for text, doc in zip(new, load_nlp(self.pipeline).pipe(new, batch_size=256)):
+            self._learnt[text] = self._words(text, doc)
+            self._by_head.setdefault(text[: self.HEAD], []).append(text)
+        for candidates in self._by_head.values():
+            candidates.sort(key=len, reverse=True)
+
+    def __call__(self, text: str) -> list[str]:
+        known = self._learnt.get(text)
+        if known is None and self._learnt:
+            known = self._joined(text)
+        if known is None:
+            from qualpipe.text.nlp import load_nlp
+
+            known = self._words(text, load_nlp(self.pipeline)(text))
+        return list(known)
+
+    def _joined(self, text: str) -> list[str] | None:
+        """The words of `text` if it is learnt texts joined by single spaces (longest match first), else None."""
+        words: list[str] = []
+        at = 0
+        while at < len(text):
+            part = self._part_at(text, at)
+            if part is None:
+                return None
+            words += self._learnt[part]
+            at += len(part) + 1
+        return words
+
+    def _part_at(self, text: str, at: int) -> str | None:
+        def ends_here(candidate: str) -> bool:
+            end = at + len(candidate)
+            return text.startswith(candidate, at) and (end == len(text) or text[end] == " ")
+
+        for candidate in self._by_head.get(text[at: at + self.HEAD], ()):
+            if ends_here(candidate):
+                return candidate
+        # texts shorter than HEAD are their own head: try each space within reach, longest first
+        limit = min(len(text), at + self.HEAD - 1)
+        for end in sorted({limit} | {i for i in range(at + 1, limit) if text[i] == " "}, reverse=True):
+            if text[at:end] in self._learnt and (end == len(text) or text[end] == " "):
+                return text[at:end]
+        return None
+
+    def _words(self, text: str, doc) -> list[str]:
+        from qualpipe.privacy.detect import find_personal_data
+
         stop = domain_stop_words()
+        # non-overlapping and sorted, so their ends are sorted too: a token overlaps personal data when the
+        # first entity ending after the token's start begins before its end (a bisection, not a scan of every
+        # entity per token, which made long texts quadratic)
         private = find_personal_data(text, institutions=self.institutions)
-        return [t.lemma_.lower() for t in load_nlp(self.pipeline)(text)
+        starts, ends = [e.start for e in private], [e.end for e in private]
+
+        def is_private(token) -> bool:
+            i = bisect_right(ends, token.idx)
+            return i < len(starts) and starts[i] < token.idx + len(token.text)
+
+        return [t.lemma_.lower() for t in doc
                 if t.is_alpha and len(t.text) > 2 and t.lower_ not in stop and t.lemma_.lower() not in stop
-                and not any(e.start < t.idx + len(t.text) and t.idx < e.end for e in private)]
+                and not is_private(t)]
 
 
 def _backend(embedder):
@@ -88,24 +156,30 @@ def resolved(params: TopicParams, n_segments: int) -> TopicParams:
 
 
 def build_model(
-    embedder, params: TopicParams, analyzer: DanishAnalyzer, seed_topic_list: list[list[str]] | None = None
+    embedder, params: TopicParams, analyzer: DanishAnalyzer, seed_topic_list: list[list[str]] | None = None,
+    stage: Callable[[str], None] = lambda message: None,
 ):
+    """The BERTopic model for `params`; `stage` hears each step of its fit as it starts."""
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
-    from hdbscan import HDBSCAN
     from sklearn.feature_extraction.text import CountVectorizer
-    from umap import UMAP
+
+    from qualpipe.topics.stages import staged_hdbscan, staged_umap
 
     model = BERTopic(
         embedding_model=_backend(embedder),
-        umap_model=UMAP(
+        umap_model=staged_umap(
+            stage,
             n_neighbors=params.n_neighbors,
             n_components=params.n_components,
             min_dist=0.0,
             metric="cosine",
             random_state=params.seed,
         ),
-        hdbscan_model=HDBSCAN(min_cluster_size=params.min_topic_size, metric="euclidean", prediction_data=True),
+        hdbscan_model=staged_hdbscan(
+            stage, min_cluster_size=params.min_topic_size, metric="euclidean", prediction_data=True,
+            core_dist_n_jobs=1,  # the same clusters; joblib starting worker processes cost ~8 s of a 9 s clustering
+        ),
         vectorizer_model=CountVectorizer(analyzer=analyzer),
         representation_model={
             "Main": KeyBERTInspired(),

@@ -77,6 +77,13 @@ def _centroids(X: np.ndarray, topics: np.ndarray, n_topics: int) -> np.ndarray:
     return centroids
 
 
+def _topic_embeddings(X: np.ndarray, topics: np.ndarray) -> np.ndarray:
+    """What a saved model assigns new text by: each final topic's mean segment vector, in BERTopic's order (the
+    outliers' row first while some remain). BERTopic's update_topics keeps the outlier row after outliers are
+    reduced (it compares the new topics with themselves), which shifted every assignment by one topic."""
+    return np.vstack([X[topics == t].mean(axis=0) for t in sorted(set(topics.tolist()))])
+
+
 def topic_words(model, topic: int, n: int) -> list[str]:
     """The topic's words as its representation gives them; where that comes back empty (KeyBERT found no
     candidate close enough), its highest c-TF-IDF words, so no topic is shown without words."""
@@ -199,14 +206,15 @@ class TopicRuns:
             )
             if earlier and self.model_dir(earlier[0]["model_path"]).is_dir():
                 return int(earlier[0]["id"])
-        stage(f"embedding {len(texts)} segments (cached ones are read, not embedded)")
+        stage(f"loading {len(texts)} segments' vectors (cached ones are read, not embedded)")
         X = embedder.encode(texts)
+        stage(f"words of {len(texts)} segments (lemmas without stop words and personal data)")
+        analyzer.learn(texts)
         codebook = coding_engine.codebook
         seeds = [list(code.cues) for code in codebook.codes if code.cues] if params.guided else None
-        model = build_model(embedder, params, analyzer, seed_topic_list=seeds)
-        stage("reducing (UMAP) and clustering (HDBSCAN); the first fit in a process also compiles them, about a minute")
+        stage("loading BERTopic, UMAP and HDBSCAN")
+        model = build_model(embedder, params, analyzer, seed_topic_list=seeds, stage=stage)
         raw_topics, probabilities = model.fit_transform(texts, X)
-        stage("topic words, coherence and themes")
         quiet_bertopic()
         raw_topics = [int(t) for t in raw_topics]
         n_topics = max(raw_topics) + 1
@@ -216,6 +224,7 @@ class TopicRuns:
                 raw_topics, X, _centroids(X, np.asarray(raw_topics), n_topics), params.outlier_threshold
             )
             if topics != raw_topics:
+                stage("topic words again, outliers given their nearest topic")
                 model.update_topics(
                     texts,
                     topics=topics,
@@ -225,12 +234,15 @@ class TopicRuns:
                     representation_model=model.representation_model,
                 )
         topic_array = np.asarray(topics)
+        model.topic_embeddings_ = _topic_embeddings(X, topic_array)
         words = {t: topic_words(model, t, params.top_n_words) for t in range(n_topics)}
+        stage("quality (NPMI coherence, diversity) and codebook themes")
         npmi = npmi_coherence(list(words.values()), cooccurrence_windows(segments), analyzer)
         diversity = topic_diversity(list(words.values()))
         themes = _themes(coding_engine, texts, topic_array, n_topics, params.theme_share)
         centroids = _centroids(X, topic_array, n_topics)
         labels = model.get_topic_info().set_index("Topic")["Name"].to_dict()
+        stage("saving the run")
         with store.transaction() as conn:
             run_id = conn.execute(
                 "INSERT INTO topic_runs (created_at, model_id, params, n_segments, n_topics, model_path, npmi, "
