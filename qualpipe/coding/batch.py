@@ -17,9 +17,6 @@ from qualpipe.ingest.decode import jsonl_records
 from qualpipe.ingest.transcripts import Turn
 from qualpipe.text.segment import Cleaning, segment_turns
 
-CHUNK = 256
-
-
 def sentences_of(text: str, nlp) -> list[str]:
     drafts = segment_turns(text, [Turn(None, "unknown", 0, len(text))], nlp, Cleaning())
     return [d.norm_text for d in drafts]
@@ -38,31 +35,23 @@ def read_batch(path: Path, stream: TextIO) -> Iterator[tuple[int, dict | None, s
 
 def code_batch(engine: CodingEngine, nlp, source: Path, out: TextIO, stream: TextIO,
                on_error: Callable[[str], None], progress: Callable[[int, int], None] | None = None) -> int:
-    """Code every line of `stream`; returns the number of bad lines."""
+    """Code every line of `stream`; returns the number of bad lines.
+
+    The whole batch is split first and its sentences embedded in one length-sorted pass: chunks of lines,
+    each sorted on its own, padded about 17% more tokens on 1,500 interview turns (bench/code_batch_speed.py)."""
     errors = 0
-    pending: list[tuple[dict | None, str | None]] = []
-
-    def flush() -> None:
-        good = [(r, sentences_of(r["text"], nlp)) for r, e in pending if e is None]
-        assigned = iter(engine.assigned(engine.unit_scores([s for _, s in good])))
-        for record, error in pending:
-            if error is not None:
-                line = {"id": record.get("id") if record else None, "codes": [], "error": error}
-            else:
-                line = {**record, "codes": [{"code": c.code, "score": c.score} for c in next(assigned)]}
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        pending.clear()
-
-    done = 0
+    lines: list[tuple[dict | None, str | None]] = []
     for _number, record, error in read_batch(source, stream):
         if error is not None:
             errors += 1
             on_error(error)
-        pending.append((record, error))
-        done += 1
-        if len(pending) >= CHUNK:
-            flush()
-            if progress:
-                progress(done, 0)
-    flush()
+        lines.append((record, error))
+    good = [sentences_of(r["text"], nlp) for r, e in lines if e is None]
+    assigned = iter(engine.assigned(engine.unit_scores(good, progress=progress)))
+    for record, error in lines:
+        if error is not None:
+            line = {"id": record.get("id") if record else None, "codes": [], "error": error}
+        else:
+            line = {**record, "codes": [{"code": c.code, "score": c.score} for c in next(assigned)]}
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
     return errors
