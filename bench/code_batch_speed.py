@@ -123,9 +123,9 @@ def main() -> None:
           "  goal min >= 0.997")
 
     coding = engines.coding_engine()
-    from qualpipe.coding.batch import sentences_of
+    from qualpipe.coding.batch import split_texts
 
-    units = [sentences_of(t, engines.nlp()) for t in texts]
+    units = split_texts(texts, engines.nlp())
     flat = [s for unit in units for s in unit]
     start = time.perf_counter()
     vectors = default.encode(flat)

@@ -17,9 +17,19 @@ from qualpipe.ingest.decode import jsonl_records
 from qualpipe.ingest.transcripts import Turn
 from qualpipe.text.segment import Cleaning, segment_turns
 
+# Sentence boundaries come before the lemmas in the blank pipeline; the lemmas only serve cue matching.
+NOT_FOR_SPLITTING = ("qualpipe_lemmatizer",)
+
+
 def sentences_of(text: str, nlp) -> list[str]:
     drafts = segment_turns(text, [Turn(None, "unknown", 0, len(text))], nlp, Cleaning())
     return [d.norm_text for d in drafts]
+
+
+def split_texts(texts: list[str], nlp) -> list[list[str]]:
+    """Each text's sentences, as `sentences_of` gives them, without running the lemmatizer."""
+    with nlp.select_pipes(disable=[name for name in NOT_FOR_SPLITTING if name in nlp.pipe_names]):
+        return [sentences_of(text, nlp) for text in texts]
 
 
 def read_batch(path: Path, stream: TextIO) -> Iterator[tuple[int, dict | None, str | None]]:
@@ -46,7 +56,7 @@ def code_batch(engine: CodingEngine, nlp, source: Path, out: TextIO, stream: Tex
             errors += 1
             on_error(error)
         lines.append((record, error))
-    good = [sentences_of(r["text"], nlp) for r, e in lines if e is None]
+    good = split_texts([r["text"] for r, e in lines if e is None], nlp)
     assigned = iter(engine.assigned(engine.unit_scores(good, progress=progress)))
     for record, error in lines:
         if error is not None:
