@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -32,7 +33,7 @@ class CodingEngine:
     with one threshold."""
 
     def __init__(self, codebook: Codebook, embedder: Embedder, nlp, *, threshold: float = 0.5,
-                 trained: TrainedCoder | None = None):
+                 trained: TrainedCoder | None = None, zero_shot_cache: Path | None = None):
         if trained is not None and trained.codes != codebook.ids:
             trained = None  # another codebook: the trained head does not know its codes
         self.codebook = codebook
@@ -41,6 +42,7 @@ class CodingEngine:
         self.cues = CueMatcher(codebook, nlp)
         self.trained = trained
         self._zero_shot: ZeroShotCoder | None = None
+        self.zero_shot_cache = zero_shot_cache
         self.learned: LearnedCoder | None = None
 
     def with_learned(self, learned: LearnedCoder) -> "CodingEngine":
@@ -51,10 +53,11 @@ class CodingEngine:
 
     @property
     def zero_shot(self) -> ZeroShotCoder:
-        """Fitted on first use (it embeds the codebook's prototypes and the background sentences): the
-        trained coder, the default, never needs it."""
+        """Fitted on first use (it embeds the codebook's prototypes and the background sentences, or reads
+        them from `zero_shot_cache`): the trained coder, the default, never needs it."""
         if self._zero_shot is None:
-            self._zero_shot = ZeroShotCoder(self.codebook, self.embedder, threshold=self.threshold).fit()
+            self._zero_shot = ZeroShotCoder(self.codebook, self.embedder, threshold=self.threshold,
+                                            cache=self.zero_shot_cache).fit()
         return self._zero_shot
 
     @property
