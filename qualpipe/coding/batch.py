@@ -17,6 +17,8 @@ from qualpipe.ingest.decode import jsonl_records
 from qualpipe.ingest.transcripts import Turn
 from qualpipe.text.segment import Cleaning, segment_turns
 
+CHUNK = 20_000  # lines coded at once: about 60 MB of sentence vectors
+
 # Sentence boundaries come before the lemmas in the blank pipeline; the lemmas only serve cue matching.
 NOT_FOR_SPLITTING = ("qualpipe_lemmatizer",)
 
@@ -47,21 +49,29 @@ def code_batch(engine: CodingEngine, nlp, source: Path, out: TextIO, stream: Tex
                on_error: Callable[[str], None], progress: Callable[[int, int], None] | None = None) -> int:
     """Code every line of `stream`; returns the number of bad lines.
 
-    The whole batch is split first and its sentences embedded in one length-sorted pass: chunks of lines,
-    each sorted on its own, padded about 17% more tokens on 1,500 interview turns (bench/code_batch_speed.py)."""
+    Up to CHUNK lines are split first and their sentences embedded in one length-sorted pass: chunks of 256
+    lines, each sorted on its own, padded about 17% more tokens on 1,500 interview turns
+    (bench/code_batch_speed.py); the bound keeps a huge batch's vectors from filling the memory."""
     errors = 0
-    lines: list[tuple[dict | None, str | None]] = []
+    pending: list[tuple[dict | None, str | None]] = []
+
+    def flush() -> None:
+        good = split_texts([r["text"] for r, e in pending if e is None], nlp)
+        assigned = iter(engine.assigned(engine.unit_scores(good, progress=progress)))
+        for record, error in pending:
+            if error is not None:
+                line = {"id": record.get("id") if record else None, "codes": [], "error": error}
+            else:
+                line = {**record, "codes": [{"code": c.code, "score": c.score} for c in next(assigned)]}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        pending.clear()
+
     for _number, record, error in read_batch(source, stream):
         if error is not None:
             errors += 1
             on_error(error)
-        lines.append((record, error))
-    good = split_texts([r["text"] for r, e in lines if e is None], nlp)
-    assigned = iter(engine.assigned(engine.unit_scores(good, progress=progress)))
-    for record, error in lines:
-        if error is not None:
-            line = {"id": record.get("id") if record else None, "codes": [], "error": error}
-        else:
-            line = {**record, "codes": [{"code": c.code, "score": c.score} for c in next(assigned)]}
-        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        pending.append((record, error))
+        if len(pending) >= CHUNK:
+            flush()
+    flush()
     return errors
