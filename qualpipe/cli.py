@@ -232,11 +232,15 @@ def code(
 
 
 def code_batch_command(input_path: Path, output_path: Path, model: str | None, codebook_path: Path | None) -> int:
-    from qualpipe.coding.batch import code_batch
     from qualpipe.engines import EngineSettings, Engines
+    from qualpipe.text.torchless import spacy_without_torch
+
+    settings = EngineSettings.for_batch(model, codebook_path)
+    spacy_without_torch((settings.pipeline,))  # before spaCy is imported, as a project does: the blank pipeline
+    from qualpipe.coding.batch import code_batch
     from qualpipe.progress import progress_bar
 
-    engines = Engines(EngineSettings.for_batch(model, codebook_path))
+    engines = Engines(settings)
     engine, nlp = engines.coding_engine(), engines.nlp()
     with progress_bar("Coding") as update:
         return run_batch(
@@ -572,9 +576,13 @@ def flag_train(
 
 def flag_batch_command(input_path: Path, output_path: Path) -> int:
     from qualpipe.engines import Engines
+    from qualpipe.text.torchless import spacy_without_torch
+
+    engines = Engines()
+    spacy_without_torch((engines.settings.pipeline,))  # before spaCy is imported, as a project does
     from qualpipe.flagging.batch import flag_batch
 
-    flagger = Engines().flagger()
+    flagger = engines.flagger()
     return run_batch(
         input_path, output_path, lambda stream, out, on_error: flag_batch(flagger, input_path, stream, out, on_error)
     )

@@ -167,8 +167,11 @@ class Engines:
                 head = shipped_theme_model()
                 if (model or self.settings.embedding_model) == head.embedder:
                     trained = TrainedCoder(head)
+            from qualpipe.embed.ort_backend import cache_dir
+
             return CodingEngine(self.codebook(), self.embedder(model), self.nlp(),
-                                threshold=self.settings.coding_threshold, trained=trained)
+                                threshold=self.settings.coding_threshold, trained=trained,
+                                zero_shot_cache=cache_dir() / "zero-shot")
 
         return self._once(("coding", model), build)
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from qualpipe.coding.codebook import Codebook
 from qualpipe.coding.cues import CueMatcher
-from qualpipe.coding.learn import LearnedCoder
 from qualpipe.coding.trained import TrainedCoder
 from qualpipe.coding.zeroshot import ZeroShotCoder
 from qualpipe.embed.base import Embedder
+
+if TYPE_CHECKING:  # scikit-learn (about 1.3 s and 130 MB to import) only for a project that learns its codes
+    from qualpipe.coding.learn import LearnedCoder
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class CodingEngine:
     with one threshold."""
 
     def __init__(self, codebook: Codebook, embedder: Embedder, nlp, *, threshold: float = 0.5,
-                 trained: TrainedCoder | None = None):
+                 trained: TrainedCoder | None = None, zero_shot_cache: Path | None = None):
         if trained is not None and trained.codes != codebook.ids:
             trained = None  # another codebook: the trained head does not know its codes
         self.codebook = codebook
@@ -39,6 +42,7 @@ class CodingEngine:
         self.cues = CueMatcher(codebook, nlp)
         self.trained = trained
         self._zero_shot: ZeroShotCoder | None = None
+        self.zero_shot_cache = zero_shot_cache
         self.learned: LearnedCoder | None = None
 
     def with_learned(self, learned: LearnedCoder) -> "CodingEngine":
@@ -49,10 +53,11 @@ class CodingEngine:
 
     @property
     def zero_shot(self) -> ZeroShotCoder:
-        """Fitted on first use (it embeds the codebook's prototypes and the background sentences): the
-        trained coder, the default, never needs it."""
+        """Fitted on first use (it embeds the codebook's prototypes and the background sentences, or reads
+        them from `zero_shot_cache`): the trained coder, the default, never needs it."""
         if self._zero_shot is None:
-            self._zero_shot = ZeroShotCoder(self.codebook, self.embedder, threshold=self.threshold).fit()
+            self._zero_shot = ZeroShotCoder(self.codebook, self.embedder, threshold=self.threshold,
+                                            cache=self.zero_shot_cache).fit()
         return self._zero_shot
 
     @property
@@ -65,32 +70,36 @@ class CodingEngine:
             return self.trained.thresholds
         return np.full(len(self.codebook.codes), self.threshold)
 
-    def features(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def features(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
         """Per sentence: embeddings and cue hits."""
-        return self.embedder.encode(list(texts), kind="passage"), self.cues.hits(texts)
+        return self.embedder.encode(list(texts), kind="passage", progress=progress), self.cues.hits(texts)
 
     def learning_features(self, X: np.ndarray, cues: np.ndarray) -> np.ndarray:
         z = (self.zero_shot.similarity(X) - self.zero_shot.background_mean_) / self.zero_shot.background_std_
         return np.hstack([X, cues, z])
 
-    def sentence_scores(self, texts: Sequence[str]) -> np.ndarray:
-        X, cues = self.features(texts)
+    def sentence_scores(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        X, cues = self.features(texts, progress)
         if self.learned is not None:
             return self.learned.predict_proba(self.learning_features(X, cues))
         if self.trained is not None:
             return self.trained.scores(list(texts), X)
         return self.zero_shot.predict_proba(X, cues)
 
-    def unit_scores(self, units: Sequence[Sequence[str]]) -> np.ndarray:
-        """Units given as their sentences. The trained coder reads the whole unit; otherwise a unit's
-        score for a code is its best sentence's score: one clear sentence is evidence enough."""
+    def unit_scores(self, units: Sequence[Sequence[str]],
+                    progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Units given as their sentences, all embedded in one call (one length-sorted pass). The trained coder
+        reads the whole unit; otherwise a unit's score for a code is its best sentence's score: one clear
+        sentence is evidence enough. `progress(done, total)` counts sentences embedded."""
         flat = [s for unit in units for s in unit]
         if self.trained is not None and self.learned is None:
             vectors = (
-                self.embedder.encode(flat, kind="passage") if flat else np.zeros((0, self.embedder.dim), np.float32)
+                self.embedder.encode(flat, kind="passage", progress=progress)
+                if flat else np.zeros((0, self.embedder.dim), np.float32)
             )
             return self.trained.unit_scores(units, vectors)
-        scores = self.sentence_scores(flat) if flat else np.zeros((0, len(self.codebook.codes)))
+        scores = self.sentence_scores(flat, progress) if flat else np.zeros((0, len(self.codebook.codes)))
         out = np.zeros((len(units), len(self.codebook.codes)))
         pos = 0
         for i, unit in enumerate(units):

@@ -41,7 +41,7 @@ class TrainedCoder:
         """`vectors`: one per text (a unit's mean sentence vector, or a sentence's own)."""
         if not len(texts):
             return np.zeros((0, len(self.codes)))
-        raw = self.head.predict_proba(self.head.features(list(texts), vectors, [1] * len(texts)))
+        raw = self.head.score(list(texts), vectors, [1] * len(texts))
         return calibrated(self.head, raw)
 
     def unit_scores(self, units: Sequence[Sequence[str]], sentence_vectors: np.ndarray) -> np.ndarray:

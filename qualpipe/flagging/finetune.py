@@ -135,7 +135,8 @@ def save_layers(tensors: dict[str, np.ndarray], path: Path) -> str:
 
 
 def layers_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    with Path(path).open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:16]
 
 
 def load_layers(path: Path) -> dict[str, np.ndarray]:

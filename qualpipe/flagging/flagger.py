@@ -127,7 +127,7 @@ class ConcernFlagger:
         head = self.model
         sizes = [len(s) for s in sentences]
         proba = (
-            head.predict_proba(head.features(texts, stacked, sizes)) if texts else np.zeros((0, len(head.categories)))
+            head.score(texts, stacked, sizes) if texts else np.zeros((0, len(head.categories)))
         )
         out, at = [], 0
         for sents, vecs, (_, lexicon_best, vetoed), n in zip(sentences, vectors, lexical, sizes):

@@ -68,14 +68,13 @@ def apply_edits(original: str, edits: Iterable[Edit], base: int = 0) -> Normaliz
     ends: list[int] = []
     pos = 0
     for edit in chosen + [Edit(len(original), len(original))]:
-        for i in range(pos, edit.start):
-            out.append(original[i])
-            starts.append(base + i)
-            ends.append(base + i + 1)
-        for ch in edit.replacement:
-            out.append(ch)
-            starts.append(base + edit.start)
-            ends.append(base + edit.end)
+        # kept text in slices, not per character: this runs on every turn, entry and batch line
+        out.append(original[pos:edit.start])
+        starts.extend(range(base + pos, base + edit.start))
+        ends.extend(range(base + pos + 1, base + edit.start + 1))
+        out.append(edit.replacement)
+        starts.extend([base + edit.start] * len(edit.replacement))
+        ends.extend([base + edit.end] * len(edit.replacement))
         pos = edit.end
     return NormalizedText("".join(out), tuple(starts), tuple(ends))
 

@@ -42,3 +42,16 @@ def test_a_bad_batch_line_keeps_its_place_and_fails_the_run(tmp_path):
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [o["id"] for o in out] == [1, None, 3]
     assert out[1]["codes"] == [] and "error" in out[1]
+
+
+def test_batch_splitting_without_lemmas_gives_the_sentences_ingest_gives_and_restores_the_pipeline():
+    from qualpipe.coding.batch import sentences_of, split_texts
+    from qualpipe.text.nlp import load_nlp
+
+    nlp = load_nlp("")
+    texts = ['Vi legede. "Må jeg?" spurgte hun – og så gik vi hjem!', "Børnene  var glade\n\nfor turen", "", "ok"]
+    pipes = list(nlp.pipe_names)
+    split = split_texts(texts, nlp)
+    assert nlp.pipe_names == pipes and "qualpipe_lemmatizer" in pipes
+    assert split == [sentences_of(t, nlp) for t in texts]
+    assert len(split[0]) == 3 and split[2] == []

@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from qualpipe.project import Project
 
 from conftest import CORPUS
@@ -51,3 +53,29 @@ def test_a_configured_trained_pipeline_keeps_thincs_torch_layers(tmp_path):
     (root / "qualpipe.toml").write_text('[nlp]\npipeline = "da_core_news_trf"\n', encoding="utf-8")
     state = _probe(str(root))
     assert state["thinc_torch"] is True
+
+
+BATCH_PROBE = """
+import json, sys
+from qualpipe.cli import app
+try:
+    app([sys.argv[3], "--input", sys.argv[1], "--output", sys.argv[2]])
+except SystemExit as done:
+    assert not done.code, done.code
+import thinc.compat
+print(json.dumps({"torch_loaded": "torch" in sys.modules, "thinc_torch": thinc.compat.has_torch,
+                  "sklearn_loaded": "sklearn" in sys.modules}))
+"""
+
+
+@pytest.mark.parametrize("command", ["code", "flag"])
+def test_batch_mode_never_loads_torch(tmp_path, command):
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "text": "Hun valgte selv dagens aktivitet. Vi spurgte hende."}\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", BATCH_PROBE, str(source), str(tmp_path / "out.jsonl"), command],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    # the learned heads' n-gram features use scikit-learn's hasher: the batch really ran them
+    assert state == {"torch_loaded": False, "thinc_torch": False, "sklearn_loaded": True}
+    assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["id"] == 1

@@ -1,0 +1,31 @@
+"""The linear head scores a run's sentences in blocks of whole entries, with the very numbers of one pass."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qualpipe.coding.trained import shipped_theme_model
+from qualpipe.flagging.model import load_concern_model
+
+from conftest import CORPUS
+
+
+def _sentences() -> tuple[list[str], list[int]]:
+    import json
+
+    entries = [json.loads(line)["text"] for line in
+               (CORPUS / "logbooks" / "logbog_2024_m15-m20.jsonl").read_text(encoding="utf-8").splitlines()][:40]
+    split = [[s for s in entry.split(". ") if s] for entry in entries] + [[]]  # and an entry without sentences
+    return [s for sents in split for s in sents], [len(sents) for sents in split]
+
+
+def test_scoring_in_blocks_of_entries_gives_exactly_the_one_pass_scores():
+    sentences, sizes = _sentences()
+    vectors = np.random.default_rng(3).standard_normal((len(sentences), 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert len(sentences) > 20 and max(sizes) > 1
+    for head in (load_concern_model(None), shipped_theme_model()):
+        whole = head.predict_proba(head.features(sentences, vectors, sizes))
+        blocks = head.score(sentences, vectors, sizes, block=7)
+        assert blocks.dtype == whole.dtype and np.array_equal(blocks, whole)
+        assert np.array_equal(head.score(sentences, vectors, sizes), whole)
