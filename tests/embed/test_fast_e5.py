@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,17 @@ def test_the_saved_tokenizer_cuts_as_the_built_one_and_a_damaged_file_is_rebuilt
     saved.write_bytes(saved.read_bytes()[:1000])  # cut off mid-write by another tool
     assert E5Tokenizer(weights, saved).content_ids(["passage: " + t for t in texts]) == expected
     assert sentencepiece.SentencePieceProcessor(model_file=str(saved)).vocab_size() == len(weights.pieces)  # replaced
+
+
+def test_the_cache_folder_is_its_owners_only_and_an_old_open_one_is_narrowed(tmp_path, monkeypatch):
+    """It keeps vectors of training text and the zero-shot coder's state; older versions made it 0755."""
+    from qualpipe.embed.ort_backend import cache_dir
+
+    monkeypatch.delenv("QUALPIPE_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    old = tmp_path / "home" / ".cache" / "qualpipe"
+    old.mkdir(parents=True, mode=0o755)
+    os.chmod(old, 0o755)
+    assert cache_dir() == old and old.stat().st_mode & 0o777 == 0o700
+    monkeypatch.setenv("QUALPIPE_CACHE_DIR", str(tmp_path / "named"))
+    assert cache_dir().stat().st_mode & 0o777 == 0o700
