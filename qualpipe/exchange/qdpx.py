@@ -50,6 +50,18 @@ def _sub(parent: ET.Element, tag: str, **attributes: str) -> ET.Element:
     return ET.SubElement(parent, _q(tag), {k: v for k, v in attributes.items() if v is not None})
 
 
+def _selection(parent: ET.Element, guid_: str, start: int, end: int, user: str, created: str) -> ET.Element:
+    """A PlainTextSelection of characters [start, end) of its TextSource."""
+    return _sub(parent, "PlainTextSelection", guid=guid_, name=f"{start}-{end}", startPosition=str(start),
+                endPosition=str(end), creatingUser=user, creationDateTime=created)
+
+
+def _coding(selection: ET.Element, guid_: str, user: str, created: str, code: str) -> None:
+    """A Coding of `selection` with the code whose GUID is `code`."""
+    coding = _sub(selection, "Coding", guid=guid_, creatingUser=user, creationDateTime=created)
+    _sub(coding, "CodeRef", targetGUID=code)
+
+
 def _datetime(value: str | None) -> str:
     value = value or "2020-01-01T00:00:00+00:00"
     return dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -200,36 +212,15 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
                 selections[(start, end)].append(c)
             for turn in turns_of.get(piece.document_id, []):
                 spoken.append((*piece.outward(turn["start"], turn["end"]), turn["role"]))
+        machine_user = user_guid[MACHINE_USER]
         for start, end, role in spoken:
-            speaker = _sub(
-                element,
-                "PlainTextSelection",
-                guid=guid("turn", source.guid, start, end),
-                name=f"{start}-{end}",
-                startPosition=str(start),
-                endPosition=str(end),
-                creatingUser=user_guid[MACHINE_USER],
-                creationDateTime=source.created,
-            )
-            coding = _sub(
-                speaker,
-                "Coding",
-                guid=guid("turn coding", source.guid, start, end),
-                creatingUser=user_guid[MACHINE_USER],
-                creationDateTime=source.created,
-            )
-            _sub(coding, "CodeRef", targetGUID=guid("speaker", role))
+            speaker = _selection(element, guid("turn", source.guid, start, end), start, end, machine_user,
+                                 source.created)
+            _coding(speaker, guid("turn coding", source.guid, start, end), machine_user, source.created,
+                    guid("speaker", role))
         for (start, end), group in sorted(selections.items()):
-            selection = _sub(
-                element,
-                "PlainTextSelection",
-                guid=guid("selection", source.guid, start, end),
-                name=f"{start}-{end}",
-                startPosition=str(start),
-                endPosition=str(end),
-                creatingUser=user_guid[MACHINE_USER],
-                creationDateTime=_datetime(group[0]["created_at"]),
-            )
+            selection = _selection(element, guid("selection", source.guid, start, end), start, end, machine_user,
+                                   _datetime(group[0]["created_at"]))
             machine = [c for c in group if c["source"] == "machine"]
             if machine:
                 ET.SubElement(selection, _q("Description")).text = (
@@ -237,14 +228,8 @@ def export_qdpx(store, codebook, path: Path, *, name: str = "qualpipe", kind: st
                 )
             for c in group:
                 user = MACHINE_USER if c["source"] == "machine" else c["coder"]
-                coding = _sub(
-                    selection,
-                    "Coding",
-                    guid=guid("coding", source.guid, start, end, c["code"], user),
-                    creatingUser=user_guid[user],
-                    creationDateTime=_datetime(c["created_at"]),
-                )
-                _sub(coding, "CodeRef", targetGUID=code_guid[c["code"]])
+                _coding(selection, guid("coding", source.guid, start, end, c["code"], user), user_guid[user],
+                        _datetime(c["created_at"]), code_guid[c["code"]])
                 report.codings += 1
             report.selections += 1
         for name, value_text, value_tag in (
