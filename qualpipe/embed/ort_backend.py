@@ -195,7 +195,6 @@ def onnx_model(weights: E5Weights, variant: str, tuned: Path | None = None) -> P
     target = cache_dir() / f"e5-small-{weights.digest[:16]}{suffix}-g{GRAPH_VERSION}-{variant}.onnx"
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     log.info("building the ONNX graph for e5-small (%s) in %s", variant, target.parent)
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         fp32 = Path(work) / "fp32.onnx"

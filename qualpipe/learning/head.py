@@ -211,7 +211,6 @@ def cached_embed(embedder, name: str):
         if missing:
             vectors = embedder.encode([t for _, t in missing])
             known.update(zip([k for k, _ in missing], vectors))
-            path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_name(path.name + ".partial.npz")
             np.savez(partial, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
             partial.replace(path)
