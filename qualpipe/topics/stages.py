@@ -19,7 +19,7 @@ def numba_cache_dir() -> Path:
     in another package, so an upgrade starts afresh)."""
     from importlib.metadata import version
 
-    from qualpipe.embed.ort_backend import cache_dir
+    from qualpipe.private_files import cache_dir
 
     if os.environ.get("NUMBA_CACHE_DIR"):
         return Path(os.environ["NUMBA_CACHE_DIR"])

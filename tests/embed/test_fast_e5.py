@@ -97,7 +97,7 @@ def test_the_saved_tokenizer_cuts_as_the_built_one_and_a_damaged_file_is_rebuilt
 
 def test_the_cache_folder_is_its_owners_only_and_an_old_open_one_is_narrowed(tmp_path, monkeypatch):
     """It keeps vectors of training text and the zero-shot coder's state; older versions made it 0755."""
-    from qualpipe.embed.ort_backend import cache_dir
+    from qualpipe.private_files import cache_dir
 
     monkeypatch.delenv("QUALPIPE_CACHE_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
