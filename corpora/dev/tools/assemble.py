@@ -17,9 +17,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 SPLITS = {
-    "dev": ["V03", "V11", "V12"],
-    "test": ["V04", "V09", "V15"],
-}  # every other writer (V01..V16, the S supplements) is train; S files are train only
+    "dev": ["V03", "V11", "V12", "V33", "V35", "V37", "V39"],
+    "test": ["V04", "V09", "V15", "V34", "V36", "V38", "V40"],
+}  # every other writer (V01..V32, the S supplements) is train; S files are train only; V33-V40 are dev or test
 CATEGORIES = [
     "aflysning",
     "mistrivsel",

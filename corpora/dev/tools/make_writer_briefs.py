@@ -89,6 +89,23 @@ PERSONAS = {
            "'det kan også bare være mig'), writes at length about small signs, ordinary ones included.",
     "V32": "A football coach volunteer: sports jargon, energetic, exclamation marks, short sentences about "
            "training, matches and the team; plain and brief when something is wrong.",
+    "V33": "Fills in the organisation's visit form every time, as fields on their own lines ('Aktivitet: ...', "
+           "'Barnets humør: ...', 'Bemærkninger: ...', 'Næste aftale: ...'), a few words per field; what matters "
+           "ends up in whichever field seems closest, sometimes nothing under Bemærkninger.",
+    "V34": "Pastes bits of text messages from the parent or the child into the log with the time ('mor 15:42: "
+           "vi når det ikke i dag'), then a line or two of own comment; short, practical.",
+    "V35": "A former social worker who never writes names: the child is 'A.' or 'drengen', the parents 'KM' "
+           "(kommunen is 'kom.'), third person, past tense, compact and neutral, with dates and times.",
+    "V36": "A dyslexic volunteer who spells by ear ('hun sae', 'vi hae det skjovt', 'nåt', 'hendes far var sur "
+           "på hende', 'sej' for 'sig'), few full stops, warm and direct, medium length.",
+    "V37": "A volunteer who writes in the present tense, close to the senses and a little literary ('Regnen "
+           "trommer på taget. Hun tegner heste og nynner.'), short sentences, moods more than events.",
+    "V38": "A Norwegian volunteer living in Denmark who writes Danish with Norwegian words and spellings mixed in "
+           "('ikkje', 'veldig', 'gutten', 'jenta', 'koselig', 'hun var lei seg'), friendly, medium length.",
+    "V39": "A busy volunteer whose usual entry is one line ('Godt besøg, legeplads.'), who writes two or three "
+           "plain sentences only when something stood out, and never more.",
+    "V40": "An old-fashioned retired headmaster: long sentences joined with semicolons, formal words ('drengen "
+           "fremstod', 'undertegnede', 'hvorledes'), moral asides about upbringing, never uses slang.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -141,6 +158,12 @@ CALM = ["calm", "calm_cancel", "shy"]
 
 def cases_for(writer: str, rng: random.Random) -> list[str]:
     n = int(writer[1:])
+    if n > 32:  # the fourth round (dev and test writers): the first round's plan with the third round's mild arcs
+        serious = [SERIOUS[(n - 1) % 4]] + ([SERIOUS[(n + 1) % 4]] if n % 3 == 0 else [])
+        mild = rng.sample(MILD_THIRD_ROUND, 3 if len(serious) == 1 else 2)
+        arcs = serious + mild + [rng.choice(CALM) for _ in range(8 - len(serious) - len(mild))]
+        rng.shuffle(arcs)
+        return arcs
     if n > 16:  # the second round (train only): two serious and three mild arcs each, more case-history signal
         serious = rng.sample(SERIOUS, 2)
         mild = rng.sample(MILD, 3) if n <= 24 else rng.sample(MILD_THIRD_ROUND, 3)
