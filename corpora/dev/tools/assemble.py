@@ -128,6 +128,19 @@ def main() -> None:
             [theme in primary[e]["themes"] for e in both], [theme in double[e]["themes"] for e in both]
         )
 
+    held_out = [e for e in both if entries[e]["split"] in ("dev", "test")]  # what the figures are measured on
+    agreement["dev_and_test"] = {
+        "n": len(held_out),
+        "per_category": {
+            cat: kappa([any(c["category"] == cat for c in primary[e]["concerns"]) for e in held_out],
+                       [any(c["category"] == cat for c in double[e]["concerns"]) for e in held_out])
+            for cat in CATEGORIES
+        },
+        "any": kappa([bool(primary[e]["concerns"]) for e in held_out], [bool(double[e]["concerns"]) for e in held_out]),
+        "urgent": kappa([any(c["severity"] == "urgent" for c in primary[e]["concerns"]) for e in held_out],
+                        [any(c["severity"] == "urgent" for c in double[e]["concerns"]) for e in held_out]),
+    }
+
     def key(label: dict) -> tuple:
         return tuple(sorted((c["category"], c["severity"]) for c in label["concerns"]))
 
@@ -181,6 +194,9 @@ def main() -> None:
     print("label sources", dict(sources), "evidence not located", unlocated)
     print("kappa any", agreement["any"], "urgent", agreement["urgent"])
     print({c: v["kappa"] for c, v in agreement["per_category"].items()})
+    held = agreement["dev_and_test"]
+    print("dev and test writers:", held["n"], "entries; any", held["any"]["kappa"], "urgent", held["urgent"]["kappa"],
+          {c: v["kappa"] for c, v in held["per_category"].items()})
 
 
 if __name__ == "__main__":
