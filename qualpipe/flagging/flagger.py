@@ -160,7 +160,7 @@ class ConcernFlagger:
     def _lexicon_flags(self, doc):
         """The entry's ConText triggers, its lexicon flags by category (the most severe match of each), and
         per category the sentences (by start offset) whose every match ConText set aside (negated,
-        hypothetical, an innocent sense, resolved, someone else's)."""
+        hypothetical, an innocent sense, resolved, someone else's), or that ConText sets aside as a whole."""
         triggers = self.context.triggers(doc)
         best: dict[str, Flag] = {}
         vetoed: dict[str, set[int]] = {}
@@ -179,6 +179,16 @@ class ConcernFlagger:
                 Flag(category, override or spec.severity, text, s, e, f"pattern '{doc[start:end].text}'"),
                 self.lexicon,
             )
+        # A sentence ConText reads as resolved, hypothetical or an innocent sense as a whole (guide rules 2-4)
+        # sets aside the non-urgent categories it has no standing lexicon match for, model evidence included.
+        for sentence in doc.sents:
+            s = _sentence_span(sentence)[1]
+            for category, spec in self.lexicon.categories.items():
+                if spec.urgent or s in kept.get(category, set()):
+                    continue
+                why = self.context.sentence_blocked(sentence, triggers, category)
+                if why and why.split(":")[0] in ("resolution", "hypothetical", "innocent"):
+                    vetoed.setdefault(category, set()).add(s)
         return triggers, best, {c: starts - kept.get(c, set()) for c, starts in vetoed.items()}
 
     def _decide(self, sentences, detector_hits, triggers, best: dict[str, Flag]) -> list[Flag]:

@@ -1,13 +1,17 @@
-"""The learned concern detector: a multi-label head over each sentence's words and its e5 vectors in context.
+"""The learned concern detector: a multi-label head over each sentence's words and its e5 vectors in context,
+blended with a head over the whole entry.
 
 Each sentence of an entry is represented by its character n-grams (hashed, tf-idf), its own e5 vector,
 the mean of its neighbours' vectors (the sentence before and after) and the entry's mean vector, so a
 disclosure told over two sentences or a harmless word in a worrying entry is read with what surrounds
-it. One logistic regression per
-category scores each sentence; an entry's score for a category is its best sentence's, and that
-sentence is the evidence. Thresholds per category were chosen on the writer-disjoint dev split
-(`qualpipe flag train`), with a lower "check" threshold for the urgent categories: entries between
-the two are shown to the coordinator in their own section, never dropped.
+it. One logistic regression per category scores each sentence. A second head reads the entry as one text
+(its n-grams and its mean sentence vector), trained on the entries' own labels rather than on the
+sentences that hold the evidence. Where the entry head is the more sure, a sentence's score rises to the
+mean of the two; it is never lowered, so a plain disclosure between two calm sentences keeps its own score.
+Low mood told in passing across a long entry, or a disclosure spread over three sentences, reaches the
+entry head where no single sentence carries it. The best sentence is the evidence. Thresholds per category
+were chosen on the writer-disjoint dev split (`qualpipe flag train`), with a lower "check" threshold for the
+urgent categories: entries between the two are shown to the coordinator in their own section, never dropped.
 
 Why this and not fine-tuned top layers of e5: the dev split decided (README, "Concerns"): the words
 carried most of what separates a disclosure from its innocent look-alikes, fine-tuning gained little
@@ -18,13 +22,71 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
-from qualpipe.learning.head import HASH_FEATURES, NGRAMS, LinearHead, sentence_features  # noqa: F401 (the benches use them)
+import numpy as np
+
+from qualpipe.learning.head import HASH_FEATURES, NGRAMS, LinearHead, sentence_features, unit_means  # noqa: F401
 
 
 class ConcernHead(LinearHead):
     """The concern detector's head: a LinearHead in sentence context, one output per category and per
-    "high" severity head; `alert_`/`check_` are the thresholds chosen on dev."""
+    "high" severity head; `alert_`/`check_` are the thresholds chosen on dev. `entry_` (optional): the
+    whole-entry head blended into every sentence's score (see the module's docstring)."""
+
+    entry_: LinearHead | None = None
+
+    def score(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], **kwargs) -> np.ndarray:
+        """Per sentence and output: the sentence head's probability, raised to its mean with the entry's
+        whole-entry probability where that is higher (never lowered: a plain disclosure between two calm
+        sentences keeps its own score). `sizes`: sentences per entry, in order."""
+        proba = super().score(sentences, vectors, sizes, **kwargs)
+        if self.entry_ is None or not len(proba):
+            return proba
+        texts, means = entry_view(sentences, vectors, sizes)
+        whole = self.entry_.score(texts, means, [1] * len(texts), **kwargs)
+        return np.maximum(proba, (proba + np.repeat(whole, list(sizes), axis=0)) / 2)
+
+    def fit_entries(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], Y: np.ndarray,
+                    W: np.ndarray | None = None) -> "ConcernHead":
+        """Fit the whole-entry head on entry labels `Y` (entries x outputs; `W` each label's weight)."""
+        texts, means = entry_view(sentences, vectors, sizes)
+        head = LinearHead(self.categories, C=self.C, class_weight=self.class_weight, seed=self.seed,
+                          embedder=self.embedder, context="unit").fit_idf(texts)
+        self.entry_ = head.fit(head.features(texts, means, [1] * len(texts)), Y, W)
+        return self
+
+    def save(self, path: Path) -> None:
+        super().save(path)
+        entry = entry_head_path(path)
+        if self.entry_ is not None:
+            self.entry_.save(entry)
+        else:  # a sentence-only head must not pick up an older entry head left beside it
+            entry.unlink(missing_ok=True)
+            entry.with_suffix(".json").unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path: Path) -> "ConcernHead":
+        head = super().load(path)
+        entry = entry_head_path(path)
+        head.entry_ = LinearHead.load(entry) if entry.is_file() else None
+        return head
+
+
+def entry_head_path(path: Path) -> Path:
+    """Where a concern model's whole-entry head is kept: beside it, `NAME.entry.npz`."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.entry{path.suffix}")
+
+
+def entry_view(sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int]) -> tuple[list[str], np.ndarray]:
+    """Each entry as the whole-entry head reads it: its sentences joined (as the flagger split and spaced them)
+    and their mean vector."""
+    texts, at = [], 0
+    for n in sizes:
+        texts.append(" ".join(sentences[at:at + n]))
+        at += n
+    return texts, unit_means(vectors, sizes)
 
 
 def shipped_model_path() -> Path:

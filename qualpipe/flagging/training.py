@@ -19,6 +19,10 @@ from qualpipe.errors import UserError
 from qualpipe.flagging.model import ConcernHead
 
 URGENT_RECALL_TARGET = 0.98
+# A non-urgent category with fewer dev positives than this keeps the class-balanced head's own 0.5: a best-F1
+# threshold over a handful of positives is noise (konflikt, 7 dev entries: 0.81, and a parent threatening to end
+# the match was not flagged). On dev halves (README) this took konflikt F1 from 0.36 to 0.63.
+MIN_DEV_POSITIVES = 10
 FEEDBACK_WEIGHT = 20.0  # a coordinator's correction counts as much as this many corpus sentences
 
 
@@ -135,8 +139,9 @@ def sentence_labels(entries: Sequence[LabelledEntry], spans, categories: Sequenc
 
 
 def sentence_proba(head: ConcernHead, data: Featurised) -> np.ndarray:
-    """The head's probabilities for every sentence of `data` (sentences x outputs)."""
-    return head.predict_proba(data.X(head)) if data.texts else np.zeros((0, len(head.categories)))
+    """The head's probabilities for every sentence of `data` (sentences x outputs), as the flagger scores them
+    (with the whole-entry head blended in when the head has one)."""
+    return head.score(data.texts, data.vectors, data.sizes) if data.texts else np.zeros((0, len(head.categories)))
 
 
 def entry_scores(proba: np.ndarray, data: Featurised) -> np.ndarray:
@@ -164,10 +169,10 @@ def choose_thresholds(
     categories: Sequence[str],
     urgent: Iterable[str],
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Per category on dev: the alert threshold with the best F1; recall-first for the urgent categories (the
-    best F2, which weighs recall twice), with a check band below it down to the highest threshold whose dev
-    recall reaches URGENT_RECALL_TARGET, so what the alert threshold misses is shown to the coordinator as
-    "check this" rather than dropped."""
+    """Per category on dev: the alert threshold with the best F1 (0.5 below MIN_DEV_POSITIVES); recall-first for
+    the urgent categories (the best F2, which weighs recall twice), with a check band below it down to the
+    highest threshold whose dev recall reaches URGENT_RECALL_TARGET, so what the alert threshold misses is shown
+    to the coordinator as "check this" rather than dropped."""
     urgent = set(urgent)
     alert, check = {}, {}
     grid = np.unique(np.clip(np.concatenate([np.linspace(0.02, 0.98, 97), scores.ravel()]), 0.02, 0.99))
@@ -176,13 +181,26 @@ def choose_thresholds(
         if not g.any():
             alert[category] = check[category] = 0.99
             continue
+        if category not in urgent and g.sum() < MIN_DEV_POSITIVES:
+            alert[category] = check[category] = 0.5
+            continue
         beta = 2.0 if category in urgent else 1.0
         fb = [_fbeta(s >= t, g, beta) for t in grid]
-        alert[category] = check[category] = float(grid[int(np.argmax(fb))])
+        alert[category] = check[category] = _midway(s, float(grid[int(np.argmax(fb))]))
         if category in urgent:
             ok = [t for t in grid if (s[g] >= t).mean() >= URGENT_RECALL_TARGET]
-            check[category] = float(min(alert[category], max(ok))) if ok else alert[category]
+            check[category] = float(min(alert[category], _midway(s, max(ok)))) if ok else alert[category]
     return alert, check
+
+
+def _midway(scores: np.ndarray, threshold: float) -> float:
+    """The threshold that keeps the same dev decisions as `threshold` with the widest margin: midway between the
+    lowest dev score it lets through and the highest it holds back. A threshold chosen on a few dev positives
+    otherwise sits right at one of their scores, where a change of 0.001 in the vectors flips a sentence."""
+    above, below = scores[scores >= threshold], scores[scores < threshold]
+    if not len(above):
+        return threshold
+    return float((above.min() + below.max()) / 2) if len(below) else float(above.min())
 
 
 def _fbeta(predicted: np.ndarray, gold: np.ndarray, beta: float = 1.0) -> float:
@@ -352,17 +370,25 @@ def train_concern_model(
     }
     train, dev, test = parts["train"], parts["dev"], parts["test"]
     texts, vectors, sizes, Y, W = train.texts, train.vectors, train.sizes, train.Y, None
+    entry_Y, entry_W = gold_matrix(train.entries, outputs).astype(np.int8), None
     if feedback:
         extra = feedback_features(nlp, embedder, feedback, outputs)
         W = np.vstack([np.ones_like(Y, dtype=np.float32), extra.W])
         texts, vectors, sizes = texts + extra.texts, np.vstack([vectors, extra.vectors]), sizes + extra.sizes
         Y = np.vstack([Y, extra.Y])
+        # a decision is about the whole entry: every sentence of it carries the same label and weight
+        first = np.minimum(np.cumsum([0, *extra.sizes[:-1]]), max(len(extra.Y) - 1, 0)).astype(int)
+        entry_W = np.vstack([np.ones_like(entry_Y, dtype=np.float32), extra.W[first]])
+        entry_Y = np.vstack([entry_Y, extra.Y[first]])
+    whole = np.asarray(sizes) > 0  # the entry head reads the entries that have sentences
     dev_view, flagger = lexical_view(nlp, [e.text for e in dev.entries])
     candidates = []
     for C in REGULARISATION:
         progress(f"fitting the head on {len(train.entries)} entries ({len(texts)} sentences), C={C}")
         head = ConcernHead(outputs, C=C, seed=seed, embedder=embedder_name).fit_idf(texts)
         head.fit(head.features(texts, vectors, sizes), Y, W)
+        head.fit_entries(texts, vectors, [n for n in sizes if n], entry_Y[whole],
+                         None if entry_W is None else entry_W[whole])
         candidates.append(_calibrate(head, dev, dev_view, flagger, outputs))
     head, result = max(
         candidates, key=lambda c: (_urgent_recall(c[1]) >= URGENT_RECALL_TARGET, round(c[1]["micro"]["f1"], 3))

@@ -59,13 +59,24 @@ NGRAMS = {"char_wb": (2, 5), "word": (1, 2)}  # the dev split chose these (bench
 SCORE_BLOCK = 256  # sentences scored at once at run time (LinearHead.score)
 
 
-def _hashers():
+_FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ä": "ae", "ö": "oe"})
+
+
+def fold(text: str) -> str:
+    """Lower case with æ/ø/å written as ae/oe/aa, as people write on keyboards without them: the n-grams of
+    "bange for at gaa hjem" and "bange for at gå hjem" are then the same features."""
+    return text.lower().translate(_FOLD)
+
+
+def _hashers(folded: bool = True):
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    # Character n-grams within words (robust to spelling, missing æ/ø/å, inflection) and word uni- and
-    # bigrams, hashed: no vocabulary to store. alternate_sign off, so the counts stay counts for tf-idf.
+    # Character n-grams within words (robust to spelling, inflection) and word uni- and bigrams, hashed: no
+    # vocabulary to store. alternate_sign off, so the counts stay counts for tf-idf. Heads saved before folding
+    # existed (no "fold" in their JSON) keep reading unfolded text.
     return [HashingVectorizer(analyzer=kind, ngram_range=span, n_features=HASH_FEATURES, alternate_sign=False,
-                              norm=None, lowercase=True) for kind, span in NGRAMS.items()]
+                              norm=None, lowercase=True, preprocessor=fold if folded else None)
+            for kind, span in NGRAMS.items()]
 
 
 @dataclass
@@ -91,6 +102,7 @@ class LinearHead:
     info: dict = field(default_factory=dict)
     context: str = "sentence"
     platt_: dict[str, list[float]] = field(default_factory=dict)
+    fold: bool = True  # n-grams of folded text (see `fold`)
 
     def features(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int]):
         """The design matrix (sparse): tf-idf of the sentences' n-grams, then their vectors in context."""
@@ -98,7 +110,7 @@ class LinearHead:
         from sklearn.preprocessing import normalize
 
         parts = []
-        for index, hasher in enumerate(_hashers()):
+        for index, hasher in enumerate(_hashers(self.fold)):
             counts = hasher.transform(sentences).astype(np.float32)
             counts.data = 1.0 + np.log(counts.data)  # sublinear tf
             parts.append(normalize(counts @ diags(self.idf_[index * HASH_FEATURES:(index + 1) * HASH_FEATURES])))
@@ -108,7 +120,7 @@ class LinearHead:
 
     def fit_idf(self, sentences: Sequence[str]) -> "LinearHead":
         idf = []
-        for hasher in _hashers():
+        for hasher in _hashers(self.fold):
             df = np.bincount(hasher.transform(sentences).indices, minlength=HASH_FEATURES)
             idf.append(np.log((1 + len(sentences)) / (1 + df)) + 1.0)
         self.idf_ = np.concatenate(idf).astype(np.float32)
@@ -174,7 +186,7 @@ class LinearHead:
                 "class_weight": self.class_weight, "seed": self.seed, "embedder": self.embedder,
                 "hash_features": HASH_FEATURES, "ngrams": {k: list(v) for k, v in NGRAMS.items()},
                 "alert": self.alert_, "check": self.check_, "info": self.info,
-                "context": self.context, "platt": self.platt_}
+                "context": self.context, "platt": self.platt_, "fold": self.fold}
         path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
 
@@ -191,6 +203,7 @@ class LinearHead:
             head.idf_ = arrays["idf"].astype(np.float32)
         head.alert_, head.check_, head.info = meta["alert"], meta["check"], meta.get("info", {})
         head.context, head.platt_ = meta.get("context", "sentence"), meta.get("platt", {})
+        head.fold = meta.get("fold", False)
         return head
 
 

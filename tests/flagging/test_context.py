@@ -51,8 +51,9 @@ def test_resolved_past_worries_are_not_flagged(flagger, text):
     assert concerns_of(flagger, text) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the learned detector (mistrivsel recall 0.39 on the test "
-                   "split, README 'Measured'); the lexicon detector caught it. Strict: it fails once fixed.")
+@pytest.mark.xfail(strict=True, reason="known miss of the learned detector (mistrivsel recall 0.56 on the test "
+                   "split, README 'Measured'; this sentence scores 0.40 against 0.52); the lexicon detector caught it. "
+                   "Strict: it fails once fixed.")
 def test_a_past_worry_without_resolution_still_counts(flagger):
     assert "mistrivsel" in concerns_of(flagger, "Sidste uge græd hun hver gang, hun skulle hjem.")
 
@@ -91,3 +92,11 @@ def test_volunteer_strain_needs_the_volunteer_as_subject(flagger):
 def test_quarrels_between_children_are_not_adult_conflict(flagger):
     assert "konflikt" not in concerns_of(flagger, "Drengene skændtes om, hvem der skulle sidde foran.")
     assert concerns_of(flagger, "Far og mor skændtes højlydt, mens hun så på.").get("konflikt") == "high"
+
+
+@pytest.mark.xfail(strict=True, reason="known miss of the learned detector: konflikt recall 0.56 on the test split "
+                   "(README 'Measured'); a parent's threat to end the match, the guide's own 'high', is not flagged. "
+                   "Strict: it fails once fixed.")
+def test_a_parent_threatening_to_end_the_match_is_high_conflict(flagger):
+    text = "Mor sagde i døren, at hun vil stoppe besøgene, hvis vi bliver ved med at give ham slik."
+    assert concerns_of(flagger, text).get("konflikt") == "high"

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from conftest import REPO, new_corpus_project
 from qualpipe.cli import app
-from qualpipe.flagging.model import ConcernHead, shipped_model_path
-from qualpipe.flagging.training import load_corpus
+from qualpipe.flagging.model import ConcernHead, entry_head_path, shipped_model_path
+from qualpipe.flagging.training import choose_thresholds, load_corpus
 from qualpipe.project import Project
 
 CORPUS_DEV = REPO / "corpora" / "dev"
@@ -35,13 +35,28 @@ def test_the_training_command_reproduces_the_shipped_weights_and_thresholds(retr
     assert np.allclose(head.coef_, shipped.coef_, atol=2e-3) and np.allclose(
         head.intercept_, shipped.intercept_, atol=2e-3
     )
+    assert head.entry_ is not None and shipped.entry_ is not None  # the whole-entry head is trained and shipped
+    assert np.allclose(head.entry_.coef_, shipped.entry_.coef_, atol=2e-3)
     assert all(abs(head.alert_[k] - shipped.alert_[k]) < 0.02 for k in head.categories)
     assert "test split: P" in output and "urgent" in output
+
+
+def test_a_threshold_chosen_on_dev_keeps_a_margin_on_both_sides_of_it():
+    # Dev scores of one urgent category: positives at 0.55, 0.70, 0.90; the negatives below 0.30 but one at 0.60.
+    # Every threshold in (0.30, 0.55] makes the same dev decisions; one right at 0.55 would drop a disclosure that
+    # scores 0.549 after a retraining moves the vectors by a hair.
+    scores = np.array([[0.05], [0.10], [0.30], [0.55], [0.60], [0.70], [0.90]])
+    gold = np.array([[False], [False], [False], [True], [False], [True], [True]])
+    alert, check = choose_thresholds(scores, gold, ["vold_overgreb"], ["vold_overgreb"])
+    assert alert["vold_overgreb"] == pytest.approx((0.30 + 0.55) / 2)
+    assert check["vold_overgreb"] <= alert["vold_overgreb"]
+    assert (scores[gold] >= check["vold_overgreb"]).all()
 
 
 def test_the_shipped_model_stores_what_was_trained_and_stays_small():
     path = shipped_model_path()
     assert path.stat().st_size < 10_000_000  # the head only: no vocabulary, no encoder copy
+    assert entry_head_path(path).stat().st_size < 10_000_000
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     assert meta["embedder"] == "e5-small-fast" and meta["seed"] == 13
     assert set(meta["alert"]) == set(meta["categories"])

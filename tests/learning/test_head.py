@@ -6,6 +6,7 @@ import numpy as np
 
 from qualpipe.coding.trained import shipped_theme_model
 from qualpipe.flagging.model import load_concern_model
+from qualpipe.learning.head import LinearHead
 
 from conftest import CORPUS
 
@@ -24,8 +25,15 @@ def test_scoring_in_blocks_of_entries_gives_exactly_the_one_pass_scores():
     vectors = np.random.default_rng(3).standard_normal((len(sentences), 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     assert len(sentences) > 20 and max(sizes) > 1
-    for head in (load_concern_model(None), shipped_theme_model()):
+    concern, theme = load_concern_model(None), shipped_theme_model()
+    for head in (concern, theme):
         whole = head.predict_proba(head.features(sentences, vectors, sizes))
-        blocks = head.score(sentences, vectors, sizes, block=7)
+        blocks = LinearHead.score(head, sentences, vectors, sizes, block=7)
         assert blocks.dtype == whole.dtype and np.array_equal(blocks, whole)
-        assert np.array_equal(head.score(sentences, vectors, sizes), whole)
+        assert np.array_equal(LinearHead.score(head, sentences, vectors, sizes), whole)
+    # the concern head with its whole-entry head blended in: blocks of whole entries, the same numbers again
+    assert concern.entry_ is not None
+    one_pass = concern.score(sentences, vectors, sizes, block=10 ** 6)
+    assert np.array_equal(concern.score(sentences, vectors, sizes, block=7), one_pass)
+    sentence_only = concern.predict_proba(concern.features(sentences, vectors, sizes))
+    assert (one_pass >= sentence_only).all() and (one_pass > sentence_only).any()  # it raises, never lowers
