@@ -51,9 +51,6 @@ def test_resolved_past_worries_are_not_flagged(flagger, text):
     assert concerns_of(flagger, text) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the learned detector (mistrivsel recall 0.56 on the test "
-                   "split, README 'Measured'; this sentence scores 0.40 against 0.52); the lexicon detector caught it. "
-                   "Strict: it fails once fixed.")
 def test_a_past_worry_without_resolution_still_counts(flagger):
     assert "mistrivsel" in concerns_of(flagger, "Sidste uge græd hun hver gang, hun skulle hjem.")
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from conftest import REPO, new_corpus_project
 from qualpipe.cli import app
 from qualpipe.flagging.model import ConcernHead, entry_head_path, shipped_model_path
-from qualpipe.flagging.training import choose_thresholds, load_corpus
+from qualpipe.flagging.training import LabelledEntry, choose_thresholds, load_corpus, retyped_copies
 from qualpipe.project import Project
 
 CORPUS_DEV = REPO / "corpora" / "dev"
@@ -51,6 +51,30 @@ def test_a_threshold_chosen_on_dev_keeps_a_margin_on_both_sides_of_it():
     assert alert["vold_overgreb"] == pytest.approx((0.30 + 0.55) / 2)
     assert check["vold_overgreb"] <= alert["vold_overgreb"]
     assert (scores[gold] >= check["vold_overgreb"]).all()
+
+
+def test_training_copies_retyped_without_capitals_punctuation_or_æøå_keep_their_evidence_on_the_same_words():
+    text = 'Vi så en film. Hun sagde: "Far slog mig." Så græd hun.'
+    start = text.index('"Far')
+    entry = LabelledEntry("V99-01-01", "V99-01", "V99", "train", text,
+                          (("vold_overgreb", "urgent", start, start + len('"Far slog mig."')),))
+    copies = retyped_copies([entry] * 30, seed=13)
+    kinds = {c.entry_id.split("~")[1] for c in copies}
+    assert kinds == {"plain", "ascii", "plain-ascii"}  # each kind drawn among thirty entries
+    for copy in copies:
+        (category, severity, a, b), = copy.concerns
+        evidence = copy.text[a:b].strip(' ."').lower()
+        assert (category, severity) == ("vold_overgreb", "urgent") and evidence == "far slog mig"
+        assert ("æ" not in copy.text) == copy.entry_id.endswith("ascii") and copy.split == "train"
+
+
+def test_an_entry_typed_in_lower_case_without_punctuation_is_still_read(flagger):
+    flags = flagger.flag_entries([
+        "hun sagde at hun ikke gider leve mere og at det hele er ligemeget",
+        "vi spillede uno og hun slog mig fire gange i traek hun var mega stolt",
+    ])
+    assert [(f.category, f.band) for f in flags[0] if f.band == "alert"] == [("selvskade", "alert")]
+    assert not [f for f in flags[1] if f.band == "alert"]  # a game won is no concern
 
 
 def test_the_shipped_model_stores_what_was_trained_and_stays_small():
