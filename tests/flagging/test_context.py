@@ -91,7 +91,7 @@ def test_quarrels_between_children_are_not_adult_conflict(flagger):
     assert concerns_of(flagger, "Far og mor skændtes højlydt, mens hun så på.").get("konflikt") == "high"
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the learned detector: konflikt recall 0.56 on the test split "
+@pytest.mark.xfail(strict=True, reason="known miss of the learned detector: konflikt recall 0.69 on the test split "
                    "(README 'Measured'); a parent's threat to end the match, the guide's own 'high', is not flagged. "
                    "Strict: it fails once fixed.")
 def test_a_parent_threatening_to_end_the_match_is_high_conflict(flagger):
