@@ -1,0 +1,99 @@
+"""Dev-split checks behind the concern detector's design (README, "Concern detection"): the test split is not read.
+
+Usage: .venv/bin/python bench/concern_dev_checks.py [--corpus corpora/dev] [--C 8] [--halvings 10]
+
+1. Dev halves: the sentence head alone, and with the whole-entry head blended in (the shipped max form and a
+   plain mean), trained on train; thresholds chosen on one half of the dev cases (`choose_thresholds`, as
+   training does) and scored on the other half, over random halvings, so no variant is judged on the entries
+   it was calibrated on. Scores only: no lexicon, no ConText.
+2. Retyped dev: the shipped detector, through `ConcernFlagger.flag_entries`, on the dev entries as written,
+   with æ/ø/å typed as ae/oe/aa, and in lower case without punctuation.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from qualpipe.engines import Engines
+from qualpipe.flagging.lexicon import load_lexicon
+from qualpipe.flagging.model import ConcernHead, entry_view
+from qualpipe.flagging.training import (_subset, cached_features, choose_thresholds, entry_scores, evaluate,
+                                        gold_matrix, head_outputs, load_corpus, retyped, sentence_proba)
+from qualpipe.learning.head import LinearHead
+from qualpipe.text.nlp import load_nlp
+
+ROOT = Path(__file__).resolve().parents[1]
+LEXICON = load_lexicon()
+
+
+def halves_f1(P: np.ndarray, G: np.ndarray, cases: list[str], halvings: int) -> tuple[float, float, float]:
+    """Micro F1 over the categories, urgent-entry recall of alerts and false urgent entries per half."""
+    categories = list(LEXICON.category_ids)
+    urgent = [categories.index(c) for c in LEXICON.urgent_categories]
+    names = sorted(set(cases))
+    rng = np.random.default_rng(0)
+    tp = fp = fn = u_tp = u_fn = u_fp = 0
+    for _ in range(halvings):
+        half = set(rng.permutation(names)[: len(names) // 2])
+        first = np.array([c in half for c in cases])
+        for fit, score in ((first, ~first), (~first, first)):
+            alert, _ = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories)
+            pred, gold = P[score] >= np.array([alert[c] for c in categories]), G[score]
+            tp, fp, fn = tp + (pred & gold).sum(), fp + (pred & ~gold).sum(), fn + (~pred & gold).sum()
+            got, want = pred[:, urgent].any(1), gold[:, urgent].any(1)
+            u_tp, u_fn, u_fp = u_tp + (got & want).sum(), u_fn + (~got & want).sum(), u_fp + (got & ~want).sum()
+    return 2 * tp / (2 * tp + fp + fn), u_tp / (u_tp + u_fn), u_fp / (2 * halvings)
+
+
+def dev_halves(corpus: Path, C: float, halvings: int) -> None:
+    nlp = load_nlp("")
+    entries = [e for e in load_corpus(corpus) if e.split in ("train", "dev")]
+    outputs = head_outputs(LEXICON.category_ids)
+    data = cached_features(nlp, Engines().raw_embedder(), entries, outputs)
+    pick = lambda split: [i for i, e in enumerate(entries) if e.split == split]  # noqa: E731
+    train, dev = _subset(data, pick("train")), _subset(data, pick("dev"))
+    head = ConcernHead(outputs, C=C, seed=13, embedder="e5-small-fast").fit_idf(train.texts)
+    head.fit(train.X(head), train.Y)
+    sentence_only = LinearHead.score(head, dev.texts, dev.vectors, dev.sizes)
+    head.fit_entries(train.texts, train.vectors, train.sizes, gold_matrix(train.entries, outputs).astype(np.int8))
+    texts, means = entry_view(dev.texts, dev.vectors, dev.sizes)
+    n = len(LEXICON.category_ids)
+    S = entry_scores(sentence_only, dev)[:, :n]
+    E = head.entry_.score(texts, means, [1] * len(texts))[:, :n]
+    B = entry_scores(sentence_proba(head, dev), dev)[:, :n]  # the shipped scoring: max(S, (S + E) / 2)
+    G, cases = gold_matrix(dev.entries, LEXICON.category_ids), [e.case_id for e in dev.entries]
+    print(f"dev halves ({len(dev.entries)} entries, {len(set(cases))} cases, C={C}, {halvings} halvings):")
+    for name, P in (("sentence head alone", S), ("entry head alone", E), ("mean of the two", (S + E) / 2),
+                    ("max(sentence, mean) (shipped)", B)):
+        f1, recall, false = halves_f1(P, G, cases, halvings)
+        print(f"  {name:<42} micro F1 {f1:.3f}  urgent alerts recall {recall:.3f}  false urgent per half {false:.1f}")
+
+
+def retyped_dev(corpus: Path) -> None:
+    entries = [e for e in load_corpus(corpus) if e.split == "dev"]
+    flagger = Engines().flagger()
+    print(f"retyped dev ({len(entries)} entries), the shipped detector:")
+    for kind in ("as written", "ascii", "plain"):
+        texts = [e.text if kind == "as written" else retyped(e.text, kind)[0] for e in entries]
+        r = evaluate(entries, flagger.flag_entries(texts), LEXICON.category_ids)
+        m, u = r["micro"], r["urgent"]
+        print(f"  {kind:<12} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}  urgent {u['tp']}/"
+              f"{u['tp'] + u['fn']}, {u['check_only']} only in the check band, {u['fp']} false; "
+              f"check band {r['check_entries']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT / "corpora" / "dev")
+    parser.add_argument("--C", type=float, default=8.0)
+    parser.add_argument("--halvings", type=int, default=10)
+    args = parser.parse_args()
+    dev_halves(args.corpus, args.C, args.halvings)
+    retyped_dev(args.corpus)
+
+
+if __name__ == "__main__":
+    main()
