@@ -11,6 +11,7 @@ import yaml
 
 from qualpipe.data import read_yaml
 from qualpipe.errors import UserError
+from qualpipe.text.normalize import DANISH_LETTERS_SPELT_OUT
 
 DEFAULT_CODEBOOK = "codebook.da.yaml"
 _PALETTE = (
@@ -74,9 +75,12 @@ class Codebook:
         return None
 
 
+_SPELT_OUT = str.maketrans(DANISH_LETTERS_SPELT_OUT)
+
+
 def slugify(name: str) -> str:
     """A code id from a label: 'Barnets eget tempo' -> 'barnets_eget_tempo', æ/ø/å spelt out."""
-    text = name.strip().lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+    text = name.strip().lower().translate(_SPELT_OUT)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_") or "code"
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from qualpipe.errors import UserError
 from qualpipe.flagging.model import ConcernHead
+from qualpipe.text.normalize import DANISH_LETTERS_SPELT_OUT
 
 URGENT_RECALL_TARGET = 0.98
 # A non-urgent category with fewer dev positives than this keeps the class-balanced head's own 0.5: a best-F1
@@ -68,7 +69,7 @@ def load_corpus(root: Path) -> list[LabelledEntry]:
     return entries
 
 
-_ASCII = {"æ": "ae", "ø": "oe", "å": "aa", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"}
+_ASCII = {**DANISH_LETTERS_SPELT_OUT, **{k.upper(): v.capitalize() for k, v in DANISH_LETTERS_SPELT_OUT.items()}}
 
 
 def retyped(text: str, kind: str) -> tuple[str, list[int]]:

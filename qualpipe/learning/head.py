@@ -19,6 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
+from qualpipe.text.normalize import DANISH_LETTERS_SPELT_OUT
+
 FORMAT_VERSION = 2
 
 
@@ -59,7 +61,7 @@ NGRAMS = {"char_wb": (2, 5), "word": (1, 2)}  # the dev split chose these (bench
 SCORE_BLOCK = 256  # sentences scored at once at run time (LinearHead.score)
 
 
-_FOLD = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ä": "ae", "ö": "oe"})
+_FOLD = str.maketrans({**DANISH_LETTERS_SPELT_OUT, "é": "e", "ä": "ae", "ö": "oe"})
 
 
 def fold(text: str) -> str:

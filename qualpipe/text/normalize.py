@@ -14,6 +14,8 @@ TIMESTAMP_RE = re.compile(
 # WebVTT voice/class/italic tags and inline cue timestamps: <v Mor>, </v>, <i>, <00:00:01.000>.
 MARKUP_RE = re.compile(r"</?(?:v|c|i|b|u|lang|ruby|rt)(?:[ .][^>]*)?>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{3}>")
 WHITESPACE_RE = re.compile(r"\s+")
+# How æ/ø/å are written without them (keyboards, code ids, people who type ASCII).
+DANISH_LETTERS_SPELT_OUT = {"æ": "ae", "ø": "oe", "å": "aa"}
 
 
 @dataclass(frozen=True)
