@@ -419,10 +419,9 @@ def train_concern_model(
         W = np.vstack([np.ones_like(Y, dtype=np.float32), extra.W])
         texts, vectors, sizes = texts + extra.texts, np.vstack([vectors, extra.vectors]), sizes + extra.sizes
         Y = np.vstack([Y, extra.Y])
-        # a decision is about the whole entry: every sentence of it carries the same label and weight
-        first = np.minimum(np.cumsum([0, *extra.sizes[:-1]]), max(len(extra.Y) - 1, 0)).astype(int)
-        entry_W = np.vstack([np.ones_like(entry_Y, dtype=np.float32), extra.W[first]])
-        entry_Y = np.vstack([entry_Y, extra.Y[first]])
+        # a decision is about the whole entry: each of its sentences carries the entry's label and weight
+        entry_W = np.vstack([np.ones_like(entry_Y, dtype=np.float32), entry_scores(extra.W, extra)])
+        entry_Y = np.vstack([entry_Y, entry_scores(extra.Y, extra).astype(np.int8)])
     whole = np.asarray(sizes) > 0  # the entry head reads the entries that have sentences
     dev_view, flagger = lexical_view(nlp, [e.text for e in dev.entries])
     candidates = []
