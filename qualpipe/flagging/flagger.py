@@ -228,6 +228,12 @@ def _keep(best: dict[str, Flag], flag: Flag, lexicon: Lexicon) -> None:
         best[flag.category] = replace(current, fired_by=f"{current.fired_by}; {flag.fired_by}")
 
 
+def _score_at(column: np.ndarray, starts: list[int], start: int) -> float:
+    """The head's score of the sentence that holds character offset `start` (0 when there is none)."""
+    inside = [i for i, s in enumerate(starts) if s <= start]
+    return float(column[inside[-1]]) if inside and len(column) else 0.0
+
+
 def _sentence_span(sentence) -> tuple[str, int, int]:
     text = sentence.text
     lead = len(text) - len(text.lstrip())
@@ -250,10 +256,13 @@ def decide_entry(
     veto what the guide says is no concern (rules 2-4): for the non-urgent categories, a sentence whose
     every lexicon match of the category ConText set aside (negated, hypothetical, an innocent sense,
     resolved) cannot be an alert's evidence; for the urgent ones ConText never silences the head, since
-    "hun vil ikke leve mere" is a disclosure, not a negation. A lexicon flag the head does not confirm is
-    an alert for the categories the dev split chose (`head.info["lexicon_alerts"]`), and for the urgent
-    categories otherwise goes to the check band, as do urgent scores between the check and the alert
-    threshold (guide rule 10). Graded categories are 'high' when their severity output or a lexicon
+    "hun vil ikke leve mere" is a disclosure, not a negation. The model proposes and the rules confirm: an
+    urgent category's lexicon flag (one ConText let stand) whose sentence the head scores at or above the
+    check threshold is an alert, so a plain "far slog ham" between two calm sentences is not left to the
+    check band by a score the calm context pulled down (on dev: no urgent entry gained, one false urgent
+    more). Any other lexicon flag the head does not confirm is an alert for the categories the dev split
+    chose (`head.info["lexicon_alerts"]`), and for the urgent categories otherwise goes to the check band,
+    as do urgent scores between the check and the alert threshold (guide rule 10). Graded categories are 'high' when their severity output or a lexicon
     pattern says so. Guide rule 8: a category with `separate_from` (`mistrivsel`: neglect, violence,
     self-harm) is kept beside those only when another sentence shows it."""
     from_lexicon = set(head.info.get("lexicon_alerts", ()))
@@ -281,8 +290,15 @@ def decide_entry(
             fired = f"model {score:.2f}" + (f"; {lexical.fired_by}" if lexical is not None else "")
             flags[category] = Flag(category, severity, text, s, e, fired, round(score, 4))
         elif lexical is not None and (category in from_lexicon or spec.urgent):
-            band = "alert" if category in from_lexicon else "check"
-            flags[category] = replace(lexical, score=round(top, 4), band=band)
+            # The model proposes, the rules confirm: an urgent pattern that ConText let stand, in a sentence the
+            # head scores in its check band, is an alert; on its own, or with the head below the band, a check.
+            at = _score_at(column, starts, lexical.start)
+            if spec.urgent and at >= head.check_.get(category, 1.0):
+                fired = f"model {at:.2f}; {lexical.fired_by}"
+                flags[category] = replace(lexical, fired_by=fired, score=round(at, 4), band="alert")
+            else:
+                band = "alert" if category in from_lexicon else "check"
+                flags[category] = replace(lexical, score=round(top, 4), band=band)
         elif k is not None and spec.urgent and top >= head.check_.get(category, 1.0):
             where = int(column.argmax())
             text, s, e = _sentence_span(sentences[where])

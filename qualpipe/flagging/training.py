@@ -401,7 +401,8 @@ def train_concern_model(
     from qualpipe.flagging.lexicon import load_lexicon
 
     categories = load_lexicon().category_ids
-    corpus_entries = load_corpus(corpus)
+    # A corpus may hold entries in other splits (corpora/dev's "reserve": written and labelled, not used).
+    corpus_entries = [e for e in load_corpus(corpus) if e.split in ("train", "dev", "test")]
     entries = corpus_entries + retyped_copies([e for e in corpus_entries if e.split == "train"], seed)
     outputs = head_outputs(categories)
     progress(f"{len(corpus_entries)} labelled entries and {len(entries) - len(corpus_entries)} retyped training "
@@ -440,6 +441,7 @@ def train_concern_model(
         "corpus": corpus_digest(corpus_entries),
         "dev": result["micro"],
         "dev_f1_by_C": {str(h.C): round(r["micro"]["f1"], 4) for h, r in candidates},
+        "dev_urgent_alerts_by_C": {str(h.C): r["urgent"]["tp"] for h, r in candidates},
         "feedback_labels": len(feedback),
         "embedder_model_id": embedder.model_id,
     }

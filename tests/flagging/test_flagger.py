@@ -30,6 +30,20 @@ def test_evidence_is_the_sentence_with_offsets_what_fired_and_why_in_danish(flag
     assert flag.reason == "Barnet fortæller om slag derhjemme"
 
 
+def test_in_a_bullet_list_without_full_stops_the_evidence_is_the_line_that_says_why(flagger):
+    text = "* Kl. 15-18\n* Lego og pizza\n* Hun sagde at far slår hende når han er fuld\n* Kørte hjem 18"
+    flag = next(f for f in flagger.flag_entries([text])[0] if f.category == "vold_overgreb")
+    assert flag.band == "alert" and flag.severity == "urgent"
+    assert text[flag.start:flag.end] == flag.evidence == "* Hun sagde at far slår hende når han er fuld"
+
+
+def test_not_wanting_to_go_home_is_marked_low_mood_not_violence(flagger):
+    """The guide's table: explicitly not wanting to go home is `mistrivsel` (high); only fear of what happens
+    at home is violence."""
+    flags = lexicon_hits(flagger, "Vi spiste pandekager. Hun vil ikke hjem.")
+    assert [(f.category, f.severity) for f in flags] == [("mistrivsel", "high")]
+
+
 def test_marks_without_the_obvious_words_are_an_urgent_alert_from_the_learned_detector(flagger):
     text = "Han havde fire små runde brændemærker på underarmen og ville ikke sige, hvor de kom fra."
     flags = [f for f in flagger.flag_entries([text])[0] if f.band == "alert"]
