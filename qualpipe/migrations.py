@@ -318,3 +318,11 @@ CREATE TABLE IF NOT EXISTS identity_views (
 def m011_web_accounts(conn: sqlite3.Connection) -> None:
     # The web app (qualpipe serve): users, sessions, failed logins and the audit log of identity views.
     execute_script(conn, WEB_ACCOUNTS)
+
+
+@migration
+def m012_alert_scores(conn: sqlite3.Connection) -> None:
+    # The detector's score of each alert, so the digest can put the likeliest of the check band first. Alerts
+    # stored before keep NULL: their entries are flagged already and are not scored again, and the digest lists
+    # them after the scored ones.
+    add_columns(conn, "alerts", ["score REAL"])

@@ -14,7 +14,7 @@ from qualpipe.records import Segment, Status
 
 # A change to SCHEMA also needs a step in qualpipe/migrations.py that makes it in older stores, numbered with
 # the version this is raised to: a fresh store gets SCHEMA, an older one only the steps.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -149,6 +149,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     handled_as    TEXT,  -- 'ack' (handled), 'dismissed' (a false alarm) or 'added' (a coordinator's own), with ack_note
     ack_note      TEXT,
     undated       INTEGER NOT NULL DEFAULT 0,  -- 1: the entry had no date; entry_date and week are its ingest date's
+    score         REAL,  -- the detector's score in [0, 1], ranking the check band; NULL: none or stored before 12
     UNIQUE (document_id, category)
 );
 CREATE INDEX IF NOT EXISTS alerts_week ON alerts (week);

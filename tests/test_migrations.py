@@ -22,7 +22,7 @@ OLD_VERSIONS = range(1, SCHEMA_VERSION)
 FILLED_SINCE = {"cases": 1, "files": 1, "documents": 1, "turns": 1, "segments": 1, "embeddings": 2, "codings": 2,
                 "reviews": 2, "alerts": 3, "flagged_documents": 3, "digests": 3, "topic_runs": 4, "topics": 4,
                 "segment_topics": 4, "case_pseudonyms": 6, "concern_labels": 8, "digest_items": 8, "ingest_failures": 8,
-                "pseudonymised_documents": 10}
+                "pseudonymised_documents": 10, "users": 11, "sessions": 11, "login_failures": 11, "identity_views": 11}
 # Tables a later version no longer has (the case pseudonyms moved to the key file after 3530467, version 9).
 FILLED_UNTIL = {"case_pseudonyms": 9}
 
@@ -95,6 +95,8 @@ def test_a_store_of_every_earlier_version_upgrades_to_the_current_schema_with_it
         assert len(segments) > 50 and all(doc[start:end] == text for doc, start, end, text in segments)
         if "alerts" in columns_of and "band" not in columns_of["alerts"]:  # alerts from before 8 get the defaults
             assert {tuple(r) for r in conn.execute("SELECT band, reason, undated FROM alerts")} == {("alert", "", 0)}
+        if "alerts" in columns_of and "score" not in columns_of["alerts"]:  # stored before 12: no score, not made up
+            assert conn.execute("SELECT COUNT(*) FROM alerts WHERE score IS NOT NULL").fetchone()[0] == 0
 
         # The case pseudonyms leave the store for the key file when the project opens it (they need its path).
         key = tmp_path / "keys" / "key.json"
@@ -160,6 +162,7 @@ def test_a_later_version_9_store_that_has_the_pseudonymised_text_keeps_it_throug
                      "content_hash, text, ingested_at) VALUES (1, 'k', 1, 'logbook', 'K1', 'x', 'jsonl', 'h', "
                      "'Sara bagte.', '2024-01-01')")
         conn.execute("INSERT INTO pseudonymised_documents (document_id, text) VALUES (1, '[NAVN-1] bagte.')")
+        conn.execute("ALTER TABLE alerts DROP COLUMN score")  # added by version 12
         conn.execute("PRAGMA user_version = 9")
     store.close()
     store = Store(path)

@@ -154,7 +154,7 @@ def test_a_store_made_by_the_previous_schema_is_upgraded_in_place_and_keeps_its_
         conn.executescript(
             "DROP VIEW documents_pseudonymised; DROP TABLE pseudonymised_documents; "
             "DROP TABLE code_decisions; DROP TABLE identity_views; DROP TABLE login_failures; "
-            "DROP TABLE sessions; DROP TABLE users; PRAGMA user_version = 8;"
+            "DROP TABLE sessions; DROP TABLE users; ALTER TABLE alerts DROP COLUMN score; PRAGMA user_version = 8;"
         )
     with Project(root) as project:
         assert project.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -78,7 +78,8 @@ def flag_new_entries(store, build_flagger) -> FlagReport:
 def store_flags(store, entries: list, flags: list) -> FlagReport:
     """Store entries' flags as alerts and mark the entries flagged, then re-apply the case rules of their cases.
 
-    Atomic, and a second call with the same entries adds nothing (alerts are unique per entry and category)."""
+    Atomic, and a second call with the same entries adds nothing (alerts are unique per entry and category):
+    an alert stored before keeps its row, its score included."""
     report = FlagReport(entries=len(entries))
     now = utc_now()
     with store.transaction() as conn:
@@ -87,8 +88,8 @@ def store_flags(store, entries: list, flags: list) -> FlagReport:
             for f in entry_flags:
                 report.alerts += conn.execute(
                     "INSERT OR IGNORE INTO alerts (document_id, case_id, entry_date, week, category, base_severity, "
-                    "severity, evidence, start, end, fired_by, created_at, band, reason, undated) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "severity, evidence, start, end, fired_by, created_at, band, reason, undated, score) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         row["id"],
                         row["case_id"],
@@ -105,6 +106,7 @@ def store_flags(store, entries: list, flags: list) -> FlagReport:
                         f.band,
                         f.reason,
                         int(not row["date"]),
+                        f.score,
                     ),
                 ).rowcount
             conn.execute(
@@ -212,7 +214,7 @@ class Digest:
     silent_cases: list[str] = field(default_factory=list)
     notify_reminder: bool = False
     acknowledged_hidden: int = 0
-    check: list[AlertView] = field(default_factory=list)  # "Tjek disse": the detector was unsure
+    check: list[AlertView] = field(default_factory=list)  # "Tjek disse": the detector was unsure; likeliest first
     handled: list[AlertView] = field(default_factory=list)  # handled by a coordinator: who, when, what
     failures: list = field(default_factory=list)  # (file, problem) of inputs that could not be read
     notify_cases: list[str] = field(default_factory=list)
@@ -319,14 +321,18 @@ def weekly_digest(
         )
 
     by_case: dict[str, list[AlertView]] = {}
+    check_rows = []
     for r in rows:
         if r["acked_at"] is not None:
             continue
         if r["band"] == "check":
-            digest.check.append(view(r))
+            check_rows.append(r)
         else:
             by_case.setdefault(r["case_id"] or "?", []).append(view(r))
-    digest.check.sort(key=lambda a: (a.case_id, a.entry_date, a.id))
+    # The check band can be long and a coordinator reads it from the top, so the likeliest concern comes first.
+    # Sorted as rows because the views carry no score: it is not a calibrated probability, so no format shows it.
+    check_rows.sort(key=check_band_order)
+    digest.check = [view(r) for r in check_rows]
     digest.handled = [view(r) for r in handled_rows]
     for case_id, alerts in by_case.items():
         alerts.sort(key=lambda a: (-severity_rank(a.severity), a.entry_date, a.id))
@@ -380,6 +386,12 @@ def weekly_digest(
                 (week, now),
             )
     return digest
+
+
+def check_band_order(row) -> tuple:
+    """Highest score first, then alerts without one (stored before schema 12); ties by case, entry date, id."""
+    score = row["score"]
+    return (score is None, -(score or 0.0), row["case_id"] or "?", row["entry_date"] or "", row["id"])
 
 
 def unresolved_failures(store) -> list[tuple[str, str]]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import email
 import json
+import re
+import sqlite3
+from dataclasses import replace
 
 from typer.testing import CliRunner
 
 from conftest import BROKEN, CORPUS, new_corpus_project
 from qualpipe.cli import app
 from qualpipe.flagging import render
+from qualpipe.flagging.alerts import store_flags
 from qualpipe.project import Project
 
 
@@ -217,3 +221,92 @@ def test_the_weekly_run_in_one_command_matches_ingest_then_alerts_and_names_a_br
         assert [
             project.store.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("documents", "segments", "alerts")
         ] == before
+
+
+# A first digest of the sample logbooks' week 2024-W05 shows several check-band alerts with different scores
+# (the earlier weeks' ones too, as no digest was built before it).
+CHECK_WEEK = "2024-W05"
+
+
+def check_band_ids(text: str, start: str, end: str) -> list[int]:
+    """The alert ids of a digest's check band, in the order the coordinator reads them."""
+    section = text.split(start, 1)[1].split(end, 1)[0]
+    return [int(i) for i in re.findall(r"#(\d+)", section)]
+
+
+def stored_scores(project) -> dict[int, float | None]:
+    return {r[0]: r[1] for r in project.store.query("SELECT id, score FROM alerts WHERE band = 'check'")}
+
+
+def test_the_check_band_lists_the_likeliest_concern_first_in_every_format(tmp_path):
+    project = logbook_project(tmp_path)
+    digest = project.weekly_digest(CHECK_WEEK)
+    scores = stored_scores(project)
+    shown = [a.id for a in digest.check]
+    assert len(shown) >= 4 and len({scores[i] for i in shown}) >= 3 and None not in {scores[i] for i in shown}
+    assert [scores[i] for i in shown] == sorted((scores[i] for i in shown), reverse=True)
+
+    markdown = render.to_markdown(digest)
+    assert check_band_ids(markdown, "## Tjek disse\n", "\n## ") == shown
+    assert "De mest sandsynlige står øverst." in markdown
+    message = email.message_from_bytes(render.to_eml(digest, to="k@example.org", sender="q@example.org"))
+    text_part, html_part = (p.get_payload(decode=True).decode("utf-8") for p in message.get_payload())
+    assert check_band_ids(text_part, "\nTjek disse\n", "\nHåndteret\n") == shown
+    assert check_band_ids(html_part, "<h2>Tjek disse</h2>", "</section>") == shown
+    terminal = CliRunner().invoke(app, ["--project", str(project.root), "alerts", "--week", CHECK_WEEK])
+    assert terminal.exit_code == 0, terminal.output
+    assert check_band_ids(terminal.output, "Tjek disse – ", "Håndteret:") == shown  # the rebuilt week, same order
+    # The score is no calibrated probability: no format shows it.
+    section = markdown.split("## Tjek disse", 1)[1]
+    assert not [s for s in scores.values() if s is not None and f"{s:.2f}" in section.replace(",", ".")]
+    assert "score" not in render.to_json(digest)
+    project.close()
+
+
+def test_check_band_alerts_stored_before_the_upgrade_come_after_the_scored_ones(tmp_path):
+    root = tmp_path / "p"
+    with new_corpus_project(root) as project:  # cases M01-M08 flagged before the upgrade
+        project.ingest([CORPUS / "logbooks" / "logbog_2024_m01-m08.csv"], "logbook")
+        project.flag_new_entries()
+        store_path = project.config.store_path
+    with sqlite3.connect(store_path) as conn:  # what schema 11 had: alerts without a score
+        conn.executescript("ALTER TABLE alerts DROP COLUMN score; PRAGMA user_version = 11;")
+    conn.close()
+    with Project(root) as project:  # upgraded on opening; the other cases' entries are flagged with scores
+        older = {r[0] for r in project.store.query("SELECT id FROM alerts WHERE band = 'check'")}
+        project.ingest([CORPUS / "logbooks"], "logbook")
+        digest = project.weekly_digest(CHECK_WEEK)
+        scores = stored_scores(project)
+        shown = [a.id for a in digest.check]
+        unscored = [i for i in shown if i in older]
+        assert unscored and all(scores[i] is None for i in older)
+        assert len(shown) - len(unscored) >= 3 and all(scores[i] is not None for i in shown if i not in older)
+        assert shown[len(shown) - len(unscored):] == unscored  # last, in case and date order among themselves
+        by_case_and_date = {a.id: (a.case_id, a.entry_date, a.id) for a in digest.check}
+        assert unscored == sorted(unscored, key=by_case_and_date.get)
+        scored = shown[: len(shown) - len(unscored)]
+        assert [scores[i] for i in scored] == sorted((scores[i] for i in scored), reverse=True)
+        assert check_band_ids(render.to_markdown(digest), "## Tjek disse\n", "\n## ") == shown
+
+
+def test_flagging_the_same_entries_again_leaves_every_alert_as_it_was_its_score_included(tmp_path):
+    project = logbook_project(tmp_path)
+    project.flag_new_entries()
+
+    def alerts_table():
+        return [tuple(r) for r in project.store.query("SELECT * FROM alerts ORDER BY id")]
+
+    before = alerts_table()
+    assert any(row["score"] is not None for row in project.store.query("SELECT score FROM alerts"))
+    assert project.flag_new_entries().entries == 0 and alerts_table() == before
+    # A retried partition (dask), flagged again by the real flagger: nothing is added or changed, not even when
+    # its scores differ in their last digits, as they may on another CPU.
+    entries = project.store.query(
+        "SELECT id, case_id, date, text, ingested_at FROM documents WHERE kind = 'logbook' AND superseded_at IS NULL "
+        "AND case_id IN (SELECT case_id FROM alerts WHERE band = 'check') ORDER BY case_id, date, id"
+    )
+    flags = project.flagger().flag_entries([r["text"] for r in entries])
+    assert store_flags(project.store, entries, flags).alerts == 0 and alerts_table() == before
+    nudged = [[replace(f, score=None if f.score is None else f.score + 1e-5) for f in fs] for fs in flags]
+    assert store_flags(project.store, entries, nudged).alerts == 0 and alerts_table() == before
+    project.close()

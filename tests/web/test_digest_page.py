@@ -1,8 +1,10 @@
-"""The web digest keeps the weekly run's promise: when new entries cannot be screened, the page says so."""
+"""The web digest keeps the weekly run's promises: when new entries cannot be screened, the page says so, and
+the check band lists the likeliest concern first."""
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.testclient import TestClient
 
@@ -26,3 +28,17 @@ def test_when_screening_fails_the_digest_page_says_so_and_calls_no_case_calm(web
     assert page.status_code == 200
     assert "kunne ikke screenes" in page.text
     assert "Rolige sager" not in page.text
+
+
+def test_the_check_band_on_the_digest_page_lists_the_likeliest_concern_first(web_project):
+    with TestClient(create_app(web_project), base_url="http://testserver") as client:
+        assert login(client, "Lene").status_code == 303
+        page = client.get("/?week=2024-W05")  # several check-band alerts, with the earlier weeks' ones
+    assert page.status_code == 200
+    band = page.text.split('id="check"', 1)[1].split("</section>", 1)[0]
+    shown = [int(i) for i in re.findall(r'<article class="alert" id="alert-(\d+)"', band)]
+    with Project(web_project) as project:
+        scores = {r[0]: r[1] for r in project.store.query("SELECT id, score FROM alerts WHERE band = 'check'")}
+    assert len(shown) >= 4 and len({scores[i] for i in shown}) >= 3
+    assert [scores[i] for i in shown] == sorted((scores[i] for i in shown), reverse=True)
+    assert "De mest sandsynlige står øverst." in band
