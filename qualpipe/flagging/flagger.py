@@ -262,9 +262,10 @@ def decide_entry(
     check band by a score the calm context pulled down (on dev: no urgent entry gained, one false urgent
     more). Any other lexicon flag the head does not confirm is an alert for the categories the dev split
     chose (`head.info["lexicon_alerts"]`), and for the urgent categories otherwise goes to the check band,
-    as do urgent scores between the check and the alert threshold (guide rule 10). Graded categories are 'high' when their severity output or a lexicon
-    pattern says so. Guide rule 8: a category with `separate_from` (`mistrivsel`: neglect, violence,
-    self-harm) is kept beside those only when another sentence shows it."""
+    as do urgent scores between the check and the alert threshold (guide rule 10). Graded categories are
+    'high' when their severity output or a lexicon pattern says so. Guide rule 8: a category with
+    `separate_from` (`mistrivsel`: neglect, violence, self-harm) is kept beside those only when another
+    sentence shows it."""
     from_lexicon = set(head.info.get("lexicon_alerts", ()))
     columns = {c: k for k, c in enumerate(head.categories)}
     vetoed = vetoed or {}
