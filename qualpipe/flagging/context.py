@@ -124,8 +124,9 @@ class ContextRules:
                 return t
         return None
 
-    def sentence_blocked(self, sentence: Span, triggers: list[Trigger], category: str) -> str | None:
-        """Sentence-level rules for the embedding detector, which has no phrase position."""
+    def sentence_reading(self, sentence: Span, triggers: list[Trigger], category: str) -> Trigger | None:
+        """The trigger by which ConText reads the whole sentence as no concern for `category` (guide rules 2-4:
+        a hypothetical, an innocent sense, a resolved worry), or None."""
         inside = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
         rules = [f"innocent:{category}", "resolution"]
         if category not in self.hypothetical_not_for:
@@ -133,7 +134,15 @@ class ContextRules:
         for rule in rules:
             hit = next((t for t in inside if t.rule == rule), None)
             if hit:
-                return f"{rule.split(':')[0]}: {hit.phrase}"
+                return hit
+        return None
+
+    def sentence_blocked(self, sentence: Span, triggers: list[Trigger], category: str) -> str | None:
+        """Sentence-level rules for the embedding detector, which has no phrase position."""
+        hit = self.sentence_reading(sentence, triggers, category)
+        if hit:
+            return f"{hit.rule.split(':')[0]}: {hit.phrase}"
+        inside = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
         if category in self.first_person_applies and not any(t.rule == "first_person" for t in inside):
             return "not about the volunteer"
         return None

@@ -186,8 +186,7 @@ class ConcernFlagger:
             for category, spec in self.lexicon.categories.items():
                 if spec.urgent or s in kept.get(category, set()):
                     continue
-                why = self.context.sentence_blocked(sentence, triggers, category)
-                if why and why.split(":")[0] in ("resolution", "hypothetical", "innocent"):
+                if self.context.sentence_reading(sentence, triggers, category):
                     vetoed.setdefault(category, set()).add(s)
         return triggers, best, {c: starts - kept.get(c, set()) for c, starts in vetoed.items()}
 
