@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Sequence
@@ -228,9 +229,10 @@ def _keep(best: dict[str, Flag], flag: Flag, lexicon: Lexicon) -> None:
 
 
 def _score_at(column: np.ndarray, starts: list[int], start: int) -> float:
-    """The head's score of the sentence that holds character offset `start` (0 when there is none)."""
-    inside = [i for i, s in enumerate(starts) if s <= start]
-    return float(column[inside[-1]]) if inside and len(column) else 0.0
+    """The head's score of the sentence that holds character offset `start` (`starts`: the sentences' first
+    offsets, ascending; 0 when no sentence holds it)."""
+    i = bisect_right(starts, start) - 1
+    return float(column[i]) if i >= 0 and len(column) else 0.0
 
 
 def _sentence_span(sentence) -> tuple[str, int, int]:
