@@ -5,7 +5,8 @@ Usage: .venv/bin/python bench/eval_themes.py [--model qualpipe/data/theme_model.
 
 Units are the guide's: one respondent turn (corpora/interviews_dev) or one logbook entry (corpora/dev),
 test split only (writers nobody trained or calibrated on). Zero-shot and the trained coder run through
-`CodingEngine.unit_scores`/`assigned`, as `qualpipe code --input` does. Few-shot: the test units are
+`CodingEngine.unit_scores`/`assigned`, as `qualpipe code --input` does (an interview turn with the
+interviewer's question before it as its `question`, as the annotators saw it). Few-shot: the test units are
 halved by case; from the first half an evaluator codes 10 (or 30) units per code (each unit fully
 coded, as a reviewed segment is), a learned head is fitted on them (the `code --learn` head over the
 unit vector and the trained coder's scores), and every coder is scored on the second half. The corpus's
@@ -78,7 +79,9 @@ def main() -> None:
     gold = np.array([[c in u.themes for c in codes] for u in units], dtype=bool)
     split = unit_sentences(nlp, [u.text for u in units])
     Z = zero.unit_scores(split) >= zero.thresholds
-    T_scores = trained.unit_scores(split)
+    asked = unit_sentences(nlp, [u.question for u in units])
+    questions = [q if u.question.strip() else [] for q, u in zip(asked, units)]
+    T_scores = trained.unit_scores(split, questions=questions)
     T = T_scores >= trained.thresholds
     for source in ("interview", "logbook"):
         rows = [i for i, u in enumerate(units) if u.source == source]

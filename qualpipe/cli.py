@@ -198,7 +198,7 @@ def code(
         False, "--learn", help="Fit per-code models on imported human codes; prints cross-validated agreement."
     ),
     input_path: Optional[Path] = typer.Option(
-        None, "--input", help="Batch mode: JSONL lines with id and text (no project needed)."
+        None, "--input", help="Batch mode: JSONL lines with id, text and optional question (no project needed)."
     ),
     output_path: Optional[Path] = typer.Option(None, "--output", help="Batch mode: where to write the coded JSONL."),
     model: Optional[str] = typer.Option(None, "--model", help="Batch mode: embedding model (default e5-small-fast)."),

@@ -46,13 +46,15 @@ def embed_partition(spec: WorkerSpec, texts: list[str]) -> np.ndarray:
     return _engines(spec).embedder().encode(texts, kind="passage")
 
 
-def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray, units: list[list[int]] | None = None):
-    """Zero-shot scores per segment; with the trained coder, (unit scores, sentence scores) for whole units."""
+def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray, units: list[list[int]] | None = None,
+                   questions: np.ndarray | None = None):
+    """Zero-shot scores per segment; with the trained coder, (unit scores, sentence scores) for whole units,
+    each read with its question (`questions`: one vector per unit, or None)."""
     engine = _engines(spec).coding_engine()
     if engine.trained is not None:
         from qualpipe.coding.run import unit_scores_of
 
-        return unit_scores_of(engine, texts, X, units)
+        return unit_scores_of(engine, texts, X, units, questions)
     return engine.zero_shot.predict_proba(X, engine.cues.hits(texts))
 
 
@@ -139,7 +141,9 @@ def run_stages(
     """Embed what is not cached, code every codable segment (as `qualpipe code` does), flag new logbook entries.
 
     `engines` are the project's (with its store's cache); the workers build the same from its spec."""
-    from qualpipe.coding.run import codable_segments, coding_units, store_machine_codes, store_unit_scores
+    from qualpipe.coding.run import (
+        codable_segments, coding_units, store_machine_codes, store_unit_scores, unit_question_vectors,
+    )
     from qualpipe.embed.cache import store_vectors, text_key
     from qualpipe.flagging.alerts import pending_entries, store_flags
 
@@ -164,7 +168,8 @@ def run_stages(
             chunks = unit_partitions(segments, partition_size)  # whole turns and entries: a unit is coded as one
             units = [coding_units(c) for c in chunks]
             jobs = [
-                (spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c]), u)
+                (spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c]), u,
+                 unit_question_vectors(engine, store, c, u, cached.encode))
                 for c, u in zip(chunks, units)
             ]
             for index, (unit_scores, sentence_scores) in executor.map(code_partition, jobs):

@@ -396,7 +396,8 @@ class Store:
         return row[0]
 
     def segments(
-        self, *, case_id: str | None = None, kind: str | None = None, include_superseded: bool = False
+        self, *, case_id: str | None = None, kind: str | None = None, role: str | None = None,
+        include_superseded: bool = False,
     ) -> list[Segment]:
         """Segments of current document versions (or all versions), in document and sentence order."""
         table = (
@@ -414,6 +415,9 @@ class Store:
         if kind:
             where.append("kind = ?")
             params.append(kind)
+        if role:
+            where.append("role = ?")
+            params.append(role)
         sql = f"SELECT * FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
         sql += " ORDER BY case_id, date, document_id, idx"
         return [

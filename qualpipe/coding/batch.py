@@ -1,7 +1,8 @@
 """The batch contract: `qualpipe code --input IN.jsonl --output OUT.jsonl`, with no project store.
 
-Each input line holds `id` and `text` (other fields are passed through); each output line holds the
-same fields plus `codes`: [{"code", "score"}], best first, only the codes assigned (possibly none).
+Each input line holds `id` and `text`, and may hold `question`: the interviewer's question the text answers,
+which the trained coder reads with it (other fields are passed through); each output line holds the same
+fields plus `codes`: [{"code", "score"}], best first, only the codes assigned (possibly none).
 A bad line still gets its output line, with `codes: []` and an `error`, so lines stay aligned.
 """
 
@@ -57,7 +58,9 @@ def code_batch(engine: CodingEngine, nlp, source: Path, out: TextIO, stream: Tex
 
     def flush() -> None:
         good = split_texts([r["text"] for r, e in pending if e is None], nlp)
-        assigned = iter(engine.assigned(engine.unit_scores(good, progress=progress)))
+        asked = [r.get("question", "") for r, e in pending if e is None]
+        questions = split_texts(asked, nlp) if any(q.strip() for q in asked) else None
+        assigned = iter(engine.assigned(engine.unit_scores(good, progress=progress, questions=questions)))
         for record, error in pending:
             if error is not None:
                 line = {"id": record.get("id") if record else None, "codes": [], "error": error}
@@ -66,7 +69,9 @@ def code_batch(engine: CodingEngine, nlp, source: Path, out: TextIO, stream: Tex
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
         pending.clear()
 
-    for _number, record, error in read_batch(source, stream):
+    for number, record, error in read_batch(source, stream):
+        if error is None and not isinstance(record.get("question", ""), str):
+            error = str(InputError(source, "'question' must be a string (or left out)", line=number))
         if error is not None:
             errors += 1
             on_error(error)

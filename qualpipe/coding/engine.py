@@ -14,6 +14,7 @@ from qualpipe.coding.cues import CueMatcher
 from qualpipe.coding.trained import TrainedCoder
 from qualpipe.coding.zeroshot import ZeroShotCoder
 from qualpipe.embed.base import Embedder
+from qualpipe.learning.head import unit_means
 
 if TYPE_CHECKING:  # scikit-learn (about 1.3 s and 130 MB to import) only for a project that learns its codes
     from qualpipe.coding.learn import LearnedCoder
@@ -88,17 +89,22 @@ class CodingEngine:
         return self.zero_shot.predict_proba(X, cues)
 
     def unit_scores(self, units: Sequence[Sequence[str]],
-                    progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                    progress: Callable[[int, int], None] | None = None,
+                    questions: Sequence[Sequence[str]] | None = None) -> np.ndarray:
         """Units given as their sentences, all embedded in one call (one length-sorted pass). The trained coder
-        reads the whole unit; otherwise a unit's score for a code is its best sentence's score: one clear
-        sentence is evidence enough. `progress(done, total)` counts sentences embedded."""
+        reads the whole unit, with the sentences of the interviewer's question it answers where `questions`
+        gives them (one list per unit, empty for none); otherwise a unit's score for a code is its best
+        sentence's score: one clear sentence is evidence enough. `progress(done, total)` counts sentences
+        embedded."""
         flat = [s for unit in units for s in unit]
         if self.trained is not None and self.learned is None:
+            asked = [s for question in questions or () for s in question] if self.trained.reads_question else []
             vectors = (
-                self.embedder.encode(flat, kind="passage", progress=progress)
-                if flat else np.zeros((0, self.embedder.dim), np.float32)
+                self.embedder.encode(flat + asked, kind="passage", progress=progress)
+                if flat or asked else np.zeros((0, self.embedder.dim), np.float32)
             )
-            return self.trained.unit_scores(units, vectors)
+            question_vectors = unit_means(vectors[len(flat):], [len(q) for q in questions]) if asked else None
+            return self.trained.unit_scores(units, vectors[:len(flat)], question_vectors)
         scores = self.sentence_scores(flat, progress) if flat else np.zeros((0, len(self.codebook.codes)))
         out = np.zeros((len(units), len(self.codebook.codes)))
         pos = 0

@@ -11,6 +11,7 @@ from qualpipe.coding.engine import CodingEngine
 from qualpipe.coding.learn import LearnedCoder, cross_validated_predictions
 from qualpipe.coding.metrics import CodeAgreement, agreement
 from qualpipe.errors import UserError
+from qualpipe.learning.head import unit_means
 from qualpipe.store import insert_codings, utc_now
 
 MACHINE = "qualpipe"
@@ -173,12 +174,53 @@ def coding_units(segments) -> list[list[int]]:
     return list(units.values())
 
 
-def unit_scores_of(engine: CodingEngine, texts: list[str], X: np.ndarray, units: list[list[int]]):
-    """The trained coder's calibrated scores per unit, and per sentence (to pick each code's evidence)."""
+def unit_questions(store, segments, units: list[list[int]]) -> list[list[str]]:
+    """For each unit (positions in `segments`), the sentences of the interviewer's turn that came last before
+    it in its transcript: the question it answers. Empty for a logbook entry, an interviewer's own turn and a
+    turn no interviewer turn came before."""
+    from bisect import bisect_left
+
+    documents = {segments[u[0]].document_id for u in units
+                 if segments[u[0]].kind != "logbook" and segments[u[0]].role != "interviewer"}
+    asked: dict[int, list] = {}
+    if documents:
+        for q in store.segments(role="interviewer"):
+            if q.document_id in documents:
+                asked.setdefault(q.document_id, []).append(q)
+    out = []
+    for unit in units:
+        first = segments[unit[0]]
+        before = asked.get(first.document_id, []) if first.role != "interviewer" else []
+        at = bisect_left([q.start for q in before], first.start)
+        turn = before[at - 1].turn_id if at else None
+        out.append([q.norm_text for q in before[:at] if q.turn_id == turn] if at else [])
+    return out
+
+
+def unit_question_vectors(engine: CodingEngine, store, segments, units: list[list[int]], encode) -> np.ndarray | None:
+    """Each unit's question as the mean vector of its sentences (zeros where none), for a trained coder that
+    reads questions; None otherwise. `encode(texts)` gives passage vectors."""
+    if engine.trained is None or not engine.trained.reads_question:
+        return None
+    questions = unit_questions(store, segments, units)
+    flat = [s for q in questions for s in q]
+    return unit_means(encode(flat), [len(q) for q in questions]) if flat else None
+
+
+def unit_scores_of(engine: CodingEngine, texts: list[str], X: np.ndarray, units: list[list[int]],
+                   questions: np.ndarray | None = None):
+    """The trained coder's calibrated scores per unit, and per sentence (to pick each code's evidence), each
+    read with its unit's question (`questions`: one vector per unit, or None)."""
     unit_scores = engine.trained.unit_scores(
-        [[texts[i] for i in unit] for unit in units], np.concatenate([X[unit] for unit in units]) if units else X
+        [[texts[i] for i in unit] for unit in units], np.concatenate([X[unit] for unit in units]) if units else X,
+        questions,
     )
-    return unit_scores, engine.trained.scores(texts, X)
+    per_sentence = None
+    if questions is not None:
+        per_sentence = np.zeros((len(texts), questions.shape[1]), np.float32)
+        for unit, question in zip(units, questions):
+            per_sentence[unit] = question
+    return unit_scores, engine.trained.scores(texts, X, per_sentence)
 
 
 def store_unit_scores(
@@ -196,9 +238,12 @@ def store_unit_scores(
 
 
 def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> int:
-    """Code each unit (turn or entry) as a whole with the trained coder and store the codes."""
+    """Code each unit (turn or entry) as a whole, with the question it answers, by the trained coder and
+    store the codes."""
     units = coding_units(segments)
-    unit_scores, sentence_scores = unit_scores_of(engine, [s.norm_text for s in segments], X, units)
+    questions = unit_question_vectors(engine, store, segments, units,
+                                      lambda texts: engine.embedder.encode(texts, kind="passage"))
+    unit_scores, sentence_scores = unit_scores_of(engine, [s.norm_text for s in segments], X, units, questions)
     return store_unit_scores(store, segments, units, engine, unit_scores, sentence_scores)
 
 

@@ -1,9 +1,14 @@
 """Training the default theme coder on the labelled corpora, in the concern detector's engine.
 
 A unit is what the labelling guide codes: one respondent turn of an interview, or one logbook entry.
-Its features are those of `learning.head.LinearHead` in "unit" context: the unit's hashed word and
-character n-grams and the mean e5 vector of its sentences (the same vectors `qualpipe code` stores for
-the segments). One logistic regression per code is fitted on the train split; on the writer-disjoint
+Its features are those of `learning.head.LinearHead` in "unit+question" context: the unit's hashed word
+and character n-grams, the mean e5 vector of its sentences (the same vectors `qualpipe code` stores for
+the segments) and the mean vector of the interviewer's question the turn answers (zeros for a logbook
+entry or a turn without one). The annotators coded each turn with its question in view, as the guide's
+unit is read: "Ja, hver tirsdag" is `stabilitet` after "Hvor tit ses I?" and nothing on its own. Every
+train turn is also shown once without its question, so an answer that comes alone (a transcript without
+interviewer turns, `code --input` without a `question` field) is still read as well as before. One
+logistic regression per code is fitted on the train split; on the writer-disjoint
 dev split, each code's score is calibrated (Platt: a logistic fit of the raw score, so that 0.8 means
 right about eight times in ten on dev) and its threshold chosen (best F1 with precision at least 0.5);
 the regularisation is the one with the best dev macro-F1. The test split is scored once, at the end.
@@ -35,6 +40,7 @@ class LabelledUnit:
     split: str
     text: str
     themes: tuple[str, ...]
+    question: str = ""  # the interviewer's question this turn answers (interviews only)
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -53,21 +59,34 @@ def load_units(logbooks: Path | None, interviews: Path | None) -> list[LabelledU
         ]
     if interviews is not None:
         themes = {r["turn_id"]: r.get("themes", []) for r in _jsonl(interviews / "labels.jsonl")}
-        units += [
-            LabelledUnit(r["turn_id"], "interview", r["writer"], r["split"], r["text"], tuple(themes[r["turn_id"]]))
-            for r in _jsonl(interviews / "turns.jsonl")
-            if not r["interviewer"] and r["turn_id"] in themes
-        ]
+        turns = sorted(_jsonl(interviews / "turns.jsonl"), key=lambda r: (r["interview_id"], r["turn"]))
+        for r, question in zip(turns, questions_answered([r["text"] for r in turns], [r["interview_id"] for r in turns],
+                                                         [r["interviewer"] for r in turns])):
+            if not r["interviewer"] and r["turn_id"] in themes:
+                units.append(LabelledUnit(r["turn_id"], "interview", r["writer"], r["split"], r["text"],
+                                          tuple(themes[r["turn_id"]]), question))
     return units
 
 
+def questions_answered(texts: Sequence[str], documents: Sequence, asked: Sequence[bool]) -> list[str]:
+    """For turns in order: the text of the last interviewer turn before each in the same document ("" for an
+    interviewer's own turn and for a turn no question came before)."""
+    out, last = [], {}
+    for text, document, is_question in zip(texts, documents, asked):
+        out.append("" if is_question else last.get(document, ""))
+        if is_question:
+            last[document] = text
+    return out
+
+
 def corpus_digest(units: Sequence[LabelledUnit]) -> str:
-    return learning_digest([u.unit_id, u.split, u.text, list(u.themes)] for u in units)
+    return learning_digest([u.unit_id, u.split, u.text, list(u.themes), u.question] for u in units)
 
 
 @dataclass
 class Units:
-    """Units with their sentences' mean vectors and (for labelled units) their codes as a 0/1 matrix."""
+    """Units with their vectors (the mean of their sentences', then their question's) and (for labelled
+    units) their codes as a 0/1 matrix."""
 
     texts: list[str]
     vectors: np.ndarray
@@ -88,10 +107,31 @@ def unit_vectors(nlp, embed: Callable[[list[str]], np.ndarray], texts: Sequence[
     return unit_means(embed([s for unit in sentences for s in unit]), [len(unit) for unit in sentences])
 
 
+def question_vectors(nlp, embed: Callable[[list[str]], np.ndarray], questions: Sequence[str], dim: int) -> np.ndarray:
+    """The mean e5 vector of each question's sentences; zeros where there is no question."""
+    out = np.zeros((len(questions), dim), np.float32)
+    asked = [i for i, q in enumerate(questions) if q.strip()]
+    if asked:
+        out[asked] = unit_vectors(nlp, embed, [questions[i] for i in asked])
+    return out
+
+
 def featurise_units(nlp, embed, units: Sequence[LabelledUnit], codes: Sequence[str]) -> Units:
     texts = [u.text for u in units]
     Y = np.array([[c in u.themes for c in codes] for u in units], dtype=np.int8).reshape(len(units), len(codes))
-    return Units(texts, unit_vectors(nlp, embed, texts), Y)
+    answers = unit_vectors(nlp, embed, texts)
+    questions = question_vectors(nlp, embed, [u.question for u in units], answers.shape[1])
+    return Units(texts, np.hstack([answers, questions]), Y)
+
+
+def with_unasked_copies(data: Units) -> Units:
+    """`data` plus each unit that has a question once more without it (its question vector zeroed)."""
+    dim = data.vectors.shape[1] // 2
+    asked = np.flatnonzero(np.abs(data.vectors[:, dim:]).sum(axis=1) > 0)
+    unasked = data.vectors[asked].copy()
+    unasked[:, dim:] = 0.0
+    return Units(data.texts + [data.texts[i] for i in asked], np.vstack([data.vectors, unasked]),
+                 np.vstack([data.Y, data.Y[asked]]))
 
 
 def platt(raw: np.ndarray, gold: np.ndarray) -> list[float]:
@@ -192,11 +232,13 @@ def train_theme_model(
     embed = cached_embed(embedder, "theme-train")
     progress(f"{len(units)} labelled units; embedding their sentences")
     data = {s: featurise_units(nlp, embed, rows, codes) for s, rows in parts.items()}
-    train, dev = data["train"], data["dev"]
+    train, dev = with_unasked_copies(data["train"]), data["dev"]
     candidates = []
     for C in REGULARISATION:
-        progress(f"fitting the head on {len(train.texts)} units, C={C}")
-        head = LinearHead(tuple(codes), C=C, seed=seed, embedder=embedder_name, context="unit").fit_idf(train.texts)
+        progress(f"fitting the head on {len(data['train'].texts)} units "
+                 f"({len(train.texts) - len(data['train'].texts)} also without their question), C={C}")
+        head = LinearHead(tuple(codes), C=C, seed=seed, embedder=embedder_name, context="unit+question")
+        head.fit_idf(data["train"].texts)
         head.fit(head.features(train.texts, train.vectors, [1] * len(train.texts)), train.Y)
         raw = head.predict_proba(head.features(dev.texts, dev.vectors, [1] * len(dev.texts)))
         head.platt_ = {c: platt(raw[:, k], dev.Y[:, k]) for k, c in enumerate(codes)}

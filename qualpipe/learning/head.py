@@ -1,9 +1,10 @@
 """The linear head every learned model of qualpipe uses: one logistic regression per output over a
 text's hashed word and character n-grams (tf-idf) and its e5 vectors.
 
-Two contexts: `"sentence"` (the concern detector) reads each sentence with the mean vector of its
-neighbours and of its entry; `"unit"` (the theme coder) reads a whole unit (an interview turn, a logbook
-entry) with the mean of its sentences' vectors. Hashing means no vocabulary is stored: the shipped
+Three contexts: `"sentence"` (the concern detector) reads each sentence with the mean vector of its
+neighbours and of its entry; `"unit"` reads a whole unit (an interview turn, a logbook entry) with the
+mean of its sentences' vectors; `"unit+question"` (the theme coder) the same and then the mean vector of
+the interviewer's question the unit answers (zeros where none). Hashing means no vocabulary is stored: the shipped
 weights are what was trained. Training data, thresholds and calibration belong to each model's own
 training module (flagging.training, coding.training); both call the same `fit`, `features` and
 `cached_embed` here.
@@ -85,7 +86,8 @@ def _hashers(folded: bool = True):
 class LinearHead:
     """Logistic regression per output over a text's n-grams (hashed, tf-idf) and its e5 vectors in
     context, scikit-learn shaped. `context` "sentence": own vector, neighbours', entry's; "unit": the
-    unit's mean sentence vector.
+    unit's mean sentence vector; "unit+question": that and its question's (the caller passes both, side by
+    side).
 
     Learned state: `idf_` (the n-grams' inverse document frequencies over the training sentences),
     `coef_` (outputs x features), `intercept_`, and after calibration `alert_` (per-output alert

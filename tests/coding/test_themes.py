@@ -162,3 +162,60 @@ def test_the_interview_corpus_transcripts_ingest_in_every_layout(tmp_path):
     assert documents["cases"] == len({t["case_id"] for t in turns})
     assert interviewer == sum(t["interviewer"] for t in turns)
     assert {p.suffix for p in (INTERVIEWS / "transcripts").iterdir()} >= {".txt", ".vtt", ".srt", ".docx"}
+
+
+def test_a_turn_is_coded_with_the_question_it_answers(corpus_project, tmp_path):
+    from qualpipe.coding.run import codable_segments, coding_units, unit_questions
+    from qualpipe.coding.training import questions_answered
+
+    transcript = tmp_path / "M90_2024-05-02_interview_forældre.txt"
+    transcript.write_text(
+        "R: Skal vi bare starte?\n"
+        "I: Hvad er hun blevet god til i år? Og hvad siger lærerne?\n"
+        "R: Hun er blevet rigtig god til at læse, og hun er så stolt af det.\n"
+        "Lise: Ja, hun læser højt for os hver gang.\n"
+        "I: Hvordan går det med lektierne?\n"
+        "R: Dem laver hun selv nu.\n",
+        encoding="utf-8",
+    )
+    project = corpus_project
+    project.ingest([transcript], "interview")
+    project.code()
+    segments = codable_segments(project.store, include_interviewer=False)
+    units = coding_units(segments)
+    questions = unit_questions(project.store, segments, units)
+    opening = [segments[u[0]].norm_text for u in units]
+    assert questions == [
+        [],  # said before any question
+        ["Hvad er hun blevet god til i år?", "Og hvad siger lærerne?"],
+        ["Hvad er hun blevet god til i år?", "Og hvad siger lærerne?"],  # a second speaker answers it too
+        ["Hvordan går det med lektierne?"],
+    ], opening
+    # the stored codes are the ones the coder gives the turn read with its question, not alone
+    engine = project.coding_engine()
+    turns = [[segments[i].norm_text for i in u] for u in units]
+    asked, alone = engine.unit_scores(turns, questions=questions), engine.unit_scores(turns)
+    assert engine.assigned(asked) != engine.assigned(alone)
+    for unit, expected in zip(units, engine.assigned(asked)):
+        stored = project.store.query(
+            "SELECT code, score FROM codings WHERE source = 'machine' AND segment_id IN (%s)"
+            % ",".join(str(segments[i].id) for i in unit))
+        assert {r["code"]: round(r["score"], 4) for r in stored} == {c.code: c.score for c in expected}
+    # the training corpus is read the same way: the last interviewer turn before each turn
+    assert questions_answered(["a", "q1", "b", "c", "q2", "d"], [1] * 6, [False, True, False, False, True, False]) == [
+        "", "", "q1", "q1", "", "q2"]
+
+
+def test_a_batch_line_may_carry_its_question(tmp_path):
+    source = tmp_path / "in.jsonl"
+    answer = "Hun er blevet rigtig god til at læse, og hun er så stolt af det."
+    lines = [{"id": 1, "text": answer}, {"id": 2, "text": answer, "question": "Hvad er hun blevet god til i år?"},
+             {"id": 3, "text": answer, "question": 7}]
+    source.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["code", "--input", str(source), "--output", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 1 and "in.jsonl:3: 'question' must be a string" in result.output
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert out[1]["question"] == lines[1]["question"]  # passed through
+    alone, asked = ({c["code"]: c["score"] for c in o["codes"]} for o in out[:2])
+    assert "ressourcefokus" in alone and "ressourcefokus" in asked and alone != asked
+    assert out[2]["codes"] == [] and "error" in out[2]

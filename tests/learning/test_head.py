@@ -27,10 +27,12 @@ def test_scoring_in_blocks_of_entries_gives_exactly_the_one_pass_scores():
     assert len(sentences) > 20 and max(sizes) > 1
     concern, theme = load_concern_model(None), shipped_theme_model()
     for head in (concern, theme):
-        whole = head.predict_proba(head.features(sentences, vectors, sizes))
-        blocks = LinearHead.score(head, sentences, vectors, sizes, block=7)
+        # the theme coder reads each unit's question beside it: here another sentence's vector
+        given = np.hstack([vectors, vectors[::-1]]) if head.context == "unit+question" else vectors
+        whole = head.predict_proba(head.features(sentences, given, sizes))
+        blocks = LinearHead.score(head, sentences, given, sizes, block=7)
         assert blocks.dtype == whole.dtype and np.array_equal(blocks, whole)
-        assert np.array_equal(LinearHead.score(head, sentences, vectors, sizes), whole)
+        assert np.array_equal(LinearHead.score(head, sentences, given, sizes), whole)
     # the concern head with its whole-entry head blended in: blocks of whole entries, the same numbers again
     assert concern.entry_ is not None
     one_pass = concern.score(sentences, vectors, sizes, block=10 ** 6)
