@@ -186,7 +186,10 @@ def embed(
     typer.echo(f"{segments} segment(s), {new} newly embedded text(s) with {model_id}")
 
 
-code_app = typer.Typer(help="Code segments against the codebook (zero-shot, or learned from human codes).")
+code_app = typer.Typer(
+    help="Code segments against the codebook (the trained coder, zero-shot for another codebook, or learned from "
+    "human codes)."
+)
 app.add_typer(code_app, name="code")
 
 
@@ -783,7 +786,7 @@ def run(
     stage: List[str] = typer.Option(list(STAGES), "--stage", help="embed, code, flag (repeatable; default: all)."),
     partition_size: int = typer.Option(2000, "--partition-size", help="Segments (or entries) per partition."),
 ) -> None:
-    """Embed what is new, code every segment zero-shot, flag new logbook entries; optionally on Dask."""
+    """Embed what is new, code every segment (as 'qualpipe code' does), flag new logbook entries; optionally on Dask."""
     from qualpipe.distributed import make_executor
 
     executor = make_executor(engine, scheduler, workers)

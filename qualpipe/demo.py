@@ -81,11 +81,12 @@ def topics_and_report(project) -> None:
 
 
 def code_and_exchange(project) -> bool:
-    """Code the segments zero-shot, export a REFI-QDA project and read it back."""
+    """Code the segments (the trained coder, by default), export a REFI-QDA project and read it back."""
     from qualpipe.output import Format, write_rows
 
     report = project.code()
-    typer.echo(f"coded {report.segments} segment(s) zero-shot with {report.model_id}: {report.codings} coding(s)")
+    typer.echo(f"coded {report.segments} segment(s) ({report.method}) with {report.model_id}: "
+               f"{report.codings} coding(s)")
     counts = project.machine_code_counts()
     write_rows(
         [{"code": c, "interview": 0, "logbook": 0, **counts.get(c, {})} for c in project.codebook().ids],

@@ -140,6 +140,7 @@ def test_demo_runs_on_the_sample_corpus_and_is_idempotent(tmp_path, monkeypatch)
     assert first.exit_code == 0, first.output
     assert "7 document(s) added" in first.output and "180 document(s) added" in first.output
     assert "role=child" in first.output and "language=da" in first.output
+    assert "segment(s) (trained) with" in first.output  # the demo says which coder coded: the default one
     second = runner.invoke(app, ["demo", "--corpus", str(CORPUS), "--dir", str(target)], catch_exceptions=False)
     assert second.exit_code == 0
     assert "0 document(s) added" in second.output
