@@ -8,8 +8,10 @@ test split only (writers nobody trained or calibrated on). Zero-shot and the tra
 `CodingEngine.unit_scores`/`assigned`, as `qualpipe code --input` does (an interview turn with the
 interviewer's question before it as its `question`, as the annotators saw it). Few-shot: the test units are
 halved by case; from the first half an evaluator codes 10 (or 30) units per code (each unit fully
-coded, as a reviewed segment is), a learned head is fitted on them (the `code --learn` head over the
-unit vector and the trained coder's scores), and every coder is scored on the second half. The corpus's
+coded, as a reviewed segment is), a learned head is fitted on them (`LearnedCoder`, the regression
+`code --learn` fits, here over the unit vector and the trained coder's scores; `code --learn` itself fits
+it per segment over the segment's vector, cue hits and zero-shot z-scores, which this bench does not
+measure), and every coder is scored on the second half. The corpus's
 human-human kappa (before adjudication) is the ceiling. Last, how often a code is right among the
 (unit, code) pairs the trained coder scores in each band (its calibration on writers it never saw).
 """
