@@ -142,7 +142,7 @@ def run_stages(
 
     `engines` are the project's (with its store's cache); the workers build the same from its spec."""
     from qualpipe.coding.run import (
-        codable_segments, coding_units, store_machine_codes, store_unit_scores, unit_question_vectors,
+        InterviewQuestions, codable_segments, coding_units, store_machine_codes, store_unit_scores,
     )
     from qualpipe.embed.cache import store_vectors, text_key
     from qualpipe.flagging.alerts import pending_entries, store_flags
@@ -167,9 +167,10 @@ def run_stages(
         if engine.trained is not None:
             chunks = unit_partitions(segments, partition_size)  # whole turns and entries: a unit is coded as one
             units = [coding_units(c) for c in chunks]
+            questions = InterviewQuestions(store)  # the interviewer segments, read once for every partition
             jobs = [
                 (spec, [s.norm_text for s in c], cached.encode([s.norm_text for s in c]), u,
-                 unit_question_vectors(engine, store, c, u, cached.encode))
+                 questions.vectors(engine, c, u, cached.encode))
                 for c, u in zip(chunks, units)
             ]
             for index, (unit_scores, sentence_scores) in executor.map(code_partition, jobs):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -174,37 +176,45 @@ def coding_units(segments) -> list[list[int]]:
     return list(units.values())
 
 
-def unit_questions(store, segments, units: list[list[int]]) -> list[list[str]]:
-    """For each unit (positions in `segments`), the sentences of the interviewer's turn that came last before
-    it in its transcript: the question it answers. Empty for a logbook entry, an interviewer's own turn and a
-    turn no interviewer turn came before."""
-    from bisect import bisect_left
+class InterviewQuestions:
+    """The questions turns answer, read from a store's interviewer segments once (on first use) however many
+    partitions of segments ask."""
 
-    documents = {segments[u[0]].document_id for u in units
-                 if segments[u[0]].kind != "logbook" and segments[u[0]].role != "interviewer"}
-    asked: dict[int, list] = {}
-    if documents:
-        for q in store.segments(role="interviewer"):
-            if q.document_id in documents:
-                asked.setdefault(q.document_id, []).append(q)
-    out = []
-    for unit in units:
-        first = segments[unit[0]]
-        before = asked.get(first.document_id, []) if first.role != "interviewer" else []
-        at = bisect_left([q.start for q in before], first.start)
-        turn = before[at - 1].turn_id if at else None
-        out.append([q.norm_text for q in before[:at] if q.turn_id == turn] if at else [])
-    return out
+    def __init__(self, store):
+        self.store = store
 
+    @cached_property
+    def _by_document(self) -> dict[int, tuple[list[int], list]]:
+        """Per transcript: its interviewer segments in order, and their first offsets (ascending)."""
+        asked: dict[int, list] = {}
+        for q in self.store.segments(role="interviewer"):
+            asked.setdefault(q.document_id, []).append(q)
+        return {document: ([q.start for q in rows], rows) for document, rows in asked.items()}
 
-def unit_question_vectors(engine: CodingEngine, store, segments, units: list[list[int]], encode) -> np.ndarray | None:
-    """Each unit's question as the mean vector of its sentences (zeros where none), for a trained coder that
-    reads questions; None otherwise. `encode(texts)` gives passage vectors."""
-    if engine.trained is None or not engine.trained.reads_question:
-        return None
-    questions = unit_questions(store, segments, units)
-    flat = [s for q in questions for s in q]
-    return unit_means(encode(flat), [len(q) for q in questions]) if flat else None
+    def of(self, segments, units: list[list[int]]) -> list[list[str]]:
+        """For each unit (positions in `segments`), the sentences of the interviewer's turn that came last
+        before it in its transcript: the question it answers. Empty for a logbook entry, an interviewer's own
+        turn and a turn no interviewer turn came before."""
+        out = []
+        for unit in units:
+            first = segments[unit[0]]
+            if first.kind == "logbook" or first.role == "interviewer":
+                out.append([])
+                continue
+            starts, rows = self._by_document.get(first.document_id, ([], []))
+            at = bisect_left(starts, first.start)
+            turn = rows[at - 1].turn_id if at else None
+            out.append([q.norm_text for q in rows[:at] if q.turn_id == turn] if at else [])
+        return out
+
+    def vectors(self, engine: CodingEngine, segments, units: list[list[int]], encode) -> np.ndarray | None:
+        """Each unit's question as the mean vector of its sentences (zeros where none), for a trained coder
+        that reads questions; None otherwise. `encode(texts)` gives passage vectors."""
+        if engine.trained is None or not engine.trained.reads_question:
+            return None
+        questions = self.of(segments, units)
+        flat = [s for q in questions for s in q]
+        return unit_means(encode(flat), [len(q) for q in questions]) if flat else None
 
 
 def unit_scores_of(engine: CodingEngine, texts: list[str], X: np.ndarray, units: list[list[int]],
@@ -241,8 +251,8 @@ def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> in
     """Code each unit (turn or entry) as a whole, with the question it answers, by the trained coder and
     store the codes."""
     units = coding_units(segments)
-    questions = unit_question_vectors(engine, store, segments, units,
-                                      lambda texts: engine.embedder.encode(texts, kind="passage"))
+    questions = InterviewQuestions(store).vectors(engine, segments, units,
+                                                  lambda texts: engine.embedder.encode(texts, kind="passage"))
     unit_scores, sentence_scores = unit_scores_of(engine, [s.norm_text for s in segments], X, units, questions)
     return store_unit_scores(store, segments, units, engine, unit_scores, sentence_scores)
 

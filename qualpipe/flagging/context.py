@@ -32,6 +32,11 @@ def _rules() -> dict:
     return read_yaml("context.da.yaml")
 
 
+def _inside(sentence: Span, triggers: list[Trigger]) -> list[Trigger]:
+    """The triggers that lie wholly within `sentence`."""
+    return [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
+
+
 class ContextRules:
     """Finds the triggers in a doc once; `why_not` says whether a concern match is to be dropped."""
 
@@ -85,7 +90,7 @@ class ContextRules:
     def why_not(self, doc: Doc, sentence: Span, start: int, end: int, category: str, subject: str,
                 triggers: list[Trigger]) -> str | None:
         """The rule that makes doc[start:end] not a concern for `category`, or None when it stands."""
-        inside = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
+        inside = _inside(sentence, triggers)
         for t in inside:
             if t.rule == "negation" and t.end <= start and start - t.end <= self.negation_window \
                     and self._clear_between(doc, t.end, start) and not (start <= t.start < end):
@@ -127,7 +132,7 @@ class ContextRules:
     def sentence_reading(self, sentence: Span, triggers: list[Trigger], category: str) -> Trigger | None:
         """The trigger by which ConText reads the whole sentence as no concern for `category` (guide rules 2-4:
         a hypothetical, an innocent sense, a resolved worry), or None."""
-        inside = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
+        inside = _inside(sentence, triggers)
         rules = [f"innocent:{category}", "resolution"]
         if category not in self.hypothetical_not_for:
             rules.insert(0, "hypothetical")
@@ -142,7 +147,7 @@ class ContextRules:
         hit = self.sentence_reading(sentence, triggers, category)
         if hit:
             return f"{hit.rule.split(':')[0]}: {hit.phrase}"
-        inside = [t for t in triggers if sentence.start <= t.start and t.end <= sentence.end]
+        inside = _inside(sentence, triggers)
         if category in self.first_person_applies and not any(t.rule == "first_person" for t in inside):
             return "not about the volunteer"
         return None

@@ -165,7 +165,7 @@ def test_the_interview_corpus_transcripts_ingest_in_every_layout(tmp_path):
 
 
 def test_a_turn_is_coded_with_the_question_it_answers(corpus_project, tmp_path):
-    from qualpipe.coding.run import codable_segments, coding_units, unit_questions
+    from qualpipe.coding.run import InterviewQuestions, codable_segments, coding_units
     from qualpipe.coding.training import questions_answered
 
     transcript = tmp_path / "M90_2024-05-02_interview_forældre.txt"
@@ -183,7 +183,7 @@ def test_a_turn_is_coded_with_the_question_it_answers(corpus_project, tmp_path):
     project.code()
     segments = codable_segments(project.store, include_interviewer=False)
     units = coding_units(segments)
-    questions = unit_questions(project.store, segments, units)
+    questions = InterviewQuestions(project.store).of(segments, units)
     opening = [segments[u[0]].norm_text for u in units]
     assert questions == [
         [],  # said before any question
