@@ -8,11 +8,15 @@ Usage: .venv/bin/python bench/concern_dev_checks.py [--corpus corpora/dev] [--C 
    it was calibrated on. Scores only: no lexicon, no ConText.
 2. Retyped dev: the shipped detector, through `ConcernFlagger.flag_entries`, on the dev entries as written,
    with æ/ø/å typed as ae/oe/aa, and in lower case without punctuation.
+3. A case under watch (the `watch` case rule): on the same dev halves, the shipped scoring's urgent entries shown
+   at all (alert or check band) in the scored half, when the check thresholds of an entry's urgent categories
+   are scaled down within some weeks after an urgent alert (by the scores) of its case, against the band's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +74,41 @@ def dev_halves(corpus: Path, C: float, halvings: int) -> None:
                     ("max(sentence, mean) (shipped)", B)):
         f1, recall, false = halves_f1(P, G, cases, halvings)
         print(f"  {name:<42} micro F1 {f1:.3f}  urgent alerts recall {recall:.3f}  false urgent per half {false:.1f}")
+    print("a case under watch (shipped scoring; urgent entries shown at all in the scored half; urgent check band):")
+    days = np.array([dt.date.fromisoformat(e.date).toordinal() for e in dev.entries])
+    for weeks, scale in ((0, 1.0), (4, 0.5), (4, 0.25), (8, 0.5), (8, 0.25), (8, 0.1), (12, 0.25)):
+        shown, band = watch_halves(B, G, np.array(cases), days, weeks, scale, 2 * halvings)
+        print(f"  within {weeks:>2} weeks, check x {scale:<4}: urgent entries shown {shown:.3f}, band {band:.3f}")
+
+
+def watch_halves(P: np.ndarray, G: np.ndarray, cases: np.ndarray, days: np.ndarray, weeks: int, scale: float,
+                 halvings: int) -> tuple[float, float]:
+    """Share of the scored halves' urgent entries that get an urgent alert or check flag, and the share of entries
+    in the urgent check band only, when an urgent alert of the case (by the scores) within `weeks` before an entry
+    scales that entry's urgent check thresholds by `scale`."""
+    categories = list(LEXICON.category_ids)
+    urgent = [categories.index(c) for c in LEXICON.urgent_categories]
+    rng = np.random.default_rng(0)
+    names = sorted(set(cases))
+    shown = want = band = total = 0
+    for _ in range(halvings):
+        first = np.isin(cases, rng.permutation(names)[: len(names) // 2])
+        for fit, score in ((first, ~first), (~first, first)):
+            alert, check = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories)
+            A = np.array([alert[categories[k]] for k in urgent])
+            C = np.array([check[categories[k]] for k in urgent])
+            idx = np.flatnonzero(score)
+            S, gold = P[idx][:, urgent], G[idx][:, urgent].any(1)
+            alerted = (S >= A).any(1)
+            watched = np.array([
+                weeks > 0 and bool((alerted & (cases[idx] == cases[i]) & (days[idx] <= days[i])
+                                    & (days[idx] >= days[i] - 7 * weeks) & (idx != i)).any())
+                for i in idx
+            ])
+            seen = (S >= np.where(watched[:, None], C * scale, C)).any(1)
+            shown, want = shown + (seen & gold).sum(), want + gold.sum()
+            band, total = band + (seen & ~alerted).sum(), total + len(idx)
+    return shown / want, band / total
 
 
 def retyped_dev(corpus: Path) -> None:

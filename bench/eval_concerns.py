@@ -5,7 +5,9 @@ Usage: .venv/bin/python bench/eval_concerns.py [--corpus corpora/dev] [--split t
 Units: (entry, category) pairs for precision/recall/F1 (a flag is right when the gold has that category,
 whatever the severity); "urgent" is per entry: does it get an urgent alert, and should it. The 95%
 interval of urgent recall is a bootstrap over cases (entries of one case are not independent).
-Both detectors run through the real `ConcernFlagger.flag_entries` path. The corpus's inter-annotator
+Both detectors run through the real `ConcernFlagger` paths: the learned one as the weekly run reads entries,
+with their cases' history (`flag_case_entries`: the `watch` case rule), and once more entry by entry
+(`flag_entries`) for what the case history adds; the old one entry by entry. The corpus's inter-annotator
 agreement is read from corpora/dev/agreement.json (written by corpora/dev/tools/assemble.py).
 """
 
@@ -35,7 +37,8 @@ def sample_entries() -> list[LabelledEntry]:
     from eval_flagging import corpus_items
 
     return [LabelledEntry(i["id"], i["case_id"], "sample", "sample", i["text"],
-                          tuple((c["category"], c["severity"], -1, -1) for c in i["concerns"])) for i in corpus_items()]
+                          tuple((c["category"], c["severity"], -1, -1) for c in i["concerns"]), i["date"] or "")
+            for i in corpus_items()]
 
 
 def urgent_interval(entries, flags, rounds: int, seed: int = 0) -> tuple[float, float]:
@@ -78,7 +81,7 @@ def report(name: str, entries, flags, seconds: float, rounds: int) -> dict:
     print(
         f"urgent entries: {u['tp']}/{u['tp'] + u['fn']} found, recall {recall:.2f} (95% CI {low:.2f}-{high:.2f}, "
         f"bootstrap over cases); {u['fp']} false urgent; check band: {result['check_entries']} entries "
-        f"({u['check_only']} urgent entries found only there)"
+        f"({u['check_only']} urgent entries found only there, {u['fn'] - u['check_only']} shown nowhere)"
     )
     return {
         "name": name,
@@ -117,10 +120,16 @@ def main() -> None:
     new = Engines().flagger()
     figures = []
     for label, items in ((f"{args.split} split", entries), ("sample corpus (180 entries)", sample_entries())):
-        for name, flagger in (("old: lexicon + exemplars", old), ("new: learned + lexicon", new)):
+        runs = (
+            ("old: lexicon + exemplars", old, lambda f: f.flag_entries([e.text for e in items])),
+            ("new: learned + lexicon, entry by entry", new, lambda f: f.flag_entries([e.text for e in items])),
+            ("new: learned + lexicon, with case history (the weekly run)", new, lambda f: f.flag_case_entries(
+                [e.text for e in items], [e.case_id for e in items], [e.date for e in items])),
+        )
+        for name, flagger, flag in runs:
             flagger.flag_entries([items[0].text])  # warm
             start = time.perf_counter()
-            flags = flagger.flag_entries([e.text for e in items])
+            flags = flag(flagger)
             figures.append(report(f"{label} · {name}", items, flags, time.perf_counter() - start, args.bootstrap))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")

@@ -58,8 +58,9 @@ def code_partition(spec: WorkerSpec, texts: list[str], X: np.ndarray, units: lis
     return engine.zero_shot.predict_proba(X, engine.cues.hits(texts))
 
 
-def flag_partition(spec: WorkerSpec, texts: list[str]) -> list:
-    return _engines(spec).flagger().flag_entries(texts)
+def flag_partition(spec: WorkerSpec, texts: list[str], cases: list, dates: list[str], earlier: list) -> list:
+    """Flags of whole cases' pending entries, read with their cases' history (`alerts.with_case_history`)."""
+    return _engines(spec).flagger().flag_case_entries(texts, cases, dates, earlier)
 
 
 def partitions(items: Sequence, size: int) -> list[Sequence]:
@@ -145,7 +146,7 @@ def run_stages(
         InterviewQuestions, codable_segments, coding_units, store_machine_codes, store_unit_scores,
     )
     from qualpipe.embed.cache import store_vectors, text_key
-    from qualpipe.flagging.alerts import pending_entries, store_flags
+    from qualpipe.flagging.alerts import pending_entries, store_flags, with_case_history
 
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
@@ -201,7 +202,7 @@ def run_stages(
             current += rows
         if current:
             chunks.append(current)
-        for index, flags in executor.map(flag_partition, [(spec, [r["text"] for r in c]) for c in chunks]):
+        for index, flags in executor.map(flag_partition, [(spec, *with_case_history(store, c)) for c in chunks]):
             stored = store_flags(store, chunks[index], flags)
             report.flagged_entries += stored.entries
             report.alerts += stored.alerts

@@ -70,6 +70,25 @@ def test_case_rules_follow_the_lexicon_they_are_given(tmp_path):
     assert [e.flags[0].severity for e in apply_case_rules(ten_days, lexicon)] == ["watch", "high"]
 
 
+def test_the_watch_rule_is_data_an_older_file_without_it_keeps_the_default_and_a_bad_one_is_named(tmp_path):
+    from qualpipe.errors import UserError
+    from qualpipe.flagging.lexicon import WatchRule
+
+    data = read_yaml("concerns.da.yaml")
+    assert load_lexicon().case_rules.watch == WatchRule(**data["case_rules"]["watch"])
+    path = tmp_path / "concerns.da.yaml"
+    for watch, expected in (({"within_days": 28, "check_scale": 0.5}, WatchRule(28, 0.5)), (None, WatchRule())):
+        edited = {**data, "case_rules": {**data["case_rules"], "watch": watch}}
+        if watch is None:
+            del edited["case_rules"]["watch"]
+        path.write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
+        assert load_lexicon(path).case_rules.watch == expected
+    path.write_text(yaml.safe_dump({**data, "case_rules": {**data["case_rules"], "watch": {"within_days": 28,
+                                   "check_scale": 0}}}, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(UserError, match=r"concerns\.da\.yaml: case rule 'watch' needs"):
+        load_lexicon(path)
+
+
 def test_the_flagger_makes_the_data_files_urgent_categories_urgent(tmp_path):
     text = "Far og mor skændtes igen, og han pjækkede fra skole."
     packaged = ConcernFlagger(load_nlp(""), None)

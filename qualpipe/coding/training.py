@@ -24,10 +24,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qualpipe.errors import UserError
-from qualpipe.learning.head import LinearHead, cached_embed, unit_means
+from qualpipe.learning.head import REGULARISATION, LinearHead, cached_embed, choose_C, cpu_kind, unit_means
 from qualpipe.learning.head import corpus_digest as learning_digest
 
-REGULARISATION = (0.5, 2.0, 8.0)
 MIN_PRECISION = 0.5
 SPLITS = ("train", "dev", "test")
 
@@ -246,13 +245,15 @@ def train_theme_model(
         head.alert_ = {c: choose_threshold(scores[:, k], dev.Y[:, k].astype(bool)) for k, c in enumerate(codes)}
         head.check_ = dict(head.alert_)
         candidates.append((head, per_code(dev.Y, assigned(head, scores), codes)))
-    head, dev_result = max(candidates, key=lambda c: c[1]["macro_f1"])
+    chosen = choose_C({h.C: (r["macro_f1"],) for h, r in candidates})
+    head, dev_result = next(c for c in candidates if c[0].C == chosen)
     head.info = {
         "corpus": corpus_digest(units),
         "units": {s: len(r) for s, r in parts.items()},
         "dev_macro_f1_by_C": {str(h.C): r["macro_f1"] for h, r in candidates},
         "dev_macro_f1": dev_result["macro_f1"],
         "embedder_model_id": embedder.model_id,
+        "cpu": cpu_kind(),
     }
     test = evaluate_by_source(head, data["test"], parts["test"])
     head.info["test_macro_f1"] = {k: v["macro_f1"] for k, v in test.items()}

@@ -72,7 +72,33 @@ def flag_new_entries(store, build_flagger) -> FlagReport:
     new = pending_entries(store)
     if not new:
         return FlagReport()
-    return store_flags(store, new, build_flagger().flag_entries([r["text"] for r in new]))
+    return store_flags(store, new, build_flagger().flag_case_entries(*with_case_history(store, new)))
+
+
+def with_case_history(store, rows: list) -> tuple[list[str], list, list[str], list[tuple[str, str]]]:
+    """What `ConcernFlagger.flag_case_entries` reads for pending entries `rows`: their texts, cases and dates (an
+    undated entry counts on its ingest date, as its alerts do) and the stored urgent alerts of their cases."""
+    now = utc_now()
+    cases = sorted({r["case_id"] for r in rows if r["case_id"]})
+    return ([r["text"] for r in rows], [r["case_id"] for r in rows], [r["date"] or _ingest_date(r, now) for r in rows],
+            urgent_alert_dates(store, cases))
+
+
+def urgent_alert_dates(store, cases: list[str]) -> list[tuple[str, str]]:
+    """(case, entry date) of the stored urgent alerts of `cases` that nobody dismissed as a false alarm (a
+    coordinator's added concern included): what puts a case under watch (case rule `watch`)."""
+    rows: list = []
+    urgent = list(load_lexicon().urgent_categories)
+    for at in range(0, len(cases), 500):  # SQLite's limit on bound parameters
+        chunk = cases[at:at + 500]
+        rows += store.query(
+            "SELECT DISTINCT a.case_id, a.entry_date FROM alerts a JOIN documents d ON d.id = a.document_id "
+            f"WHERE a.band = 'alert' AND d.superseded_at IS NULL AND a.category IN ({','.join('?' * len(urgent))}) "
+            "AND COALESCE(a.handled_as, '') != 'dismissed' AND a.entry_date IS NOT NULL "
+            f"AND a.case_id IN ({','.join('?' * len(chunk))})",
+            (*urgent, *chunk),
+        )
+    return [(r["case_id"], r["entry_date"]) for r in rows]
 
 
 def store_flags(store, entries: list, flags: list) -> FlagReport:

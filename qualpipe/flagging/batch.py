@@ -3,7 +3,8 @@
 Each input line holds `id`, `text` and optionally `case_id` and `date` (other fields pass through);
 each output line adds `concerns`: [{"category", "severity", "evidence", "start", "end"}] (an empty list
 when none) and `check`: the same for what the detector is unsure about (the digest's "Tjek disse"), which
-a caller must not drop. With `case_id` and `date`, case-level rules apply in date order within each case.
+a caller must not drop. With `case_id` and `date`, case-level rules apply in date order within each case, and an
+entry within the `watch` rule's weeks after an urgent alert of its case in the batch is read more closely.
 """
 
 from __future__ import annotations
@@ -23,16 +24,19 @@ def flag_batch(flagger: ConcernFlagger, source: Path, stream: TextIO, out: TextI
     """Flag every line; returns the number of bad lines. Reads the whole batch: case rules need it."""
     items = list(read_batch(source, stream))
     good = [(n, r) for n, r, e in items if e is None]
-    flags = flagger.flag_entries([r["text"] for _, r in good])
-    dated = []
-    for (number, record), entry_flags in zip(good, flags):
+    dates, cases = [], []
+    for number, record in good:
         try:
             date = parse_date(record.get("date"))
         except ValueError:
             date = None
             on_error(f"{source}:{number}: 'date' is not a date; case rules skip this line")
         case = record.get("case_id")
-        dated.append(DatedFlags(number, str(case) if case is not None and date else None, date, tuple(entry_flags)))
+        dates.append(date)
+        cases.append(str(case) if case is not None and date else None)
+    flags = flagger.flag_case_entries([r["text"] for _, r in good], cases, dates)
+    dated = [DatedFlags(number, case, date, tuple(entry_flags))
+             for (number, _), case, date, entry_flags in zip(good, cases, dates, flags)]
     ruled = {d.key: d.flags for d in apply_case_rules(dated)}
     errors = 0
     for number, record, error in items:

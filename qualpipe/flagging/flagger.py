@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from bisect import bisect_right
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ class Flag:
     score: float | None = None
     band: str = "alert"  # "check": the detector is unsure; shown apart in the digest, never dropped
     reason: str = ""  # why, in the Danish a coordinator reads (qualpipe/data/reasons.da.yaml)
+    watched: bool = False  # a check flag only the closer reading of a case under watch raised (the `watch` case rule)
 
 
 class ExemplarDetector:
@@ -105,7 +107,51 @@ class ConcernFlagger:
         self.embedder = embedder
         self.reasons = (reasons or load_reasons()).fit(embedder) if embedder is not None else None
 
-    def flag_entries(self, texts: Sequence[str]) -> list[list[Flag]]:
+    def flag_entries(self, texts: Sequence[str], watched: Sequence[bool] | None = None) -> list[list[Flag]]:
+        """Each entry's flags. `watched` (per entry): its case is under watch (`flag_case_entries`), and the learned
+        detector's check band for the urgent categories reaches lower (the lexicon's `watch` case rule)."""
+        read = self._read(texts)
+        if self.model is not None:
+            return self._decide_learned(read, watched or [False] * len(texts))
+        sentences, vectors, lexical, _ = read
+        detected = self._detect(sentences, vectors)
+        return [
+            self._explain(self._decide(sents, hits, triggers, best), sents, vecs)
+            for sents, hits, (triggers, best, _), vecs in zip(sentences, detected, lexical, vectors)
+        ]
+
+    def flag_case_entries(self, texts: Sequence[str], cases: Sequence[str | None], dates: Sequence[str | None],
+                          earlier: Sequence[tuple[str, str]] = ()) -> list[list[Flag]]:
+        """Each entry's flags, read with its case's history: an entry dated within the `watch` rule's days after
+        an urgent alert of its case (in `earlier`, (case, date) pairs of stored urgent alerts not dismissed, or
+        in this batch, from another entry) is decided again as watched, from the same scores. Only entries with
+        a case and a date."""
+        if self.model is None:
+            return self.flag_entries(texts)
+        read = self._read(texts)
+        flags = self._decide_learned(read, [False] * len(texts))
+        rule = self.lexicon.case_rules.watch
+        urgent = set(self.lexicon.urgent_categories)
+        triggers: dict[str, list[tuple[dt.date, int]]] = {}
+        for case, date in earlier:
+            if case is not None and date:
+                triggers.setdefault(case, []).append((_day(date), -1))
+        for i, (case, date, entry_flags) in enumerate(zip(cases, dates, flags)):
+            if case is not None and date and any(f.category in urgent and f.band == "alert" for f in entry_flags):
+                triggers.setdefault(case, []).append((_day(date), i))
+        watched = [
+            case is not None and bool(date) and any(
+                at != i and 0 <= (_day(date) - day).days <= rule.within_days for day, at in triggers.get(case, ()))
+            for i, (case, date) in enumerate(zip(cases, dates))
+        ]
+        if any(watched):
+            again = self._decide_learned(read, watched)
+            flags = [again[i] if watch else entry_flags for i, (watch, entry_flags) in enumerate(zip(watched, flags))]
+        return flags
+
+    def _read(self, texts: Sequence[str]):
+        """Sentences, their vectors per entry, the lexicon's flags and, with the learned head, its sentence
+        probabilities: everything a decision reads."""
         docs = list(self.nlp.pipe(texts))
         sentences = [[s for s in doc.sents if s.text.strip()] for doc in docs]
         flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
@@ -115,26 +161,20 @@ class ConcernFlagger:
             lexical = pool.submit(lambda: [self._lexicon_flags(doc) for doc in docs])
             stacked = self.embedder.encode(flat) if self.embedder is not None and flat else None
             lexical = lexical.result()
-        vectors = _per_entry(stacked, sentences)
+        proba = None
         if self.model is not None:
-            return self._decide_learned(sentences, flat, stacked, vectors, lexical)
-        detected = self._detect(sentences, vectors)
-        return [
-            self._explain(self._decide(sents, hits, triggers, best), sents, vecs)
-            for sents, hits, (triggers, best, _), vecs in zip(sentences, detected, lexical, vectors)
-        ]
+            sizes = [len(s) for s in sentences]
+            proba = self.model.score(flat, stacked, sizes) if flat else np.zeros((0, len(self.model.categories)))
+        return sentences, _per_entry(stacked, sentences), lexical, proba
 
-    def _decide_learned(self, sentences, texts, stacked, vectors, lexical) -> list[list[Flag]]:
-        head = self.model
-        sizes = [len(s) for s in sentences]
-        proba = (
-            head.score(texts, stacked, sizes) if texts else np.zeros((0, len(head.categories)))
-        )
+    def _decide_learned(self, read, watched: Sequence[bool]) -> list[list[Flag]]:
+        sentences, vectors, lexical, proba = read
         out, at = [], 0
-        for sents, vecs, (_, lexicon_best, vetoed), n in zip(sentences, vectors, lexical, sizes):
-            block = proba[at : at + n]
-            at += n
-            flags = decide_entry(head, block, sents, lexicon_best, self.lexicon, vetoed)
+        scale = self.lexicon.case_rules.watch.check_scale
+        for sents, vecs, (_, lexicon_best, vetoed), watch in zip(sentences, vectors, lexical, watched):
+            block = proba[at : at + len(sents)]
+            at += len(sents)
+            flags = decide_entry(self.model, block, sents, lexicon_best, self.lexicon, vetoed, scale if watch else 1.0)
             out.append(self._explain(flags, sents, vecs))
         return out
 
@@ -146,7 +186,10 @@ class ConcernFlagger:
         explained = []
         for f in flags:
             index = max((i for i, s in enumerate(starts) if s <= f.start), default=0)
-            explained.append(replace(f, reason=self.reasons.reason(f.category, vectors[index], f.band)))
+            reason = self.reasons.reason(f.category, vectors[index], f.band)
+            if f.watched:
+                reason = self.reasons.watched(reason, self.lexicon.case_rules.watch.within_days)
+            explained.append(replace(f, reason=reason))
         return explained
 
     def lexicon_reason(self, flag: Flag) -> str:
@@ -205,6 +248,10 @@ class ConcernFlagger:
         return sorted(flags, key=lambda f: (-self.lexicon.severity_rank(f.severity), f.start, f.category))
 
 
+def _day(date: str) -> dt.date:
+    return dt.date.fromisoformat(date[:10])
+
+
 def _entry_rules(flag: Flag, lexicon: Lexicon) -> Flag:
     if flag.category in lexicon.urgent_categories and flag.severity != "urgent":
         return replace(flag, severity="urgent")
@@ -250,6 +297,7 @@ def decide_entry(
     lexicon_best: dict[str, Flag],
     lexicon: Lexicon,
     vetoed: dict[str, set[int]] | None = None,
+    check_scale: float = 1.0,
 ) -> list[Flag]:
     """One entry's flags from the head's sentence probabilities and the lexicon's flags.
 
@@ -266,7 +314,8 @@ def decide_entry(
     as do urgent scores between the check and the alert threshold (guide rule 10). Graded categories are
     'high' when their severity output or a lexicon pattern says so. Guide rule 8: a category with
     `separate_from` (`mistrivsel`: neglect, violence, self-harm) is kept beside those only when another
-    sentence shows it."""
+    sentence shows it. `check_scale` (below 1 in a case under watch) lowers the urgent categories' check
+    thresholds for the head's own check flags; what makes an alert is unchanged."""
     from_lexicon = set(head.info.get("lexicon_alerts", ()))
     columns = {c: k for k, c in enumerate(head.categories)}
     vetoed = vetoed or {}
@@ -301,11 +350,13 @@ def decide_entry(
             else:
                 band = "alert" if category in from_lexicon else "check"
                 flags[category] = replace(lexical, score=round(top, 4), band=band)
-        elif k is not None and spec.urgent and top >= head.check_.get(category, 1.0):
+        elif k is not None and spec.urgent and top >= head.check_.get(category, 1.0) * check_scale:
             where = int(column.argmax())
             text, s, e = _sentence_span(sentences[where])
+            watched = top < head.check_.get(category, 1.0)
+            fired = f"model {top:.2f} ({'case under watch' if watched else 'usikker'})"
             flags[category] = Flag(
-                category, spec.severity, text, s, e, f"model {top:.2f} (usikker)", round(top, 4), band="check"
+                category, spec.severity, text, s, e, fired, round(top, 4), band="check", watched=watched
             )
     for category, spec in lexicon.categories.items():
         flag = flags.get(category)

@@ -63,9 +63,19 @@ class WorseningRule:
 
 
 @dataclass(frozen=True)
+class WatchRule:
+    """After an urgent alert that is not dismissed, a case's entries within `within_days` are read more closely:
+    the urgent categories' check thresholds are multiplied by `check_scale`."""
+
+    within_days: int = 56
+    check_scale: float = 0.25
+
+
+@dataclass(frozen=True)
 class CaseRules:
     cancellations: CancellationRule
     worsening: WorseningRule
+    watch: WatchRule = WatchRule()
 
 
 @dataclass(frozen=True)
@@ -175,4 +185,20 @@ def _case_rules(data: dict, categories: dict[str, Category], severity_of, source
                     severity_of(spec["severity"], f"case rule '{name}'"))
 
     return CaseRules(rule("cancellations", CancellationRule, ("within_days", "count")),
-                     rule("worsening", WorseningRule, ("last_entries", "count")))
+                     rule("worsening", WorseningRule, ("last_entries", "count")),
+                     _watch_rule(data.get("watch"), source))
+
+
+def _watch_rule(spec, source: str) -> WatchRule:
+    """The `watch` case rule; a lexicon without one keeps the packaged defaults (a project's own copy of an older
+    concerns file must not lose the closer reading)."""
+    if spec is None:
+        return WatchRule()
+    try:
+        rule = WatchRule(int(spec["within_days"]), float(spec["check_scale"]))
+    except (TypeError, KeyError, ValueError):
+        rule = None
+    if rule is None or rule.within_days < 0 or not 0 < rule.check_scale <= 1:
+        raise UserError(f"{source}: case rule 'watch' needs within_days (0 or more) and check_scale (above 0, at most "
+                        f"1); see qualpipe/data/{PACKAGED}")
+    return rule

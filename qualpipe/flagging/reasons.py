@@ -45,6 +45,10 @@ class Reasons:
         names, rows = names_rows
         return self._banded(names[int(np.argmax(rows @ vector))], band)
 
+    def watched(self, reason: str, within_days: int) -> str:
+        """A check flag raised only because its case is under watch says so (the case rule `watch`)."""
+        return f"{reason} ({self.catalogue['watch'].format(weeks=within_days // 7)})"
+
     def _banded(self, text: str, band: str) -> str:
         return f"{self.catalogue['check']}: {text[0].lower()}{text[1:]}" if band == "check" else text
 

@@ -9,7 +9,7 @@ choose thresholds on the dev split, and save the weights. Same corpus, same seed
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from qualpipe.errors import UserError
 from qualpipe.flagging.model import ConcernHead
+from qualpipe.learning.head import REGULARISATION, choose_C, cpu_kind
 from qualpipe.text.normalize import DANISH_LETTERS_SPELT_OUT
 
 URGENT_RECALL_TARGET = 0.98
@@ -36,6 +37,7 @@ class LabelledEntry:
     text: str
     # (category, severity, start, end); start/end = -1 where the evidence could not be located
     concerns: tuple[tuple[str, str, int, int], ...] = ()
+    date: str = ""  # ISO; the case rules (and the `watch` rule) read a case's entries in date order
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -64,7 +66,8 @@ def load_corpus(root: Path) -> list[LabelledEntry]:
             (c["category"], c["severity"], c.get("start", -1), c.get("end", -1)) for c in label["concerns"]
         )
         entries.append(
-            LabelledEntry(row["entry_id"], row["case_id"], row["writer"], row["split"], row["text"], concerns)
+            LabelledEntry(row["entry_id"], row["case_id"], row["writer"], row["split"], row["text"], concerns,
+                          str(row.get("date") or ""))
         )
     return entries
 
@@ -105,7 +108,7 @@ def retyped_copies(entries: Sequence[LabelledEntry], seed: int) -> list[Labelled
         if not text.strip():
             continue
         concerns = tuple((c, sev, where[a], where[b]) if a >= 0 else (c, sev, a, b) for c, sev, a, b in e.concerns)
-        copies.append(LabelledEntry(f"{e.entry_id}~{kind}", e.case_id, e.writer, e.split, text, concerns))
+        copies.append(replace(e, entry_id=f"{e.entry_id}~{kind}", text=text, concerns=concerns))
     return copies
 
 
@@ -265,7 +268,7 @@ def with_high_labels(entries: Sequence[LabelledEntry]) -> list[LabelledEntry]:
     graded, out = load_lexicon().graded_categories, []
     for e in entries:
         extra = tuple((f"{c}:high", s, a, b) for c, s, a, b in e.concerns if c in graded and s == "high")
-        out.append(LabelledEntry(e.entry_id, e.case_id, e.writer, e.split, e.text, e.concerns + extra))
+        out.append(replace(e, concerns=e.concerns + extra))
     return out
 
 
@@ -383,7 +386,6 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
     return {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
-REGULARISATION = (0.5, 2.0, 8.0)  # logistic regression's C: the dev split picks one
 
 
 def train_concern_model(
@@ -433,9 +435,8 @@ def train_concern_model(
         head.fit_entries(texts, vectors, [n for n in sizes if n], entry_Y[whole],
                          None if entry_W is None else entry_W[whole])
         candidates.append(_calibrate(head, dev, dev_view, flagger, outputs))
-    head, result = max(
-        candidates, key=lambda c: (_urgent_recall(c[1]) >= URGENT_RECALL_TARGET, round(c[1]["micro"]["f1"], 3))
-    )
+    chosen = choose_C({h.C: (_urgent_recall(r) >= URGENT_RECALL_TARGET, r["micro"]["f1"]) for h, r in candidates})
+    head, result = next(c for c in candidates if c[0].C == chosen)
     head.info = {
         "lexicon_alerts": head.info["lexicon_alerts"],
         "corpus": corpus_digest(corpus_entries),
@@ -444,6 +445,7 @@ def train_concern_model(
         "dev_urgent_alerts_by_C": {str(h.C): r["urgent"]["tp"] for h, r in candidates},
         "feedback_labels": len(feedback),
         "embedder_model_id": embedder.model_id,
+        "cpu": cpu_kind(),
     }
     test_view, _ = lexical_view(nlp, [e.text for e in test.entries])
     flags = predict(head, sentence_proba(head, test), test, test_view, flagger)

@@ -211,6 +211,39 @@ class LinearHead:
         return head
 
 
+REGULARISATION = (0.5, 2.0, 8.0)  # logistic regression's C: the candidates each training reports on dev
+DEFAULT_C = 2.0
+C_MARGIN = 0.02  # what another C must win on dev by to replace DEFAULT_C
+
+
+def choose_C(dev_figure: dict[float, tuple]) -> float:
+    """The regularisation a training keeps: DEFAULT_C, unless another candidate's dev figure (a tuple compared
+    in order; its last element a score such as micro F1) is better in an earlier element, or by at least
+    C_MARGIN in the last. Vectors from another kind of CPU (AVX2 against AVX-512) move dev figures by about
+    0.01, and a plain best-of choice flipped between C 2 and 8 on such noise (README, "Cross-CPU")."""
+    best = max(dev_figure, key=lambda C: dev_figure[C])
+    if DEFAULT_C not in dev_figure:
+        return best
+    default, top = dev_figure[DEFAULT_C], dev_figure[best]
+    if top[:-1] == default[:-1] and top[-1] - default[-1] < C_MARGIN:
+        return DEFAULT_C
+    return best
+
+
+def cpu_kind() -> str:
+    """The kind of CPU whose vectors a model was trained on: ONNX Runtime's kernels, and with them the vectors'
+    last digits, differ between "avx512" and "avx2" machines (README, "Embeddings")."""
+    import platform
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    if features.get("AVX512F"):
+        return "avx512"
+    return "avx2" if features.get("AVX2") else platform.machine()
+
+
 def cached_embed(embedder, name: str):
     """`embed(texts)` for training: vectors kept in the cache folder by model and text, so a grown corpus
     embeds only its new texts and a retrain embeds nothing. `name` keeps each model's cache apart."""

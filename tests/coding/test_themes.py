@@ -15,7 +15,7 @@ from conftest import CORPUS
 from qualpipe.cli import app
 from qualpipe.coding.run import human_labels
 from qualpipe.coding.trained import shipped_theme_model, shipped_theme_model_path
-from qualpipe.learning.head import LinearHead
+from qualpipe.learning.head import LinearHead, cpu_kind
 from qualpipe.project import Project
 
 INTERVIEWS = CORPUS / "interviews_dev"
@@ -28,9 +28,17 @@ def test_the_shipped_theme_coder_is_reproduced_by_one_command_with_its_seed(tmp_
     assert "test macro-F1" in result.output
     fresh, shipped = LinearHead.load(out), shipped_theme_model()
     assert fresh.info["corpus"] == shipped.info["corpus"]  # the shipped model was trained on this corpus
-    assert fresh.C == shipped.C and fresh.alert_ == pytest.approx(shipped.alert_, abs=0.02)
-    assert np.abs(fresh.coef_ - shipped.coef_).max() < 0.02  # float16 storage, thread-count noise
     assert shipped_theme_model_path().stat().st_size < 8_000_000
+    assert fresh.C == shipped.C and fresh.info["cpu"] == cpu_kind()
+    if shipped.info["cpu"] == cpu_kind():
+        assert fresh.alert_ == pytest.approx(shipped.alert_, abs=0.02)
+        assert np.abs(fresh.coef_ - shipped.coef_).max() < 0.02  # float16 storage, thread-count noise
+        return
+    # Another kind of CPU (AVX2 against AVX-512): the vectors, and so the weights and thresholds, differ; what is
+    # promised is the results (README, "Cross-CPU"): the same C and macro-F1 within 0.02 on dev and on test (0.001
+    # and 0.003 with vectors moved as much, simulated).
+    assert abs(fresh.info["dev_macro_f1"] - shipped.info["dev_macro_f1"]) < 0.02
+    assert abs(fresh.info["test_macro_f1"]["all"] - shipped.info["test_macro_f1"]["all"]) < 0.02
 
 
 def test_the_trained_coder_reads_the_unit_and_not_single_words(coded_corpus):

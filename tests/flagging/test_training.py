@@ -10,9 +10,13 @@ from typer.testing import CliRunner
 
 from conftest import REPO, new_corpus_project
 from qualpipe.cli import app
+from qualpipe.engines import Engines
+from qualpipe.flagging.flagger import ConcernFlagger
 from qualpipe.flagging.model import ConcernHead, entry_head_path, shipped_model_path
 from qualpipe.flagging.training import LabelledEntry, choose_thresholds, load_corpus, retyped_copies
+from qualpipe.learning.head import cpu_kind
 from qualpipe.project import Project
+from qualpipe.text.nlp import load_nlp
 
 CORPUS_DEV = REPO / "corpora" / "dev"
 
@@ -31,14 +35,27 @@ def test_the_training_command_reproduces_the_shipped_weights_and_thresholds(retr
     shipped = ConcernHead.load(shipped_model_path())
     assert head.categories == shipped.categories and head.C == shipped.C
     assert head.info["lexicon_alerts"] == shipped.info["lexicon_alerts"]
-    # Same corpus and seed: the same weights, up to float16 storage and the engine's per-CPU rounding.
-    assert np.allclose(head.coef_, shipped.coef_, atol=2e-3) and np.allclose(
-        head.intercept_, shipped.intercept_, atol=2e-3
-    )
     assert head.entry_ is not None and shipped.entry_ is not None  # the whole-entry head is trained and shipped
-    assert np.allclose(head.entry_.coef_, shipped.entry_.coef_, atol=2e-3)
-    assert all(abs(head.alert_[k] - shipped.alert_[k]) < 0.02 for k in head.categories)
     assert "test split: P" in output and "urgent" in output
+    assert head.info["cpu"] == cpu_kind()
+    if shipped.info["cpu"] == cpu_kind():
+        # Same corpus, seed and kind of CPU: the same weights, up to float16 storage.
+        assert np.allclose(head.coef_, shipped.coef_, atol=2e-3) and np.allclose(
+            head.intercept_, shipped.intercept_, atol=2e-3
+        )
+        assert np.allclose(head.entry_.coef_, shipped.entry_.coef_, atol=2e-3)
+        assert all(abs(head.alert_[k] - shipped.alert_[k]) < 0.02 for k in head.categories)
+        return
+    # Another kind of CPU (AVX2 against AVX-512): the vectors differ in their last digits (cosine >= 0.999), so the
+    # weights do; what is promised is the results (README, "Cross-CPU"): the same C, dev micro F1 within 0.02, and
+    # at least 90% of the flags on the dev and test entries the same (96% with vectors moved as much, simulated).
+    assert abs(head.info["dev"]["f1"] - shipped.info["dev"]["f1"]) < 0.02
+    entries = [e.text for e in load_corpus(CORPUS_DEV) if e.split in ("dev", "test")]
+    nlp, embedder = load_nlp(""), Engines().raw_embedder()
+    flags = [{(i, f.category, f.band) for i, entry in enumerate(ConcernFlagger(nlp, embedder, model=m)
+                                                                 .flag_entries(entries)) for f in entry}
+             for m in (head, shipped)]
+    assert len(flags[0] & flags[1]) >= 0.9 * len(flags[0] | flags[1])
 
 
 def test_a_threshold_chosen_on_dev_keeps_a_margin_on_both_sides_of_it():

@@ -39,3 +39,13 @@ def test_scoring_in_blocks_of_entries_gives_exactly_the_one_pass_scores():
     assert np.array_equal(concern.score(sentences, vectors, sizes, block=7), one_pass)
     sentence_only = concern.predict_proba(concern.features(sentences, vectors, sizes))
     assert (one_pass >= sentence_only).all() and (one_pass > sentence_only).any()  # it raises, never lowers
+
+
+def test_training_keeps_the_default_C_unless_another_wins_clearly_so_another_cpus_vectors_do_not_flip_it():
+    from qualpipe.learning.head import DEFAULT_C, choose_C
+
+    # dev micro F1 by C from a retraining on vectors moved as another kind of CPU moves them (README, "Cross-CPU")
+    assert choose_C({0.5: (False, 0.7344), 2.0: (False, 0.7407), 8.0: (False, 0.7516)}) == DEFAULT_C
+    assert choose_C({0.5: (False, 0.70), 2.0: (False, 0.71), 8.0: (False, 0.74)}) == 8.0
+    assert choose_C({2.0: (False, 0.75), 8.0: (True, 0.70)}) == 8.0  # the urgent recall target met first
+    assert choose_C({0.5: (0.51,), 8.0: (0.50,)}) == 0.5  # without the default among the candidates: the best
