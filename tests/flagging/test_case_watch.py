@@ -1,7 +1,7 @@
 """A case under watch: after an urgent alert, the case's later entries are read more closely (case rule `watch`).
 
-Real project stores, the shipped detector and its real weights: a quiet sign (a child who starts when an adult
-raises a hand) that the detector alone scores below its check band reaches "Tjek disse" when it follows an urgent
+Real project stores, the shipped detector and its real weights: a quiet sign (a child nervous whenever his
+phone beeps) that the detector alone scores below its check band reaches "Tjek disse" when it follows an urgent
 alert of the same case within the rule's weeks, and not otherwise."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from qualpipe.flagging import render
 from qualpipe.flagging.lexicon import load_lexicon
 
 DISCLOSURE = "Vi tegnede. Hun fortalte, at far slog hende med en bøjle i går, og viste mig mærkerne på armen."
-QUIET_SIGN = "Vi bagte boller. Han farede sammen, da jeg løftede hånden for at tage en kop."
+QUIET_SIGN = "Vi spillede kort. Han kiggede hele tiden på sin telefon og blev nervøs, når den bippede."
 CALM = "Vi gik en tur i skoven og fodrede ænder. Det var en god dag."
 HEADER = "entry_id;case_id;date;author;text\n"
 WATCH_REASON = "sagen har haft en akut bekymring inden for 8 uger"
@@ -54,7 +54,7 @@ def test_a_quiet_sign_after_an_urgent_alert_reaches_the_check_band_with_the_reas
     watched = check.get(("W1", "vold_overgreb"))
     assert watched is not None and watched.band == "check"
     assert watched.reason.startswith("Usikker – læs selv indlægget") and WATCH_REASON in watched.reason
-    assert "farede sammen" in watched.evidence
+    assert "telefon" in watched.evidence
     assert ("W2", "vold_overgreb") not in check  # the same words alone stay below the check band
     assert not any(a.case_id == "W2" for c in digest.cases for a in c.alerts)
     assert WATCH_REASON in render.to_markdown(digest)

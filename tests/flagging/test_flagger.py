@@ -45,7 +45,7 @@ def test_not_wanting_to_go_home_is_marked_low_mood_not_violence(flagger):
 
 
 def test_marks_without_the_obvious_words_are_an_urgent_alert_from_the_learned_detector(flagger):
-    text = "Han havde fire små runde brændemærker på underarmen og ville ikke sige, hvor de kom fra."
+    text = "Han havde fire små runde ar på underarmen og ville ikke sige, hvor de kom fra."
     flags = [f for f in flagger.flag_entries([text])[0] if f.band == "alert"]
     assert [(f.category, f.reason) for f in flags] == [("vold_overgreb", "Mærker på kroppen uden forklaring")]
     assert "vold_overgreb" not in {f.category for f in lexicon_hits(flagger, text)}  # the model's, not a pattern's
