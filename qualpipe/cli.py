@@ -221,6 +221,11 @@ def code(
             report.cv_agreement,
             f"Cross-validated agreement on {report.training_segments} human-coded segments (5-fold)",
         )
+        if report.trained_agreement:
+            from qualpipe.coding.metrics import macro_f1
+
+            typer.echo(f"The trained coder on the same segments: macro-F1 {macro_f1(report.trained_agreement):.3f} "
+                       f"({'kept' if report.method == 'trained' else 'replaced by the learned coder'})")
         for warning in report.warnings:
             typer.echo(f"warning: {warning}", err=True)
     for code in report.undefined:

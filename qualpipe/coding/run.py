@@ -11,7 +11,7 @@ import numpy as np
 
 from qualpipe.coding.engine import CodingEngine
 from qualpipe.coding.learn import LearnedCoder, cross_validated_predictions
-from qualpipe.coding.metrics import CodeAgreement, agreement
+from qualpipe.coding.metrics import CodeAgreement, agreement, macro_f1
 from qualpipe.errors import UserError
 from qualpipe.learning.head import unit_means
 from qualpipe.store import insert_codings, utc_now
@@ -28,6 +28,7 @@ class CodingReport:
     method: str = "zero-shot"
     model_id: str = ""
     cv_agreement: list[CodeAgreement] = field(default_factory=list)
+    trained_agreement: list[CodeAgreement] = field(default_factory=list)  # --learn: the trained coder's, same segments
     training_segments: int = 0
     warnings: list[str] = field(default_factory=list)
     undefined: list[str] = field(default_factory=list)  # zero-shot codes with neither definition nor examples
@@ -132,6 +133,26 @@ def code_segments(
             for j, c in enumerate(codes)
             if Y[:, j].sum() < MIN_EXAMPLES_PER_CODE
         ]
+        if engine.trained is not None:
+            # The built-in codebook has a trained coder, which never saw this project's codes: score what it would
+            # store on the same segments, and keep it unless the learned coder's cross-validated codes agree better.
+            units = coding_units(segments)
+            trained = _trained_unit_scores(store, engine, segments, units, X)
+            stored = np.zeros((len(segments), len(codes)), dtype=bool)
+            for index, assigned in unit_placements(segments, units, engine, *trained):
+                stored[index, codes.index(assigned.code)] = True
+            report.trained_agreement = agreement(Y, stored[[position[i] for i in ids]], codes, known=K)
+            if macro_f1(report.trained_agreement) >= macro_f1(report.cv_agreement):
+                report.warnings.append(
+                    f"the trained coder agrees better with the human codes on these {len(ids)} segments (macro-F1 "
+                    f"{macro_f1(report.trained_agreement):.3f}) than a coder learned from them "
+                    f"({macro_f1(report.cv_agreement):.3f}, cross-validated): kept the trained coder's codes"
+                )
+                report.method = "trained"
+                report.codings = store_unit_scores(store, segments, units, engine, *trained)
+                if progress:
+                    progress(len(segments), len(segments))
+                return report
         engine = engine.with_learned(coder.fit(train, Y, K))
         scores = engine.learned.predict_proba(F)
         report.method = "learned"
@@ -238,23 +259,36 @@ def store_unit_scores(
 ) -> int:
     """Each unit's assigned codes, stored on the unit's sentence that carries the code best, with the unit's
     calibrated score; replaces these segments' machine codes atomically. Returns how many were stored."""
-    now, method, rows = utc_now(), f"trained:{engine.embedder.model_id}", []
+    now, method = utc_now(), f"trained:{engine.embedder.model_id}"
+    rows = [
+        (segments[i].id, c.code, c.score, "machine", MACHINE, method, segments[i].start, segments[i].end, now)
+        for i, c in unit_placements(segments, units, engine, unit_scores, sentence_scores)
+    ]
+    return replace_machine_codes(store, segments, rows)
+
+
+def unit_placements(segments, units: list[list[int]], engine: CodingEngine, unit_scores: np.ndarray,
+                    sentence_scores: np.ndarray) -> list[tuple[int, object]]:
+    """(segment index, assigned code) of each unit's codes, each on the unit's sentence that carries it best."""
+    placed = []
     for unit, assigned in zip(units, engine.assigned(unit_scores)):
         for c in assigned:
             k = engine.codebook.ids.index(c.code)
-            best = segments[unit[int(np.argmax(sentence_scores[unit, k]))]]
-            rows.append((best.id, c.code, c.score, "machine", MACHINE, method, best.start, best.end, now))
-    return replace_machine_codes(store, segments, rows)
+            placed.append((unit[int(np.argmax(sentence_scores[unit, k]))], c))
+    return placed
+
+
+def _trained_unit_scores(store, engine: CodingEngine, segments, units, X: np.ndarray):
+    questions = InterviewQuestions(store).vectors(engine, segments, units,
+                                                  lambda texts: engine.embedder.encode(texts, kind="passage"))
+    return unit_scores_of(engine, [s.norm_text for s in segments], X, units, questions)
 
 
 def store_unit_codes(store, segments, engine: CodingEngine, X: np.ndarray) -> int:
     """Code each unit (turn or entry) as a whole, with the question it answers, by the trained coder and
     store the codes."""
     units = coding_units(segments)
-    questions = InterviewQuestions(store).vectors(engine, segments, units,
-                                                  lambda texts: engine.embedder.encode(texts, kind="passage"))
-    unit_scores, sentence_scores = unit_scores_of(engine, [s.norm_text for s in segments], X, units, questions)
-    return store_unit_scores(store, segments, units, engine, unit_scores, sentence_scores)
+    return store_unit_scores(store, segments, units, engine, *_trained_unit_scores(store, engine, segments, units, X))
 
 
 def machine_code_counts(store) -> dict[str, dict[str, int]]:

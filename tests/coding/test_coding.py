@@ -89,6 +89,8 @@ def test_learning_from_imported_codes_reports_cross_validated_agreement(cli, tmp
     assert learned.exit_code == 0, learned.output
     assert "Cross-validated agreement on 374 human-coded segments" in learned.output
     assert "macro-F1" in learned.output and "(learned," in learned.output
+    assert "The trained coder on the same segments: macro-F1" in learned.output  # measured on the same codes
+    assert "(replaced by the learned coder)" in learned.output
 
     queue = invoke("review", "--format", "jsonl").output
     assert queue.strip() == ""  # every segment has been reviewed by the evaluator

@@ -156,6 +156,28 @@ def test_learning_warns_about_codes_with_too_few_examples(coded_copy, tmp_path):
     assert "code 'relation'" not in result.output
 
 
+def test_learning_keeps_the_trained_coder_when_it_agrees_better_with_the_evaluators_codes(coded_copy, tmp_path):
+    """An evaluator who confirmed the trained coder's codes must not have them replaced by a coder learned from a
+    few dozen of them (the other way round, tests/coding/test_coding.py)."""
+    runner, base = CliRunner(), ["--project", str(coded_copy.root)]
+    segments = [s.id for s in coded_copy.segments(kind="logbook")][:60]
+    machine = {(r["segment_id"], r["code"]) for r in coded_copy.store.query(
+        "SELECT segment_id, code FROM codings WHERE source = 'machine' AND method LIKE 'trained:%'")}
+    confirmed = [(s, c) for s, c in sorted(machine) if s in segments]
+    assert len({c for _, c in confirmed}) >= 3  # the trained coder coded these entries with several codes
+    coded = {s for s, _ in confirmed}
+    write_codes(tmp_path / "codes.csv", confirmed + [(s, "") for s in segments if s not in coded], "Anna")
+    assert runner.invoke(app, [*base, "import", str(tmp_path / "codes.csv")]).exit_code == 0
+    kept = runner.invoke(app, [*base, "code", "--learn"])
+    assert kept.exit_code == 0, kept.output
+    assert "The trained coder on the same segments: macro-F1 1.000 (kept)" in kept.output
+    assert "(trained," in kept.output and "kept the trained coder's codes" in kept.output
+    after = {(r["segment_id"], r["code"]) for r in coded_copy.store.query(
+        "SELECT segment_id, code FROM codings WHERE source = 'machine' AND method LIKE 'trained:%'")}
+    assert after == machine
+
+
+
 def test_the_interview_corpus_transcripts_ingest_in_every_layout(tmp_path):
     root = tmp_path / "interviews"
     root.mkdir()
