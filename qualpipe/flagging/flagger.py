@@ -107,12 +107,11 @@ class ConcernFlagger:
         self.embedder = embedder
         self.reasons = (reasons or load_reasons()).fit(embedder) if embedder is not None else None
 
-    def flag_entries(self, texts: Sequence[str], watched: Sequence[bool] | None = None) -> list[list[Flag]]:
-        """Each entry's flags. `watched` (per entry): its case is under watch (`flag_case_entries`), and the learned
-        detector's check band for the urgent categories reaches lower (the lexicon's `watch` case rule)."""
+    def flag_entries(self, texts: Sequence[str]) -> list[list[Flag]]:
+        """Each entry's flags, read on its own (`flag_case_entries` reads it with its case's history)."""
         read = self._read(texts)
         if self.model is not None:
-            return self._decide_learned(read, watched or [False] * len(texts))
+            return self._decide_learned(read, [False] * len(texts))
         sentences, vectors, lexical, _ = read
         detected = self._detect(sentences, vectors)
         return [
