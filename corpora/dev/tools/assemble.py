@@ -21,7 +21,7 @@ SPLITS = {
     "test": ["V04", "V09", "V15", "V34", "V36", "V38", "V40"],
     # Written and labelled like the others, not trained on: on the dev halves they did not help (datasheet).
     "reserve": ["S5", "S6", "S7", "S8"],
-}  # every other writer (V01..V32, S1-S4) is train; V33-V40 are dev or test
+}  # every other writer (V01..V32, V41..V48, S1-S4) is train; V33-V40 are dev or test
 CATEGORIES = [
     "aflysning",
     "mistrivsel",

@@ -106,6 +106,25 @@ PERSONAS = {
            "plain sentences only when something stood out, and never more.",
     "V40": "An old-fashioned retired headmaster: long sentences joined with semicolons, formal words ('drengen "
            "fremstod', 'undertegnede', 'hvorledes'), moral asides about upbringing, never uses slang.",
+    "V41": "Types on a phone without Danish letters and without a system: sometimes a/o/a ('sa', 'pa', 'for' for "
+           "'før', 'ma'), sometimes ae/oe/aa ('paa', 'oeje'), mostly lower case, few commas, 1-5 short sentences.",
+    "V42": "A hurried writer with everyday spelling mistakes: 'nogen/nogle', 'ligge/lige', 'ville/vil', compound "
+           "words split in two ('fodbold kamp', 'lektie hjælp'), doubled or missing consonants, few commas; "
+           "2-6 sentences.",
+    "V43": "An international student volunteer who switches between Danish and English mid-sentence, sometimes "
+           "writes whole English sentences ('we went to the park og hun var so happy', 'I am not sure what to "
+           "make of it'), Danish word order slips; medium length.",
+    "V44": "A diarist who writes long entries of 6-12 sentences in two or three paragraphs, chronological, with "
+           "food, weather and the journey home; whatever matters comes in the middle among ordinary details, "
+           "never as a headline.",
+    "V45": "Telegram style with symbols: '+', '->', '!!', '?', 'ok', 'mor->sur', 'kl 15-18', 3-15 words, no "
+           "full sentences, now and then two lines when something matters.",
+    "V46": "A Copenhagen dad who writes as he talks: spoken forms and fillers ('altså', 'sgu', 'ik', 'nå men', "
+           "'det var fedt nok', 'han var helt oppe at køre'), run-on sentences, medium length.",
+    "V47": "Writes mostly in direct speech: replays what the child and others said with quotation marks or "
+           "dashes ('- Må vi bage? spurgte hun.'), a line of own comment around the quotes.",
+    "V48": "One paragraph of comma splices: clauses joined with commas and no full stop until the end, mixed "
+           "past and present tense, 2-8 clauses, no capital letters except names.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -158,6 +177,11 @@ CALM = ["calm", "calm_cancel", "shy"]
 
 def cases_for(writer: str, rng: random.Random) -> list[str]:
     n = int(writer[1:])
+    if n > 40:  # the fifth round (train only): the second round's plan with the third round's mild arcs
+        serious = rng.sample(SERIOUS, 2)
+        arcs = serious + rng.sample(MILD_THIRD_ROUND, 3) + [rng.choice(CALM) for _ in range(3)]
+        rng.shuffle(arcs)
+        return arcs
     if n > 32:  # the fourth round (dev and test writers): the first round's plan with the third round's mild arcs
         serious = [SERIOUS[(n - 1) % 4]] + ([SERIOUS[(n + 1) % 4]] if n % 3 == 0 else [])
         mild = rng.sample(MILD_THIRD_ROUND, 3 if len(serious) == 1 else 2)
