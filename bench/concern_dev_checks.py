@@ -2,15 +2,20 @@
 
 Usage: .venv/bin/python bench/concern_dev_checks.py [--corpus corpora/dev] [--C 8] [--halvings 10]
 
-1. Dev halves: the sentence head alone, and with the whole-entry head blended in (the shipped max form and a
-   plain mean), trained on train; thresholds chosen on one half of the dev cases (`choose_thresholds`, as
-   training does) and scored on the other half, over random halvings, so no variant is judged on the entries
-   it was calibrated on. Scores only: no lexicon, no ConText.
+1. Dev halves: the sentence head alone, and with the whole-entry head blended in (the shipped mean of the two,
+   and the max form shipped before the afternoon of 2026-11-30), trained on train without the retyped copies;
+   thresholds chosen on one half of the dev cases (`choose_thresholds`, as training does, from dev alone) and
+   scored on the other half, over random halvings, so no variant is judged on the entries it was calibrated on.
+   Scores only: no lexicon, no ConText.
 2. Retyped dev: the shipped detector, through `ConcernFlagger.flag_entries`, on the dev entries as written,
    with æ/ø/å typed as ae/oe/aa, and in lower case without punctuation.
 3. A case under watch (the `watch` case rule): on the same dev halves, the shipped scoring's urgent entries shown
    at all (alert or check band) in the scored half, when the check thresholds of an entry's urgent categories
    are scaled down within some weeks after an urgent alert (by the scores) of its case, against the band's size.
+4. Urgent alert thresholds from more positives: the shipped model's scores; each half's urgent thresholds chosen on
+   dev's positives alone, or with the `reserve` split's urgent positives (never trained on) in the recall term
+   (`choose_thresholds(..., more_positives=...)`, as training does); held-out F2 over the urgent categories,
+   urgent entries alerted, false urgent entries per half, and how much the thresholds move between halves.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import numpy as np
 
 from qualpipe.engines import Engines
 from qualpipe.flagging.lexicon import load_lexicon
-from qualpipe.flagging.model import ConcernHead, entry_view
+from qualpipe.flagging.model import ConcernHead, entry_view, shipped_model_path
 from qualpipe.flagging.training import (_subset, cached_features, choose_thresholds, entry_scores, evaluate,
-                                        gold_matrix, head_outputs, load_corpus, retyped, sentence_proba)
+                                        gold_matrix, head_outputs, load_corpus, positive_scores, retyped,
+                                        sentence_proba)
 from qualpipe.learning.head import LinearHead
 from qualpipe.text.nlp import load_nlp
 
@@ -67,11 +73,14 @@ def dev_halves(corpus: Path, C: float, halvings: int) -> None:
     n = len(LEXICON.category_ids)
     S = entry_scores(sentence_only, dev)[:, :n]
     E = head.entry_.score(texts, means, [1] * len(texts))[:, :n]
-    B = entry_scores(sentence_proba(head, dev), dev)[:, :n]  # the shipped scoring: max(S, (S + E) / 2)
+    B = entry_scores(sentence_proba(head, dev), dev)[:, :n]  # the shipped scoring: the mean of the two per sentence
+    head.blend = "max"  # as shipped before the afternoon of 2026-11-30: the mean only where it raises a sentence
+    before = entry_scores(sentence_proba(head, dev), dev)[:, :n]
+    head.blend = "mean"
     G, cases = gold_matrix(dev.entries, LEXICON.category_ids), [e.case_id for e in dev.entries]
     print(f"dev halves ({len(dev.entries)} entries, {len(set(cases))} cases, C={C}, {halvings} halvings):")
-    for name, P in (("sentence head alone", S), ("entry head alone", E), ("mean of the two", (S + E) / 2),
-                    ("max(sentence, mean) (shipped)", B)):
+    for name, P in (("sentence head alone", S), ("entry head alone", E), ("mean of the two (shipped)", B),
+                    ("max(sentence, mean) (shipped before)", before)):
         f1, recall, false = halves_f1(P, G, cases, halvings)
         print(f"  {name:<42} micro F1 {f1:.3f}  urgent alerts recall {recall:.3f}  false urgent per half {false:.1f}")
     print("a case under watch (shipped scoring; urgent entries shown at all in the scored half; urgent check band):")
@@ -111,6 +120,43 @@ def watch_halves(P: np.ndarray, G: np.ndarray, cases: np.ndarray, days: np.ndarr
     return shown / want, band / total
 
 
+def reserve_thresholds(corpus: Path, halvings: int) -> None:
+    nlp, embedder = load_nlp(""), Engines().raw_embedder()
+    head = ConcernHead.load(shipped_model_path())
+    categories = list(LEXICON.category_ids)
+    outputs = head.categories
+    corpus_entries = load_corpus(corpus)
+    dev = cached_features(nlp, embedder, [e for e in corpus_entries if e.split == "dev"], outputs)
+    reserve = cached_features(nlp, embedder, [e for e in corpus_entries if e.split == "reserve"], outputs)
+    P = entry_scores(sentence_proba(head, dev), dev)[:, :len(categories)]
+    R = positive_scores(head, reserve, outputs)[:, :len(categories)]
+    G, cases = gold_matrix(dev.entries, categories), np.array([e.case_id for e in dev.entries])
+    urgent = [categories.index(c) for c in LEXICON.urgent_categories]
+    names = sorted(set(cases))
+    print(f"urgent alert thresholds, the shipped model on dev halves ({halvings} halvings; reserve: "
+          f"{int((~np.isnan(R[:, urgent])).sum())} urgent positives):")
+    for label, more in (("dev positives alone", None), ("dev and reserve positives", R)):
+        rng = np.random.default_rng(0)
+        tp = fp = fn = got_urgent = want_urgent = false_urgent = 0
+        moved = {k: [] for k in urgent}
+        for _ in range(halvings):
+            first = np.isin(cases, rng.permutation(names)[: len(names) // 2])
+            for fit, score in ((first, ~first), (~first, first)):
+                alert, _ = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories, more)
+                pred = P[score][:, urgent] >= np.array([alert[categories[k]] for k in urgent])
+                gold = G[score][:, urgent]
+                for k in urgent:
+                    moved[k].append(alert[categories[k]])
+                tp, fp, fn = tp + (pred & gold).sum(), fp + (pred & ~gold).sum(), fn + (~pred & gold).sum()
+                got, want = pred.any(1), gold.any(1)
+                got_urgent, want_urgent = got_urgent + (got & want).sum(), want_urgent + want.sum()
+                false_urgent += (got & ~want).sum()
+        f2 = 5 * tp / (5 * tp + 4 * fn + fp)
+        spread = "  ".join(f"{categories[k]} {np.median(moved[k]):.2f} (sd {np.std(moved[k]):.2f})" for k in urgent)
+        print(f"  {label:<27} held-out F2 {f2:.3f}  urgent entries alerted {got_urgent / want_urgent:.3f}  "
+              f"false urgent per half {false_urgent / (2 * halvings):.1f}  thresholds {spread}")
+
+
 def retyped_dev(corpus: Path) -> None:
     entries = [e for e in load_corpus(corpus) if e.split == "dev"]
     flagger = Engines().flagger()
@@ -131,6 +177,7 @@ def main() -> None:
     parser.add_argument("--halvings", type=int, default=10)
     args = parser.parse_args()
     dev_halves(args.corpus, args.C, args.halvings)
+    reserve_thresholds(args.corpus, 2 * args.halvings)
     retyped_dev(args.corpus)
 
 

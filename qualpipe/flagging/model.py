@@ -6,10 +6,12 @@ the mean of its neighbours' vectors (the sentence before and after) and the entr
 disclosure told over two sentences or a harmless word in a worrying entry is read with what surrounds
 it. One logistic regression per category scores each sentence. A second head reads the entry as one text
 (its n-grams and its mean sentence vector), trained on the entries' own labels rather than on the
-sentences that hold the evidence. Where the entry head is the more sure, a sentence's score rises to the
-mean of the two; it is never lowered, so a plain disclosure between two calm sentences keeps its own score.
-Low mood told in passing across a long entry, or a disclosure spread over three sentences, reaches the
-entry head where no single sentence carries it. The best sentence is the evidence. Thresholds per category
+sentences that hold the evidence. A sentence's score is the mean of the two (`blend` "mean"; models trained
+before 2026-11-30's afternoon use "max": the mean only where it raises the sentence's own score). Low mood told
+in passing across a long entry, or a disclosure spread over three sentences, reaches the entry head where no
+single sentence carries it; a plain disclosure that the mean pulls below its alert threshold is held by the
+rules (an urgent lexicon match ConText lets stand is an alert at the check threshold, `decide_entry`). The
+best sentence is the evidence. Thresholds per category
 were chosen on the writer-disjoint dev split (`qualpipe flag train`), with a lower "check" threshold for the
 urgent categories: entries between the two are shown to the coordinator in their own section, never dropped.
 
@@ -35,17 +37,25 @@ class ConcernHead(LinearHead):
     whole-entry head blended into every sentence's score (see the module's docstring)."""
 
     entry_: LinearHead | None = None
+    blend: str = "mean"  # how the entry head joins a sentence's score: "mean", or "max" (older models)
 
     def score(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], **kwargs) -> np.ndarray:
-        """Per sentence and output: the sentence head's probability, raised to its mean with the entry's
-        whole-entry probability where that is higher (never lowered: a plain disclosure between two calm
-        sentences keeps its own score). `sizes`: sentences per entry, in order."""
+        """Per sentence and output: the mean of the sentence head's probability and the entry's whole-entry
+        probability (with `blend` "max", that mean only where it is higher than the sentence's own).
+        `sizes`: sentences per entry, in order."""
         proba = super().score(sentences, vectors, sizes, **kwargs)
         if self.entry_ is None or not len(proba):
             return proba
         texts, means = entry_view(sentences, vectors, sizes)
         whole = self.entry_.score(texts, means, [1] * len(texts), **kwargs)
-        return np.maximum(proba, (proba + np.repeat(whole, list(sizes), axis=0)) / 2)
+        mean = (proba + np.repeat(whole, list(sizes), axis=0)) / 2
+        return np.maximum(proba, mean) if self.blend == "max" else mean
+
+    def _extra_meta(self) -> dict:
+        return {"blend": self.blend}
+
+    def _read_extra_meta(self, meta: dict) -> None:
+        self.blend = meta.get("blend", "max")  # every model saved before the key existed was trained with "max"
 
     def fit_entries(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], Y: np.ndarray,
                     W: np.ndarray | None = None) -> "ConcernHead":

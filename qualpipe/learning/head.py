@@ -190,7 +190,7 @@ class LinearHead:
                 "class_weight": self.class_weight, "seed": self.seed, "embedder": self.embedder,
                 "hash_features": HASH_FEATURES, "ngrams": {k: list(v) for k, v in NGRAMS.items()},
                 "alert": self.alert_, "check": self.check_, "info": self.info,
-                "context": self.context, "platt": self.platt_, "fold": self.fold}
+                "context": self.context, "platt": self.platt_, "fold": self.fold, **self._extra_meta()}
         path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                              encoding="utf-8")
 
@@ -208,7 +208,15 @@ class LinearHead:
         head.alert_, head.check_, head.info = meta["alert"], meta["check"], meta.get("info", {})
         head.context, head.platt_ = meta.get("context", "sentence"), meta.get("platt", {})
         head.fold = meta.get("fold", False)
+        head._read_extra_meta(meta)
         return head
+
+    def _extra_meta(self) -> dict:
+        """What a subclass keeps in the JSON beside the common keys."""
+        return {}
+
+    def _read_extra_meta(self, meta: dict) -> None:
+        """Read back what `_extra_meta` wrote (files saved before it existed lack it)."""
 
 
 REGULARISATION = (0.5, 2.0, 8.0)  # logistic regression's C: the candidates each training reports on dev

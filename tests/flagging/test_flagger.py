@@ -46,8 +46,12 @@ def test_not_wanting_to_go_home_is_marked_low_mood_not_violence(flagger):
 
 def test_marks_without_the_obvious_words_are_an_urgent_alert_from_the_learned_detector(flagger):
     text = "Han havde fire små runde ar på underarmen og ville ikke sige, hvor de kom fra."
-    flags = [f for f in flagger.flag_entries([text])[0] if f.band == "alert"]
-    assert [(f.category, f.reason) for f in flags] == [("vold_overgreb", "Mærker på kroppen uden forklaring")]
+    flags = {f.category: f.reason for f in flagger.flag_entries([text])[0] if f.band == "alert"}
+    assert flags["vold_overgreb"] == "Mærker på kroppen uden forklaring"
+    # Unexplained scars on a forearm are also one of the guide's signs of self-harm; if that is flagged too, its
+    # reason says so (not "giver ting væk", the nearest reason before the catalogue had marks on the arms).
+    assert flags.keys() <= {"vold_overgreb", "selvskade"} and flags.get("selvskade", "Tegn på selvskade") == (
+        "Tegn på selvskade")
     assert "vold_overgreb" not in {f.category for f in lexicon_hits(flagger, text)}  # the model's, not a pattern's
 
 

@@ -70,6 +70,22 @@ def test_a_threshold_chosen_on_dev_keeps_a_margin_on_both_sides_of_it():
     assert (scores[gold] >= check["vold_overgreb"]).all()
 
 
+def test_an_urgent_threshold_listens_to_positives_beyond_dev_and_keeps_its_false_alarms_from_dev():
+    # Dev: twelve disclosures, all scored 0.80 or more, and calm entries at 0.05 and one at 0.35. The reserve's
+    # disclosures, worded as dev's were not, half of them score 0.45. On dev alone the threshold sits between 0.35
+    # and 0.80, above all of those; with them it drops below 0.45, still above every dev false alarm.
+    scores = np.array([[0.05]] * 100 + [[0.35]] + [[0.80 + 0.01 * i] for i in range(12)])
+    gold = np.array([[False]] * 101 + [[True]] * 12)
+    alone, _ = choose_thresholds(scores, gold, ["selvskade"], ["selvskade"])
+    more = np.array([[0.45]] * 10 + [[0.90]] * 10 + [[np.nan]] * 5)  # NaN: not a positive of the category
+    pooled, check = choose_thresholds(scores, gold, ["selvskade"], ["selvskade"], more_positives=more)
+    assert 0.45 < alone["selvskade"] < 0.80
+    assert 0.35 < pooled["selvskade"] <= 0.45 and check["selvskade"] <= pooled["selvskade"]
+    # a category that is not urgent keeps dev's best F1
+    plain, _ = choose_thresholds(scores, gold, ["mistrivsel"], [], more_positives=more)
+    assert plain["mistrivsel"] == choose_thresholds(scores, gold, ["mistrivsel"], [])[0]["mistrivsel"] > 0.45
+
+
 def test_training_copies_retyped_without_capitals_punctuation_or_æøå_keep_their_evidence_on_the_same_words():
     text = 'Vi så en film. Hun sagde: "Far slog mig." Så græd hun.'
     start = text.index('"Far')

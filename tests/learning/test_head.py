@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from qualpipe.coding.trained import shipped_theme_model
-from qualpipe.flagging.model import load_concern_model
+from qualpipe.flagging.model import ConcernHead, entry_view, load_concern_model
 from qualpipe.learning.head import LinearHead
 
 from conftest import CORPUS
 
 
 def _sentences() -> tuple[list[str], list[int]]:
-    import json
-
     entries = [json.loads(line)["text"] for line in
                (CORPUS / "logbooks" / "logbog_2024_m15-m20.jsonl").read_text(encoding="utf-8").splitlines()][:40]
     split = [[s for s in entry.split(". ") if s] for entry in entries] + [[]]  # and an entry without sentences
@@ -38,7 +38,25 @@ def test_scoring_in_blocks_of_entries_gives_exactly_the_one_pass_scores():
     one_pass = concern.score(sentences, vectors, sizes, block=10 ** 6)
     assert np.array_equal(concern.score(sentences, vectors, sizes, block=7), one_pass)
     sentence_only = concern.predict_proba(concern.features(sentences, vectors, sizes))
-    assert (one_pass >= sentence_only).all() and (one_pass > sentence_only).any()  # it raises, never lowers
+    texts, means = entry_view(sentences, vectors, sizes)
+    whole = np.repeat(concern.entry_.predict_proba(concern.entry_.features(texts, means, [1] * len(texts))), sizes, 0)
+    assert concern.blend == "mean" and np.allclose(one_pass, (sentence_only + whole) / 2, atol=1e-6)
+
+
+def test_a_concern_model_saved_before_the_blend_was_recorded_is_read_as_it_was_trained(tmp_path):
+    # Models trained before 2026-11-30's afternoon (a project's own, from `flag train --with-feedback`) raised a
+    # sentence's score to the mean only where that was higher; their thresholds were chosen for that.
+    path = tmp_path / "concern_model.npz"
+    load_concern_model(None).save(path)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta.pop("blend") == "mean"
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    older, current = ConcernHead.load(path), load_concern_model(None)
+    sentences, sizes = _sentences()
+    vectors = np.random.default_rng(5).standard_normal((len(sentences), 384)).astype(np.float32)
+    sentence_only = older.predict_proba(older.features(sentences, vectors, sizes))
+    assert older.blend == "max" and (older.score(sentences, vectors, sizes) >= sentence_only).all()
+    assert (older.score(sentences, vectors, sizes) >= current.score(sentences, vectors, sizes)).all()
 
 
 def test_training_keeps_the_default_C_unless_another_wins_clearly_so_another_cpus_vectors_do_not_flip_it():

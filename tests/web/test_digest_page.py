@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from qualpipe.project import Project
 from qualpipe.web.app import create_app
+from tests.conftest import CHECK_WEEK
 from tests.web.conftest import login
 
 
@@ -33,7 +34,7 @@ def test_when_screening_fails_the_digest_page_says_so_and_calls_no_case_calm(web
 def test_the_check_band_on_the_digest_page_lists_the_likeliest_concern_first(web_project):
     with TestClient(create_app(web_project), base_url="http://testserver") as client:
         assert login(client, "Lene").status_code == 303
-        page = client.get("/?week=2024-W05")  # several check-band alerts, with the earlier weeks' ones
+        page = client.get(f"/?week={CHECK_WEEK}")  # several check-band alerts, with the earlier weeks' ones
     assert page.status_code == 200
     band = page.text.split('id="check"', 1)[1].split("</section>", 1)[0]
     shown = [int(i) for i in re.findall(r'<article class="alert" id="alert-(\d+)"', band)]
