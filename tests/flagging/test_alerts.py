@@ -223,7 +223,6 @@ def test_the_weekly_run_in_one_command_matches_ingest_then_alerts_and_names_a_br
         ] == before
 
 
-
 def check_band_ids(text: str, start: str, end: str) -> list[int]:
     """The alert ids of a digest's check band, in the order the coordinator reads them."""
     section = text.split(start, 1)[1].split(end, 1)[0]
