@@ -39,22 +39,28 @@ ROOT = Path(__file__).resolve().parents[1]
 LEXICON = load_lexicon()
 
 
+def case_halves(cases, halvings: int):
+    """(fit, score) masks: each of `halvings` seeded random halvings of the cases, both ways round."""
+    cases = np.asarray(cases)
+    names = sorted(set(cases))
+    rng = np.random.default_rng(0)
+    for _ in range(halvings):
+        first = np.isin(cases, rng.permutation(names)[: len(names) // 2])
+        yield first, ~first
+        yield ~first, first
+
+
 def halves_f1(P: np.ndarray, G: np.ndarray, cases: list[str], halvings: int) -> tuple[float, float, float]:
     """Micro F1 over the categories, urgent-entry recall of alerts and false urgent entries per half."""
     categories = list(LEXICON.category_ids)
     urgent = [categories.index(c) for c in LEXICON.urgent_categories]
-    names = sorted(set(cases))
-    rng = np.random.default_rng(0)
     tp = fp = fn = u_tp = u_fn = u_fp = 0
-    for _ in range(halvings):
-        half = set(rng.permutation(names)[: len(names) // 2])
-        first = np.array([c in half for c in cases])
-        for fit, score in ((first, ~first), (~first, first)):
-            alert, _ = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories)
-            pred, gold = P[score] >= np.array([alert[c] for c in categories]), G[score]
-            tp, fp, fn = tp + (pred & gold).sum(), fp + (pred & ~gold).sum(), fn + (~pred & gold).sum()
-            got, want = pred[:, urgent].any(1), gold[:, urgent].any(1)
-            u_tp, u_fn, u_fp = u_tp + (got & want).sum(), u_fn + (~got & want).sum(), u_fp + (got & ~want).sum()
+    for fit, score in case_halves(cases, halvings):
+        alert, _ = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories)
+        pred, gold = P[score] >= np.array([alert[c] for c in categories]), G[score]
+        tp, fp, fn = tp + (pred & gold).sum(), fp + (pred & ~gold).sum(), fn + (~pred & gold).sum()
+        got, want = pred[:, urgent].any(1), gold[:, urgent].any(1)
+        u_tp, u_fn, u_fp = u_tp + (got & want).sum(), u_fn + (~got & want).sum(), u_fp + (got & ~want).sum()
     return 2 * tp / (2 * tp + fp + fn), u_tp / (u_tp + u_fn), u_fp / (2 * halvings)
 
 
@@ -97,26 +103,22 @@ def watch_halves(P: np.ndarray, G: np.ndarray, cases: np.ndarray, days: np.ndarr
     scales that entry's urgent check thresholds by `scale`."""
     categories = list(LEXICON.category_ids)
     urgent = [categories.index(c) for c in LEXICON.urgent_categories]
-    rng = np.random.default_rng(0)
-    names = sorted(set(cases))
     shown = want = band = total = 0
-    for _ in range(halvings):
-        first = np.isin(cases, rng.permutation(names)[: len(names) // 2])
-        for fit, score in ((first, ~first), (~first, first)):
-            alert, check = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories)
-            A = np.array([alert[categories[k]] for k in urgent])
-            C = np.array([check[categories[k]] for k in urgent])
-            idx = np.flatnonzero(score)
-            S, gold = P[idx][:, urgent], G[idx][:, urgent].any(1)
-            alerted = (S >= A).any(1)
-            watched = np.array([
-                weeks > 0 and bool((alerted & (cases[idx] == cases[i]) & (days[idx] <= days[i])
-                                    & (days[idx] >= days[i] - 7 * weeks) & (idx != i)).any())
-                for i in idx
-            ])
-            seen = (S >= np.where(watched[:, None], C * scale, C)).any(1)
-            shown, want = shown + (seen & gold).sum(), want + gold.sum()
-            band, total = band + (seen & ~alerted).sum(), total + len(idx)
+    for fit, score in case_halves(cases, halvings):
+        alert, check = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories)
+        A = np.array([alert[categories[k]] for k in urgent])
+        C = np.array([check[categories[k]] for k in urgent])
+        idx = np.flatnonzero(score)
+        S, gold = P[idx][:, urgent], G[idx][:, urgent].any(1)
+        alerted = (S >= A).any(1)
+        watched = np.array([
+            weeks > 0 and bool((alerted & (cases[idx] == cases[i]) & (days[idx] <= days[i])
+                                & (days[idx] >= days[i] - 7 * weeks) & (idx != i)).any())
+            for i in idx
+        ])
+        seen = (S >= np.where(watched[:, None], C * scale, C)).any(1)
+        shown, want = shown + (seen & gold).sum(), want + gold.sum()
+        band, total = band + (seen & ~alerted).sum(), total + len(idx)
     return shown / want, band / total
 
 
@@ -132,25 +134,21 @@ def reserve_thresholds(corpus: Path, halvings: int) -> None:
     R = positive_scores(head, reserve, outputs)[:, :len(categories)]
     G, cases = gold_matrix(dev.entries, categories), np.array([e.case_id for e in dev.entries])
     urgent = [categories.index(c) for c in LEXICON.urgent_categories]
-    names = sorted(set(cases))
     print(f"urgent alert thresholds, the shipped model on dev halves ({halvings} halvings; reserve: "
           f"{int((~np.isnan(R[:, urgent])).sum())} urgent positives):")
     for label, more in (("dev positives alone", None), ("dev and reserve positives", R)):
-        rng = np.random.default_rng(0)
         tp = fp = fn = got_urgent = want_urgent = false_urgent = 0
         moved = {k: [] for k in urgent}
-        for _ in range(halvings):
-            first = np.isin(cases, rng.permutation(names)[: len(names) // 2])
-            for fit, score in ((first, ~first), (~first, first)):
-                alert, _ = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories, more)
-                pred = P[score][:, urgent] >= np.array([alert[categories[k]] for k in urgent])
-                gold = G[score][:, urgent]
-                for k in urgent:
-                    moved[k].append(alert[categories[k]])
-                tp, fp, fn = tp + (pred & gold).sum(), fp + (pred & ~gold).sum(), fn + (~pred & gold).sum()
-                got, want = pred.any(1), gold.any(1)
-                got_urgent, want_urgent = got_urgent + (got & want).sum(), want_urgent + want.sum()
-                false_urgent += (got & ~want).sum()
+        for fit, score in case_halves(cases, halvings):
+            alert, _ = choose_thresholds(P[fit], G[fit], categories, LEXICON.urgent_categories, more)
+            pred = P[score][:, urgent] >= np.array([alert[categories[k]] for k in urgent])
+            gold = G[score][:, urgent]
+            for k in urgent:
+                moved[k].append(alert[categories[k]])
+            tp, fp, fn = tp + (pred & gold).sum(), fp + (pred & ~gold).sum(), fn + (~pred & gold).sum()
+            got, want = pred.any(1), gold.any(1)
+            got_urgent, want_urgent = got_urgent + (got & want).sum(), want_urgent + want.sum()
+            false_urgent += (got & ~want).sum()
         f2 = 5 * tp / (5 * tp + 4 * fn + fp)
         spread = "  ".join(f"{categories[k]} {np.median(moved[k]):.2f} (sd {np.std(moved[k]):.2f})" for k in urgent)
         print(f"  {label:<27} held-out F2 {f2:.3f}  urgent entries alerted {got_urgent / want_urgent:.3f}  "

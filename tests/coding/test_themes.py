@@ -177,7 +177,6 @@ def test_learning_keeps_the_trained_coder_when_it_agrees_better_with_the_evaluat
     assert after == machine
 
 
-
 def test_the_interview_corpus_transcripts_ingest_in_every_layout(tmp_path):
     root = tmp_path / "interviews"
     root.mkdir()
