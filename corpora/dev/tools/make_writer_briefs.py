@@ -125,6 +125,29 @@ PERSONAS = {
            "dashes ('- Må vi bage? spurgte hun.'), a line of own comment around the quotes.",
     "V48": "One paragraph of comma splices: clauses joined with commas and no full stop until the end, mixed "
            "past and present tense, 2-8 clauses, no capital letters except names.",
+    "V49": "A gamer mentor in his twenties for teenagers (13-16): gaming and internet jargon ('vi grindede', 'han "
+           "carried hele kampen', 'jeg døde tre gange', 'rage quit', 'GG', 'noob'), short sentences, lower case, "
+           "writes about games, streams and snacks as much as about the teenager.",
+    "V50": "An over-dramatiser: ordinary events in the strongest words and idioms ('KATASTROFE, hun tabte sin is', "
+           "'jeg troede jeg skulle dø af grin', 'hun knuste mig totalt i Ludo', 'mit hjerte gik i stykker'), "
+           "exclamation marks and capitals for emphasis, medium length; more plainly worded when something is "
+           "really wrong.",
+    "V51": "An understater who plays everything down in vague, polite words ('lidt uro derhjemme', 'hun virkede ikke "
+           "helt sig selv', 'lidt blå her og der', 'det er nok ingenting'), never dramatic, short to medium "
+           "entries; what worries him is said in passing.",
+    "V52": "Voice messages transcribed by an app without editing: fillers and false starts ('øh', 'altså', 'ik', "
+           "'hvad hedder det', repeated words), sentences that change direction midway, almost no punctuation, "
+           "long entries.",
+    "V53": "Writes like a social-media post: one or two lines with hashtags and emojis ('bagedag med M 🍰 "
+           "#stolt #venskabsfamilie'), cheerful, short; a plain line without hashtags when something is wrong.",
+    "V54": "A bookish librarian volunteer who retells at length the stories they read and the films and games they "
+           "shared (plots with dragons, wars, deaths, villains, scary scenes) and the child's reactions to them, "
+           "besides what else happened; long, literate entries.",
+    "V55": "An elderly man who writes on a tablet with caps lock on: everything in CAPITAL LETTERS, short plain "
+           "sentences, few commas, signs off 'HILSEN' and his name now and then.",
+    "V56": "Writes the week's entry days later from memory: unsure which day things happened ('tirsdag eller "
+           "onsdag', 'tror jeg'), mixes the visit with phone calls and what the grandmother or a teacher said, "
+           "medium length, hedged.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -167,16 +190,31 @@ ARCS = {
                  "school; then slowly better with help from the school or a psychologist",
     "teen_school": "a teenager skipping school, gaming all night, a fight at school that the school handles, "
                    "then better after a new class or a job; (for mentors)",
+    "rough_play": "a lively, physical child: scrapes and bruises from football, climbing and the trampoline, a cut "
+                  "finger while cooking, rough play and fights for fun with siblings, big words in jest, scary "
+                  "films and war games; home is fine and the volunteers are not worried",
+    "sad_but_safe": "ordinary sad times: the parents divorce, the best friend moves away, the child is not picked "
+                    "for the team; tears and big words ('mit liv er ødelagt', 'jeg gider ingenting'), then it "
+                    "passes with comfort and time",
+    "after_report": "the case begins some months after the volunteers once reported something serious to the "
+                    "municipality; it was dealt with (a plan is in place, the child now lives with the other "
+                    "parent); the volunteers sometimes refer back to it; the child is mostly doing well",
 }
 
 SERIOUS = ["violence", "boundary", "selfharm", "neglect"]
 MILD = ["cancellations", "burnout", "parent_conflict", "parent_illness", "bullying", "grief", "teen_school"]
 MILD_THIRD_ROUND = MILD + ["wellbeing", "wellbeing"]  # V25-V32: more weeks of low mood, the weakest category
 CALM = ["calm", "calm_cancel", "shy"]
+LOOKALIKE = ["rough_play", "sad_but_safe", "after_report"]  # V49-V56: whole cases of what looks like a concern
 
 
 def cases_for(writer: str, rng: random.Random) -> list[str]:
     n = int(writer[1:])
+    if n > 48:  # the sixth round (train only): fewer mild arcs, two of the look-alike arcs instead of a calm one
+        arcs = rng.sample(SERIOUS, 2) + rng.sample(MILD_THIRD_ROUND, 2) + rng.sample(LOOKALIKE, 2)
+        arcs += [rng.choice(CALM) for _ in range(2)]
+        rng.shuffle(arcs)
+        return arcs
     if n > 40:  # the fifth round (train only): the second round's plan with the third round's mild arcs
         serious = rng.sample(SERIOUS, 2)
         arcs = serious + rng.sample(MILD_THIRD_ROUND, 3) + [rng.choice(CALM) for _ in range(3)]
@@ -215,7 +253,7 @@ def main(only: list[str] | None = None) -> None:
         lines = []
         for i, arc in enumerate(arcs, 1):
             start = dt.date(2023, 8, 7) + dt.timedelta(days=rng.randrange(0, 200))
-            programme = "mentor programme (child 12-16)" if writer in ("V09", "V16") or arc == "teen_school" \
+            programme = "mentor programme (child 12-16)" if writer in ("V09", "V16", "V49") or arc == "teen_school" \
                 else "friend family (child 5-12)"
             lines.append(f"{i:02d}: {start.isoformat()}; {programme}; {ARCS[arc]}")
         text = BRIEF.replace("{writer_id}", writer).replace("{persona}", "Persona: " + persona)
