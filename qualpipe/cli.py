@@ -537,13 +537,16 @@ def flag(
     )
 
 
+# The labelled logbook corpus and the seed, shared by the commands that train on it.
+CORPUS_OPTION = typer.Option(None, "--corpus", help="The labelled corpus (default: corpora/dev of a source checkout).")
+SEED_OPTION = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same weights.")
+
+
 @flag_app.command("train")
 @user_errors
 def flag_train(
-    corpus: Optional[Path] = typer.Option(
-        None, "--corpus", help="The labelled corpus (default: corpora/dev of a source checkout)."
-    ),
-    seed: int = typer.Option(13, "--seed", help="Random seed; the same corpus and seed give the same weights."),
+    corpus: Optional[Path] = CORPUS_OPTION,
+    seed: int = SEED_OPTION,
     with_feedback: bool = typer.Option(
         False,
         "--with-feedback",
@@ -579,6 +582,28 @@ def flag_train(
         f"{result.feedback} coordinator label(s)); test split: P {micro['precision']:.2f} R {micro['recall']:.2f} "
         f"F1 {micro['f1']:.2f}, urgent {urgent['tp']}/{urgent['tp'] + urgent['fn']} found, "
         f"{urgent['fp']} false urgent, {result.test['check_entries']} in the check band"
+    )
+
+
+@flag_app.command("train-boundaries")
+@user_errors
+def flag_train_boundaries(
+    corpus: Optional[Path] = CORPUS_OPTION,
+    seed: int = SEED_OPTION,
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Where to save it (default: the shipped qualpipe/data/sentence_boundaries.npz)."
+    ),
+) -> None:
+    """Train the sentence boundary model for text typed without full stops (then retrain flag and code)."""
+    from qualpipe.text.boundaries import MODEL_FILE
+    from qualpipe.text.boundary_training import train_and_save_boundaries
+
+    output = output or MODEL_FILE
+    result = train_and_save_boundaries(corpus, output, seed=seed, progress=lambda m: typer.echo(m, err=True))
+    plain = result.dev["plain"]
+    typer.echo(
+        f"{output}: trained (seed {seed}, C {result.C}, threshold {result.model.threshold}); dev entries typed "
+        f"without punctuation: sentence starts P {plain['precision']:.2f} R {plain['recall']:.2f} F1 {plain['f1']:.2f}"
     )
 
 

@@ -44,6 +44,7 @@ def load_nlp(pipeline: str = "") -> Language:
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("qualpipe_opening_punct")
     nlp.add_pipe("qualpipe_line_breaks")
+    nlp.add_pipe("qualpipe_unpunctuated")
     nlp.add_pipe("qualpipe_lemmatizer")
     return nlp
 
@@ -76,11 +77,20 @@ def split_at_line_breaks(doc):
     Tried and not kept: cutting long stretches without punctuation into clauses before "og", "men", "da"...
     On the dev entries typed in lower case without punctuation the detector, retrained on clauses, raised 63
     false urgent alerts instead of 18: a clause read without its sentence ("hun slog oliver 5 gange i træk")
-    loses what made it harmless."""
+    loses what made it harmless. Sentences in text without full stops come from a learned model instead
+    (`qualpipe_unpunctuated`, after this component)."""
     for token in doc[:-1]:
         if token.is_space and "\n" in token.text and token.i > 0 and not token.is_sent_start:
             doc[token.i + 1].is_sent_start = True
     return doc
+
+
+@Language.component("qualpipe_unpunctuated")
+def split_unpunctuated_stretches(doc):
+    """Long stretches typed without full stops are cut where the learned boundary model finds sentences."""
+    from qualpipe.text.boundaries import split_unpunctuated
+
+    return split_unpunctuated(doc)
 
 
 @Language.factory("qualpipe_lemmatizer")

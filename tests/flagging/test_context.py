@@ -91,7 +91,7 @@ def test_quarrels_between_children_are_not_adult_conflict(flagger):
 
 
 @pytest.mark.xfail(strict=True, reason="known miss of the learned detector since the afternoon of 2026-11-30 (the "
-                   "mean blend, eight more train writers): konflikt recall 0.44 on the test split, 0.62 before "
+                   "mean blend, eight more train writers): konflikt recall 0.44-0.56 on the test split, 0.62 before "
                    "(README 'Measured'); the parents' quarrel was flagged before. Strict: it fails once fixed.")
 def test_parents_quarrelling_in_front_of_the_child_is_conflict(flagger):
     # The guide's table: conflict between the adults around the child is `konflikt`, `watch` for friction (the test
@@ -99,7 +99,7 @@ def test_parents_quarrelling_in_front_of_the_child_is_conflict(flagger):
     assert concerns_of(flagger, "Far og mor skændtes højlydt, mens hun så på.").get("konflikt") == "watch"
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the learned detector: konflikt recall 0.44 on the test split "
+@pytest.mark.xfail(strict=True, reason="known miss of the learned detector: konflikt recall 0.56 on the test split "
                    "(README 'Measured'); a parent's threat to end the match, the guide's own 'high', is not flagged. "
                    "Strict: it fails once fixed.")
 def test_a_parent_threatening_to_end_the_match_is_high_conflict(flagger):
