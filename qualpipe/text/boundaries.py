@@ -31,8 +31,9 @@ SENTENCE_END = frozenset(".!?")
 
 
 def boundary_features(words: Sequence[str], i: int) -> list[str]:
-    """What the model sees before word `i` of a stretch: the words around the gap, alone and in pairs, and
-    whether the word after it is capitalised (writers who skip full stops often keep capitals)."""
+    """What the model sees before word `i` of a stretch: the words around the gap, alone, in pairs and in
+    triples, the endings of the two words at the gap, whether the word after it is capitalised (writers who skip
+    full stops often keep capitals) and whether a comma comes before it."""
 
     def word(j: int) -> str:
         return words[j].lower() if 0 <= j < len(words) else ("<s>" if j < 0 else "</s>")
@@ -70,7 +71,8 @@ def hashed(features: Iterable[str]) -> list[int]:
 
 @dataclass
 class BoundaryModel:
-    """Weights over hashed features; `threshold` and `min_words` as the dev writers chose them."""
+    """Weights over hashed features and the threshold the dev writers chose; `min_words` and `long_words` are
+    fixed, not chosen."""
 
     coef: np.ndarray
     intercept: float
