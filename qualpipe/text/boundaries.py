@@ -92,7 +92,10 @@ class BoundaryModel:
     def starts(self, words: Sequence[str]) -> list[int]:
         """Indices of the words that start a new sentence, greedy from left to right, never leaving a sentence
         shorter than `min_words` on either side of a cut."""
-        proba = self.probabilities(words)
+        return self.cuts(words, self.probabilities(words))
+
+    def cuts(self, words: Sequence[str], proba: np.ndarray) -> list[int]:
+        """`starts` from the stretch's probabilities, which do not depend on the threshold."""
         cuts, last = [], 0
         for i in range(self.min_words, len(words) - self.min_words + 1):
             if proba[i] >= self.threshold and i - last >= self.min_words and words[i] != ",":

@@ -58,10 +58,11 @@ def design(data: list[tuple[list[str], list[int]]]):
     return matrix, np.array(labels)
 
 
-def boundary_scores(model: BoundaryModel, data) -> dict[str, float]:
+def boundary_scores(model: BoundaryModel, data, probas: Sequence[np.ndarray] | None = None) -> dict[str, float]:
+    """Sentence starts found against the gold ones; `probas`: the stretches' probabilities, when already known."""
     tp = fp = fn = 0
-    for words, starts in data:
-        found = set(model.starts(words))
+    for k, (words, starts) in enumerate(data):
+        found = set(model.starts(words) if probas is None else model.cuts(words, probas[k]))
         gold = set(starts)
         tp += len(found & gold)
         fp += len(found - gold)
@@ -96,15 +97,15 @@ def train_boundary_model(
     x, y = design(train)
     progress(f"{x.shape[0]} word gaps from {len(train)} typed entries, {int(y.sum())} sentence starts")
     # the threshold is chosen on what it is applied to: dev entries typed without punctuation, long enough to read
-    long_words = BoundaryModel(np.zeros(1), 0.0).long_words
-    plain_dev = [s for s in dev["plain"] if len(s[0]) >= long_words]  # what the model is for
+    plain_dev = [s for s in dev["plain"] if len(s[0]) >= BoundaryModel.long_words]  # what the model is for
     best = None
     for C in (0.25, 1.0, 4.0):
         fitted = LogisticRegression(C=C, solver="liblinear", random_state=seed).fit(x, y)
         coef = fitted.coef_[0].astype(np.float16).astype(np.float32)  # as saved
+        probas = [BoundaryModel(coef, float(fitted.intercept_[0])).probabilities(words) for words, _ in plain_dev]
         for threshold in np.round(np.arange(0.05, 0.91, 0.05), 2):
             model = BoundaryModel(coef, float(fitted.intercept_[0]), float(threshold))
-            f1 = boundary_scores(model, plain_dev)["f1"]
+            f1 = boundary_scores(model, plain_dev, probas)["f1"]
             if best is None or f1 > best[0] + 1e-9:
                 best = (f1, C, model)
         progress(f"C {C}: best dev boundary F1 so far {best[0]:.3f} (threshold {best[2].threshold})")
