@@ -8,7 +8,8 @@ Usage: .venv/bin/python bench/concern_dev_checks.py [--corpus corpora/dev] [--C 
    scored on the other half, over random halvings, so no variant is judged on the entries it was calibrated on.
    Scores only: no lexicon, no ConText.
 2. Retyped dev: the shipped detector, through `ConcernFlagger.flag_entries`, on the dev entries as written,
-   with æ/ø/å typed as ae/oe/aa, and in lower case without punctuation.
+   with æ/ø/å typed as ae/oe/aa, in lower case without punctuation, and with a tenth of their longer words
+   misspelt (`misspelt`: a letter left out, two swapped, one doubled or a neighbouring key).
 3. A case under watch (the `watch` case rule): on the same dev halves, the shipped scoring's urgent entries shown
    at all (alert or check band) in the scored half, when the check thresholds of an entry's urgent categories
    are scaled down within some weeks after an urgent alert (by the scores) of its case, against the band's size.
@@ -159,8 +160,8 @@ def retyped_dev(corpus: Path) -> None:
     entries = [e for e in load_corpus(corpus) if e.split == "dev"]
     flagger = Engines().flagger()
     print(f"retyped dev ({len(entries)} entries), the shipped detector:")
-    for kind in ("as written", "ascii", "plain"):
-        texts = [e.text if kind == "as written" else retyped(e.text, kind)[0] for e in entries]
+    for kind in ("as written", "ascii", "plain", "typos"):
+        texts = [e.text if kind == "as written" else retyped(e.text, kind, seed=i)[0] for i, e in enumerate(entries)]
         r = evaluate(entries, flagger.flag_entries(texts), LEXICON.category_ids)
         m, u = r["micro"], r["urgent"]
         print(f"  {kind:<12} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f}  urgent {u['tp']}/"

@@ -7,8 +7,9 @@ an entry's every sentence as one and, on the dev entries typed in lower case wit
 times the false urgent alerts it raised on them as written. The model here predicts, before each word of such
 a stretch, whether a sentence starts there, from the words around it (a logistic regression over hashed
 features of the words on either side, alone and in pairs and triples, and their endings). It is trained on the
-corpus's train writers' entries, each sentence as the sentencizer splits it when written, retyped without
-punctuation and capitals (and, for some, with commas or capitals kept), and chosen on the dev writers.
+corpus's train writers' entries, each sentence as the sentencizer splits it when written, retyped character by
+character without punctuation and capitals (and, for some, with commas or capitals kept) and tokenised as such
+text is at run time ("kl. 17" is read as "kl 17"), and chosen on the dev writers.
 
 A clause splitter before "og", "men", "da" was tried first (spaCy component docstring in `nlp.py`) and cut
 too fine; a trained spaCy `senter` would bring a CNN and a second vocabulary for one boundary decision.
@@ -117,6 +118,11 @@ class BoundaryModel:
                    int(meta["long_words"]))
 
 
+def stretch_words(tokens) -> list:
+    """The tokens of a stretch that the model reads: the words and the commas."""
+    return [t for t in tokens if not t.is_space and (not t.is_punct or t.text == ",")]
+
+
 @lru_cache(maxsize=1)
 def shipped_boundary_model() -> BoundaryModel | None:
     return BoundaryModel.load(MODEL_FILE) if MODEL_FILE.is_file() else None
@@ -136,7 +142,7 @@ def split_unpunctuated(doc, model: BoundaryModel | None = None):
     if any(t.is_punct and any(ch in SENTENCE_END for ch in t.text) for t in doc):  # ".", "!!", "?!", "..."
         return doc
     for sentence in list(doc.sents):
-        words = [t for t in sentence if not t.is_space and (not t.is_punct or t.text == ",")]
+        words = stretch_words(sentence)
         if sum(t.text != "," for t in words) < model.long_words:
             continue
         for index in model.starts([t.text for t in words]):

@@ -8,34 +8,44 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from qualpipe.text.boundaries import BITS, BoundaryModel, boundary_features, hashed
+from qualpipe.text.boundaries import BITS, BoundaryModel, boundary_features, hashed, stretch_words
 
 # How a writer who skips full stops types a sentence: in lower case without punctuation; in lower case with
 # commas; or with capitals and commas kept.
 FORMS = ("plain", "commas", "capitals")
 
 
-def typed(tokens: Sequence[str], form: str) -> list[str]:
-    words = [t for t in tokens if any(ch.isalnum() for ch in t) or (t == "," and form != "plain")]
-    return words if form == "capitals" else [w.lower() for w in words]
+def typed(text: str, form: str) -> tuple[str, list[int]]:
+    """`text` as a writer in `form` types it, character by character (a hyphen, an abbreviation's full stop or a
+    quote mark is left out where it stands, so "kl. 17" is "kl 17" and "fredags-moster" "fredagsmoster", as in
+    text typed so), with where each offset of `text` went."""
+    out, where = [], []
+    for ch in text:
+        where.append(len(out))
+        if ch.isalnum() or ch.isspace() or (ch == "," and form != "plain"):
+            out.append(ch if form == "capitals" else ch.lower())
+    where.append(len(out))
+    return "".join(out), where
 
 
 def stretches(texts: Sequence[str], nlp, form: str) -> list[tuple[list[str], list[int]]]:
-    """Each entry as one stretch of words typed in `form`, with the indices where its sentences (as the
-    sentencizer splits the entry as written) start."""
+    """Each entry as one stretch of words typed in `form` and tokenised as text typed so is at run time, with the
+    indices of the words where its sentences (as the sentencizer splits the entry as written) start."""
     out = []
     # the sentences as the sentencizer splits the entry as written, without this model's own cuts
     with nlp.select_pipes(disable=[n for n in nlp.pipe_names if n == "qualpipe_unpunctuated"]):
         docs = list(nlp.pipe(texts, batch_size=256))
     for doc in docs:
+        retyped, where = typed(doc.text, form)
+        pending = sorted({where[s.start_char] for s in doc.sents if s.start_char > 0})  # in the retyped text
         words, starts = [], []
-        for sentence in doc.sents:
-            typed_words = typed([t.text for t in sentence if not t.is_space], form)
-            if not typed_words:
-                continue
-            if words:
-                starts.append(len(words))
-            words.extend(typed_words)
+        for token in stretch_words(nlp.make_doc(retyped)):
+            is_word = any(ch.isalnum() for ch in token.text)
+            if is_word and pending and token.idx >= pending[0]:
+                if words:
+                    starts.append(len(words))
+                pending = [a for a in pending if a > token.idx]
+            words.append(token.text)
         if len(words) >= 2:
             out.append((words, starts))
     return out

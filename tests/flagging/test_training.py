@@ -89,19 +89,39 @@ def test_an_urgent_threshold_listens_to_positives_beyond_dev_and_keeps_its_false
     assert plain["mistrivsel"] == choose_thresholds(scores, gold, ["mistrivsel"], [])[0]["mistrivsel"] > 0.45
 
 
-def test_training_copies_retyped_without_capitals_punctuation_or_æøå_keep_their_evidence_on_the_same_words():
-    text = 'Vi så en film. Hun sagde: "Far slog mig." Så græd hun.'
+def test_training_copies_retyped_without_capitals_punctuation_or_æøå_or_with_typos_keep_their_evidence():
+    text = 'Vi så en film. Hun sagde: "Far slog mig hårdt." Så græd hun meget længe.'
     start = text.index('"Far')
     entry = LabelledEntry("V99-01-01", "V99-01", "V99", "train", text,
-                          (("vold_overgreb", "urgent", start, start + len('"Far slog mig."')),))
-    copies = retyped_copies([entry] * 30, seed=13)
+                          (("vold_overgreb", "urgent", start, start + len('"Far slog mig hårdt."')),))
+    copies = retyped_copies([entry] * 40, seed=13)
     kinds = {c.entry_id.split("~")[1] for c in copies}
-    assert kinds == {"plain", "ascii", "plain-ascii"}  # each kind drawn among thirty entries
+    assert kinds == {"plain", "ascii", "plain-ascii", "typos"}  # each kind drawn among forty entries
+    misspelt_copies = set()
     for copy in copies:
         (category, severity, a, b), = copy.concerns
         evidence = copy.text[a:b].strip(' ."').lower()
-        assert (category, severity) == ("vold_overgreb", "urgent") and evidence == "far slog mig"
-        assert ("æ" not in copy.text) == copy.entry_id.endswith("ascii") and copy.split == "train"
+        assert (category, severity) == ("vold_overgreb", "urgent") and copy.split == "train"
+        if copy.entry_id.endswith("typos"):
+            # the same words, one letter more, less or moved here and there, and the span still on them
+            assert evidence.split()[0] == "far" and len(evidence.split()) == 4
+            assert abs(len(copy.text) - len(text)) <= 3 and copy.text.count(" ") == text.count(" ")
+            misspelt_copies.add(copy.text)
+        else:
+            assert evidence == ("far slog mig haardt" if copy.entry_id.endswith("ascii") else "far slog mig hårdt")
+            assert ("æ" not in copy.text) == copy.entry_id.endswith("ascii")
+    assert len(misspelt_copies) > 1 and text not in misspelt_copies  # different slips; no copy without one
+
+
+def test_an_entry_with_spelling_mistakes_is_still_read(flagger):
+    # Written for this test: the r and d a writer spelling by ear leaves out, and a game won with a slip or two.
+    flags = flagger.flag_entries([
+        "Vi var i skoven. Bagefter fortalde hun at hendes stedfar slå hende med bæltet når hun ikke høre efter. "
+        "Hun var meget bange for at gå hjem.",
+        "Vi spilede ludo og hun vandt fire gange i træk, hun var så stolt og grinte hele vejen hjem i bilen.",
+    ])
+    assert ("vold_overgreb", "alert") in [(f.category, f.band) for f in flags[0]]
+    assert not [f for f in flags[1] if f.band == "alert"]
 
 
 def test_an_entry_typed_in_lower_case_without_punctuation_is_still_read(flagger):
