@@ -77,3 +77,28 @@ def test_exemplar_detector_alone_flags_a_phrasing_no_pattern_covers(lexicon_flag
 
 def test_a_calm_entry_has_no_flags(flagger):
     assert flagger.flag_entries(["Hyggeligt besøg. Vi bagte kage og spillede Uno. Intet at bemærke."])[0] == []
+
+
+def test_an_urgent_score_down_to_half_the_alert_threshold_is_shown_in_the_check_band_never_as_an_alert(flagger):
+    """Guide rule 10: a doubtful urgent entry is shown, not dropped. The band reaches at least half way down to
+    the alert threshold, also where the trained check threshold (the lowest dev positive's score) sits higher."""
+    import numpy as np
+
+    from qualpipe.flagging.flagger import CHECK_FRACTION, check_band, decide_entry
+
+    head, lexicon = flagger.model, flagger.lexicon
+    sentences = list(flagger.nlp("Vi spillede kort. Han var stille.").sents)
+    widened = [c for c in lexicon.urgent_categories if head.alert_[c] * CHECK_FRACTION < head.check_[c]]
+    assert widened, "the shipped model has an urgent category whose trained check threshold is above the floor"
+
+    def bands(category: str, score: float) -> list[tuple[str, str]]:
+        proba = np.zeros((len(sentences), len(head.categories)), np.float32)
+        proba[1, head.categories.index(category)] = score
+        return [(f.category, f.band) for f in decide_entry(head, proba, sentences, {}, lexicon)]
+
+    for category in widened:
+        floor = head.alert_[category] * CHECK_FRACTION
+        assert check_band(head, category) == floor
+        assert bands(category, head.alert_[category]) == [(category, "alert")]
+        assert bands(category, floor * 1.05) == [(category, "check")]  # below the trained check threshold: shown
+        assert bands(category, floor * 0.95) == []
