@@ -19,7 +19,7 @@ import numpy as np
 from qualpipe.errors import UserError
 from qualpipe.flagging.model import ConcernHead
 from qualpipe.learning.head import REGULARISATION, choose_C, cpu_kind
-from qualpipe.text.normalize import DANISH_LETTERS_SPELT_OUT
+from qualpipe.text.normalize import retype
 
 URGENT_RECALL_TARGET = 0.98
 # A non-urgent category with fewer dev positives than this keeps the class-balanced head's own 0.5: a best-F1
@@ -73,7 +73,12 @@ def load_corpus(root: Path) -> list[LabelledEntry]:
     return entries
 
 
-_ASCII = {**DANISH_LETTERS_SPELT_OUT, **{k.upper(): v.capitalize() for k, v in DANISH_LETTERS_SPELT_OUT.items()}}
+# How each kind of writer retypes a training entry (`retype`'s settings); "typos" is `misspelt`.
+_RETYPE_KINDS = {
+    "plain": {"lower": True, "keep": ""},
+    "ascii": {"spell_out": True},
+    "plain-ascii": {"lower": True, "keep": "", "spell_out": True},
+}
 
 
 def retyped(text: str, kind: str, seed: int = 0) -> tuple[str, list[int]]:
@@ -82,19 +87,7 @@ def retyped(text: str, kind: str, seed: int = 0) -> tuple[str, list[int]]:
     how), with where each offset of `text` went (len(text) + 1 of them)."""
     if kind == "typos":
         return misspelt(text, np.random.default_rng(seed))
-    out, where, length = [], [], 0
-    for ch in text:
-        where.append(length)
-        if kind.startswith("plain"):
-            if not (ch.isalnum() or ch.isspace()):
-                continue
-            ch = ch.lower()
-        if kind.endswith("ascii"):
-            ch = _ASCII.get(ch, ch)
-        out.append(ch)
-        length += len(ch)
-    where.append(length)
-    return "".join(out), where
+    return retype(text, **_RETYPE_KINDS[kind])
 
 
 TYPO_RATE = 0.1  # of the words of four letters or more

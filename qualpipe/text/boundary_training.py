@@ -9,23 +9,26 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qualpipe.text.boundaries import BITS, BoundaryModel, boundary_features, hashed, stretch_words
+from qualpipe.text.normalize import retype
 
 # How a writer who skips full stops types a sentence: in lower case without punctuation; in lower case with
 # commas; or with capitals and commas kept.
 FORMS = ("plain", "commas", "capitals")
 
 
+# `retype`'s settings for each form.
+_FORM_SETTINGS = {
+    "plain": {"lower": True, "keep": ""},
+    "commas": {"lower": True, "keep": ","},
+    "capitals": {"keep": ","},
+}
+
+
 def typed(text: str, form: str) -> tuple[str, list[int]]:
     """`text` as a writer in `form` types it, character by character (a hyphen, an abbreviation's full stop or a
     quote mark is left out where it stands, so "kl. 17" is "kl 17" and "fredags-moster" "fredagsmoster", as in
     text typed so), with where each offset of `text` went."""
-    out, where = [], []
-    for ch in text:
-        where.append(len(out))
-        if ch.isalnum() or ch.isspace() or (ch == "," and form != "plain"):
-            out.append(ch if form == "capitals" else ch.lower())
-    where.append(len(out))
-    return "".join(out), where
+    return retype(text, **_FORM_SETTINGS[form])
 
 
 def stretches(texts: Sequence[str], nlp, form: str) -> list[tuple[list[str], list[int]]]:

@@ -16,6 +16,9 @@ MARKUP_RE = re.compile(r"</?(?:v|c|i|b|u|lang|ruby|rt)(?:[ .][^>]*)?>|<\d{1,2}:\
 WHITESPACE_RE = re.compile(r"\s+")
 # How æ/ø/å are written without them (keyboards, code ids, people who type ASCII).
 DANISH_LETTERS_SPELT_OUT = {"æ": "ae", "ø": "oe", "å": "aa"}
+_SPELT_OUT_BOTH_CASES = {
+    **DANISH_LETTERS_SPELT_OUT, **{k.upper(): v.capitalize() for k, v in DANISH_LETTERS_SPELT_OUT.items()}
+}
 
 
 @dataclass(frozen=True)
@@ -155,3 +158,27 @@ def normalize_span(
         result = compose(result, apply_edits(result.text, removals))
     result = compose(result, apply_edits(result.text, whitespace_edits(result.text)))
     return result
+
+
+def retype(text: str, *, lower: bool = False, keep: str | None = None, spell_out: bool = False
+           ) -> tuple[str, list[int]]:
+    """`text` as another kind of writer types it, character by character, with where each offset of `text` went
+    (len(text) + 1 of them), so that labelled spans can be carried over.
+
+    `lower`: in lower case. `keep`: if given, only letters, digits, white space and these characters are kept
+    (`""`: no punctuation at all, so "kl. 17" is "kl 17"; `","`: commas only). `spell_out`: æ/ø/å as ae/oe/aa.
+    The training of the concern detector and of the sentence boundary model both retype with this.
+    """
+    out, where, length = [], [], 0
+    for ch in text:
+        where.append(length)
+        if keep is not None and not (ch.isalnum() or ch.isspace() or ch in keep):
+            continue
+        if lower:
+            ch = ch.lower()
+        if spell_out:
+            ch = _SPELT_OUT_BOTH_CASES.get(ch, ch)
+        out.append(ch)
+        length += len(ch)
+    where.append(length)
+    return "".join(out), where
