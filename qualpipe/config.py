@@ -98,6 +98,11 @@ TEMPLATE = """\
 # "lexicon": the older lexicon + example-sentence detector. A model trained with
 # `qualpipe flag train --with-feedback` is kept in models/concern_model.npz and used instead of the shipped one.
 # detector = "learned"
+# How far below the alert threshold of violence and self-harm the "Tjek disse" (check) band reaches, as a fraction
+# of that threshold: 0.5 shows an entry the detector scores at half the alert score or more. Lower shows more
+# entries to check, 1.0 only the band the training chose (fewer entries, more urgent ones shown nowhere; README,
+# "Concerns"). Never changes what is an alert.
+# check_fraction = 0.5
 
 [digest]
 # Who the weekly digest e-mail is from and to (several recipients allowed).
@@ -148,6 +153,7 @@ class Config:
     ner_pipeline: str = ""
     key_path: Path | None = None
     detector: str = "learned"
+    check_fraction: float = 0.5
     max_file_mb: int = 100
     max_unzipped_mb: int = 100
     max_document_chars: int = 1_000_000
@@ -227,6 +233,10 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         return str(value)
 
     detector = choice(flagging.get("detector", "learned"), ("learned", "lexicon"), "[flagging] detector")
+    check_fraction = flagging.get("check_fraction", Config.check_fraction)
+    if isinstance(check_fraction, bool) or not isinstance(check_fraction, (int, float)) or not 0 < check_fraction <= 1:
+        raise UserError(f"{where}: [flagging] check_fraction = {check_fraction!r}; use a number above 0 and at most 1 "
+                        "(0.5 is the default)")
     unknown = set(columns) - set(LOGBOOK_FIELDS)
     if unknown:
         raise UserError(
@@ -265,6 +275,7 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         ner_pipeline=str(privacy.get("ner_pipeline", "")),
         key_path=root / Path(str(privacy.get("key", "private/qualpipe-key.json"))).expanduser(),
         detector=detector,
+        check_fraction=float(check_fraction),
         max_file_mb=int(ingest.get("max_file_mb", 100)),
         max_unzipped_mb=int(ingest.get("max_unzipped_mb", 100)),
         max_document_chars=int(ingest.get("max_document_chars", 1_000_000)),

@@ -28,6 +28,7 @@ class EngineSettings:
     coder: str = "trained"  # or "zero-shot"
     coding_threshold: float = 0.5
     detector: str = "learned"  # or "lexicon"
+    check_fraction: float = 0.5  # how far below the urgent alert thresholds "Tjek disse" reaches (flagger.check_band)
     concern_model: Path | None = None  # a project's own concern model, used when the file exists
 
     @classmethod
@@ -42,6 +43,7 @@ class EngineSettings:
             coder=config.coder,
             coding_threshold=config.coding_threshold,
             detector=config.detector,
+            check_fraction=config.check_fraction,
             concern_model=project_concern_model(config.root),
         )
 
@@ -194,6 +196,7 @@ class Engines:
             self.start_loading(model)  # it loads while spaCy is imported
             from qualpipe.flagging.flagger import ConcernFlagger
 
-            return ConcernFlagger(self.nlp(), self.embedder(model), model=head)
+            return ConcernFlagger(self.nlp(), self.embedder(model), model=head,
+                                  check_fraction=self.settings.check_fraction)
 
         return self._once(("flagger",), build)

@@ -58,6 +58,8 @@ def test_a_configured_but_missing_spacy_pipeline_says_how_to_install_it(tmp_path
         ("[speakers]\nR = 'mother'\n", "unknown role"),
         ("[ingest]\nfilename_pattern = '(?P<case'\n", "not a valid regular expression"),
         ("[store\n", "not valid TOML"),
+        ("[flagging]\ncheck_fraction = 0\n", "check_fraction = 0; use a number above 0 and at most 1"),
+        ("[flagging]\ncheck_fraction = 'half'\n", "check_fraction = 'half'"),
     ],
 )
 def test_bad_settings_are_one_line_errors_naming_the_file(tmp_path, text, message):

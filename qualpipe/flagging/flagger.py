@@ -93,8 +93,10 @@ class ConcernFlagger:
         lexicon: Lexicon | None = None,
         model: ConcernHead | None = None,
         reasons: Reasons | None = None,
+        check_fraction: float | None = None,
     ):
         self.nlp = nlp
+        self.check_fraction = CHECK_FRACTION if check_fraction is None else check_fraction
         self.lexicon = lexicon or load_lexicon()
         self.matcher, self.keys = self.lexicon.matcher(nlp)
         self.context = ContextRules()
@@ -173,7 +175,8 @@ class ConcernFlagger:
         for sents, vecs, (_, lexicon_best, vetoed), watch in zip(sentences, vectors, lexical, watched):
             block = proba[at : at + len(sents)]
             at += len(sents)
-            flags = decide_entry(self.model, block, sents, lexicon_best, self.lexicon, vetoed, scale if watch else 1.0)
+            flags = decide_entry(self.model, block, sents, lexicon_best, self.lexicon, vetoed, scale if watch else 1.0,
+                                 self.check_fraction)
             out.append(self._explain(flags, sents, vecs))
         return out
 
@@ -293,14 +296,15 @@ def _sentence_span(sentence) -> tuple[str, int, int]:
 # is the lowest dev positive's score, and on held-out dev halves it showed 0.929 of the urgent entries against 0.924
 # as alerts: it sits on about twenty positives and adds little where the alert threshold misses. Down to half the
 # alert threshold, the halves showed 0.988 with 5% of entries in the band, against 0.9% (README, "Concerns").
+# A project sets its own with `[flagging] check_fraction`.
 CHECK_FRACTION = 0.5
 
 
-def check_band(head: ConcernHead, category: str) -> float:
-    """Where an urgent category's check band starts: its trained check threshold or `CHECK_FRACTION` of its alert
+def check_band(head: ConcernHead, category: str, fraction: float = CHECK_FRACTION) -> float:
+    """Where an urgent category's check band starts: its trained check threshold or `fraction` of its alert
     threshold, whichever is lower. An urgent lexicon hit is still confirmed as an alert at the trained check
     threshold only; the wider band shows more, it does not alert more."""
-    return min(head.check_.get(category, 1.0), head.alert_.get(category, 1.0) * CHECK_FRACTION)
+    return min(head.check_.get(category, 1.0), head.alert_.get(category, 1.0) * fraction)
 
 
 def decide_entry(
@@ -311,6 +315,7 @@ def decide_entry(
     lexicon: Lexicon,
     vetoed: dict[str, set[int]] | None = None,
     check_scale: float = 1.0,
+    check_fraction: float = CHECK_FRACTION,
 ) -> list[Flag]:
     """One entry's flags from the head's sentence probabilities and the lexicon's flags.
 
@@ -328,7 +333,8 @@ def decide_entry(
     Graded categories are 'high' when their severity output or a lexicon pattern says so. Guide rule 8: a category with
     `separate_from` (`mistrivsel`: neglect, violence, self-harm) is kept beside those only when another
     sentence shows it. `check_scale` (below 1 in a case under watch) lowers the urgent categories' check
-    thresholds for the head's own check flags; what makes an alert is unchanged."""
+    thresholds for the head's own check flags; what makes an alert is unchanged. `check_fraction`: how far below the
+    alert threshold the band reaches (`check_band`)."""
     from_lexicon = set(head.info.get("lexicon_alerts", ()))
     columns = {c: k for k, c in enumerate(head.categories)}
     vetoed = vetoed or {}
@@ -343,6 +349,7 @@ def decide_entry(
         best = max(usable, key=lambda i: column[i]) if usable else 0
         score = float(column[best]) if usable else 0.0  # every sentence set aside by ConText: no alert
         top = float(column.max()) if len(column) else 0.0
+        floor = check_band(head, category, check_fraction)
         if k is not None and score >= head.alert_[category]:
             severity = spec.severity
             high = columns.get(f"{category}:high")
@@ -363,10 +370,10 @@ def decide_entry(
             else:
                 band = "alert" if category in from_lexicon else "check"
                 flags[category] = replace(lexical, score=round(top, 4), band=band)
-        elif k is not None and spec.urgent and top >= check_band(head, category) * check_scale:
+        elif k is not None and spec.urgent and top >= floor * check_scale:
             where = int(column.argmax())
             text, s, e = _sentence_span(sentences[where])
-            watched = top < check_band(head, category)
+            watched = top < floor
             fired = f"model {top:.2f} ({'case under watch' if watched else 'usikker'})"
             flags[category] = Flag(
                 category, spec.severity, text, s, e, fired, round(top, 4), band="check", watched=watched

@@ -102,3 +102,33 @@ def test_an_urgent_score_down_to_half_the_alert_threshold_is_shown_in_the_check_
         assert bands(category, head.alert_[category]) == [(category, "alert")]
         assert bands(category, floor * 1.05) == [(category, "check")]  # below the trained check threshold: shown
         assert bands(category, floor * 0.95) == []
+
+
+def test_a_project_sets_how_far_below_the_alert_threshold_its_check_band_reaches(tmp_path, flagger):
+    """`[flagging] check_fraction = 1.0`: only the band the training chose; the same score the default shows in
+    "Tjek disse" is shown nowhere, and what is an alert does not change."""
+    import numpy as np
+
+    from qualpipe.flagging.flagger import CHECK_FRACTION
+    from qualpipe.project import Project
+
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "qualpipe.toml").write_text("[flagging]\ncheck_fraction = 1.0\n", encoding="utf-8")
+    with Project.init(root) as project:
+        configured = project.engines.flagger()
+    head, lexicon = flagger.model, flagger.lexicon
+    category = next(c for c in lexicon.urgent_categories if head.alert_[c] * CHECK_FRACTION < head.check_[c])
+    sentences = list(flagger.nlp("Vi spillede kort. Han var stille.").sents)
+
+    def bands(engine, score: float) -> list[tuple[str, str]]:
+        proba = np.zeros((len(sentences), len(head.categories)), np.float32)
+        proba[1, head.categories.index(category)] = score
+        read = ([sentences], [None], [(None, {}, {})], proba)
+        return [(f.category, f.band) for f in engine._decide_learned(read, [False])[0]]
+
+    below_trained_band = head.alert_[category] * CHECK_FRACTION * 1.05
+    assert bands(flagger, below_trained_band) == [(category, "check")]
+    assert bands(configured, below_trained_band) == []
+    assert bands(configured, head.check_[category] * 1.01) == [(category, "check")]
+    assert bands(configured, head.alert_[category]) == bands(flagger, head.alert_[category]) == [(category, "alert")]
