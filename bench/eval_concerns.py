@@ -1,6 +1,7 @@
 """Concern detection measured on writers the detector never saw: old (lexicon) and new (learned) side by side.
 
-Usage: .venv/bin/python bench/eval_concerns.py [--corpus corpora/dev] [--split test] [--bootstrap 2000]
+Usage: .venv/bin/python bench/eval_concerns.py [--corpus corpora/dev] [--split test] [--writers V57,V58]
+                                              [--bootstrap 2000]
 
 Units: (entry, category) pairs for precision/recall/F1 (a flag is right when the gold has that category,
 whatever the severity); "urgent" is per entry: does it get an urgent alert, and should it. The 95%
@@ -96,11 +97,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpora" / "dev")
     parser.add_argument("--split", default="test")
+    parser.add_argument("--writers", default="", help="only these writers of the split (comma-separated)")
     parser.add_argument("--bootstrap", type=int, default=2000)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    entries = [e for e in load_corpus(args.corpus) if e.split == args.split]
+    only = {w for w in args.writers.split(",") if w}
+    entries = [e for e in load_corpus(args.corpus) if e.split == args.split and (not only or e.writer in only)]
     writers = sorted({e.writer for e in entries})
     print(
         f"corpus {args.corpus}, split {args.split}: {len(entries)} entries, {len({e.case_id for e in entries})} cases, "

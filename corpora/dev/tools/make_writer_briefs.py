@@ -148,6 +148,29 @@ PERSONAS = {
     "V56": "Writes the week's entry days later from memory: unsure which day things happened ('tirsdag eller "
            "onsdag', 'tror jeg'), mixes the visit with phone calls and what the grandmother or a teacher said, "
            "medium length, hedged.",
+    "V57": "A volunteer from Southern Jutland who writes as she speaks, with Sønderjysk words and forms now and then "
+           "('a' for jeg, 'æ' as the article, 'hæ' for har, 'it' for ikke, 'do' for du, 'vi wa ud å fisk'), "
+           "otherwise ordinary Danish, short to medium entries.",
+    "V58": "A grandmother-aged volunteer who writes about herself in the third person by the name the child calls "
+           "her ('Mormor Grete hentede Liva kl. 14', 'Mormor var lidt træt bagefter'), warm and plain, 3-6 "
+           "sentences.",
+    "V59": "Writes every entry to the child, in the second person, as pages of a memory book the child will be "
+           "given one day ('Du var så modig på klatrevæggen i dag'); what worries the volunteer is written "
+           "carefully in the same voice, or in one plain line to the coordinator after a dash.",
+    "V60": "A practical volunteer who opens every entry with logistics: pick-up and drop-off times, bus or car, "
+           "kilometres and expenses in kroner ('Udlæg: 85 kr is + bus'), then one to four sentences about the "
+           "child.",
+    "V61": "Types into the organisation's web form in Markdown: a heading or two ('## Besøg', '**Humør:**'), bold "
+           "words, now and then a checkbox line ('- [x] lektier'), otherwise short free text.",
+    "V62": "A scatter-brained, warm volunteer who writes long entries full of parentheses, dashes and "
+           "afterthoughts ('(glemte at skrive ...)', 'nej vent, det var i går'), and adds 'PS:' or 'PPS:' lines "
+           "at the end, where important things sometimes end up.",
+    "V63": "A retired craftsman who writes in old sayings and idioms ('det går nok alt sammen', 'man skal ikke "
+           "skue hunden på hårene', 'der er ingen ko på isen', 'at få kamp til stregen'), short, dry, "
+           "good-humoured sentences; plainer words when something is wrong.",
+    "V64": "A schoolteacher volunteer who rates the visit on scales besides a few lines of text ('Humør 7/10', "
+           "'Energi: lav', 'Appetit: god'), brief assessments, sometimes a number that changes from week to "
+           "week without a comment.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -210,7 +233,8 @@ LOOKALIKE = ["rough_play", "sad_but_safe", "after_report"]  # V49-V56: whole cas
 
 def cases_for(writer: str, rng: random.Random) -> list[str]:
     n = int(writer[1:])
-    if n > 48:  # the sixth round (train only): fewer mild arcs, two of the look-alike arcs instead of a calm one
+    if n > 48:  # the sixth round (V49-V56, train) and the seventh (V57-V64, dev): fewer mild arcs, two of the
+        # look-alike arcs instead of a calm one
         arcs = rng.sample(SERIOUS, 2) + rng.sample(MILD_THIRD_ROUND, 2) + rng.sample(LOOKALIKE, 2)
         arcs += [rng.choice(CALM) for _ in range(2)]
         rng.shuffle(arcs)
