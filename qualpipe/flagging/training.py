@@ -19,7 +19,7 @@ import numpy as np
 from qualpipe.errors import UserError
 from qualpipe.flagging.model import ConcernHead
 from qualpipe.learning.head import REGULARISATION, choose_C, cpu_kind
-from qualpipe.text.normalize import retype
+from qualpipe.text.normalize import joined_with_offsets, retype
 
 URGENT_RECALL_TARGET = 0.98
 # A non-urgent category with fewer dev positives than this keeps the class-balanced head's own 0.5: a best-F1
@@ -100,37 +100,24 @@ def misspelt(text: str, rng: np.random.Generator, rate: float = TYPO_RATE) -> tu
     """`text` with `rate` of its words of four letters or more misspelt once inside the word, as hurried or
     unsure writers do: a letter left out (most often), two letters swapped, a letter doubled, or a neighbouring
     key struck. The first and last letters stay. Returns the text and where each offset of `text` went."""
-    out, where, length, at = [], [], 0, 0
+    pieces = list(text)
     for match in re.finditer(r"[^\W\d_]{4,}", text):
-        a, b = match.span()
-        for ch in text[at:a]:
-            where.append(length)
-            out.append(ch)
-            length += 1
-        word, op = text[a:b], None
-        if rng.random() < rate:
-            i = int(rng.integers(1, len(word) - 2))  # a letter inside the word, with one after it inside too
-            op = ("drop", "drop", "swap", "double", "slip")[int(rng.integers(5))]
-        if op == "swap":
-            word = word[:i] + word[i + 1] + word[i] + word[i + 2:]
-        elif op == "slip" and _NEIGHBOURS.get(word[i].lower()):
-            keys = _NEIGHBOURS[word[i].lower()]
+        if rng.random() >= rate:
+            continue
+        at = match.start() + int(rng.integers(1, len(match.group()) - 2))  # inside the word, with one after it inside
+        op = ("drop", "drop", "swap", "double", "slip")[int(rng.integers(5))]
+        ch = text[at]
+        if op == "drop":
+            pieces[at] = ""
+        elif op == "double":
+            pieces[at] = ch * 2
+        elif op == "swap":
+            pieces[at], pieces[at + 1] = text[at + 1], ch
+        elif _NEIGHBOURS.get(ch.lower()):  # "slip"
+            keys = _NEIGHBOURS[ch.lower()]
             key = keys[int(rng.integers(len(keys)))]
-            word = word[:i] + (key.upper() if word[i].isupper() else key) + word[i + 1:]
-        for j in range(b - a):
-            where.append(length)
-            if op == "drop" and j == i:
-                continue
-            piece = word[j] * (2 if op == "double" and j == i else 1)
-            out.append(piece)
-            length += len(piece)
-        at = b
-    for ch in text[at:]:
-        where.append(length)
-        out.append(ch)
-        length += 1
-    where.append(length)
-    return "".join(out), where
+            pieces[at] = key.upper() if ch.isupper() else key
+    return joined_with_offsets(pieces)
 
 
 RETYPINGS = ("plain", "ascii", "plain-ascii", "typos")

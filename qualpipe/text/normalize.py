@@ -160,6 +160,17 @@ def normalize_span(
     return result
 
 
+def joined_with_offsets(pieces: Sequence[str]) -> tuple[str, list[int]]:
+    """The text joined from one piece per original character (empty where it was left out, longer where it was
+    doubled or spelt out), with where each offset of the original went (len(pieces) + 1 of them)."""
+    where, length = [], 0
+    for piece in pieces:
+        where.append(length)
+        length += len(piece)
+    where.append(length)
+    return "".join(pieces), where
+
+
 def retype(text: str, *, lower: bool = False, keep: str | None = None, spell_out: bool = False
            ) -> tuple[str, list[int]]:
     """`text` as another kind of writer types it, character by character, with where each offset of `text` went
@@ -169,16 +180,13 @@ def retype(text: str, *, lower: bool = False, keep: str | None = None, spell_out
     (`""`: no punctuation at all, so "kl. 17" is "kl 17"; `","`: commas only). `spell_out`: æ/ø/å as ae/oe/aa.
     The training of the concern detector and of the sentence boundary model both retype with this.
     """
-    out, where, length = [], [], 0
+    pieces = []
     for ch in text:
-        where.append(length)
         if keep is not None and not (ch.isalnum() or ch.isspace() or ch in keep):
-            continue
+            ch = ""
         if lower:
             ch = ch.lower()
         if spell_out:
             ch = _SPELT_OUT_BOTH_CASES.get(ch, ch)
-        out.append(ch)
-        length += len(ch)
-    where.append(length)
-    return "".join(out), where
+        pieces.append(ch)
+    return joined_with_offsets(pieces)
