@@ -153,7 +153,7 @@ class Config:
     ner_pipeline: str = ""
     key_path: Path | None = None
     detector: str = "learned"
-    check_fraction: float = 0.5
+    check_fraction: float | None = None  # None: the flagger's own (CHECK_FRACTION in flagging/flagger.py)
     max_file_mb: int = 100
     max_unzipped_mb: int = 100
     max_document_chars: int = 1_000_000
@@ -233,8 +233,10 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         return str(value)
 
     detector = choice(flagging.get("detector", "learned"), ("learned", "lexicon"), "[flagging] detector")
-    check_fraction = flagging.get("check_fraction", Config.check_fraction)
-    if isinstance(check_fraction, bool) or not isinstance(check_fraction, (int, float)) or not 0 < check_fraction <= 1:
+    check_fraction = flagging.get("check_fraction")
+    if check_fraction is not None and (
+        isinstance(check_fraction, bool) or not isinstance(check_fraction, (int, float)) or not 0 < check_fraction <= 1
+    ):
         raise UserError(f"{where}: [flagging] check_fraction = {check_fraction!r}; use a number above 0 and at most 1 "
                         "(0.5 is the default)")
     unknown = set(columns) - set(LOGBOOK_FIELDS)
@@ -275,7 +277,7 @@ def config_from_dict(data: dict, root: Path, path: Path | None = None) -> Config
         ner_pipeline=str(privacy.get("ner_pipeline", "")),
         key_path=root / Path(str(privacy.get("key", "private/qualpipe-key.json"))).expanduser(),
         detector=detector,
-        check_fraction=float(check_fraction),
+        check_fraction=None if check_fraction is None else float(check_fraction),
         max_file_mb=int(ingest.get("max_file_mb", 100)),
         max_unzipped_mb=int(ingest.get("max_unzipped_mb", 100)),
         max_document_chars=int(ingest.get("max_document_chars", 1_000_000)),

@@ -28,7 +28,7 @@ class EngineSettings:
     coder: str = "trained"  # or "zero-shot"
     coding_threshold: float = 0.5
     detector: str = "learned"  # or "lexicon"
-    check_fraction: float = 0.5  # how far below the urgent alert thresholds "Tjek disse" reaches (flagger.check_band)
+    check_fraction: float | None = None  # how far "Tjek disse" reaches (flagger.check_band; None: its default)
     concern_model: Path | None = None  # a project's own concern model, used when the file exists
 
     @classmethod
