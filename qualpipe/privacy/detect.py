@@ -36,7 +36,13 @@ NAME_CUES = re.compile(
     r"lillebror|lillesøster|storebror|storesøster|kæreste|veninde|ven|mor|far)\s+$",
     re.IGNORECASE,
 )
+# Only these make a word that is also a name one ("hun hedder line"); "mor said" is English.
+NAMING_CUES = re.compile(r"\b(?:hedder|hed|kaldes|kaldte|navnet)\s+$", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"(?:[A-ZÆØÅ]\.\s?)+(?=\s*[A-ZÆØÅ])|[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['-][^\W\d_]+)*")
+# A word in lower case, for names typed without capitals ("i dag var emma og jonas her").
+_LOWER_RE = re.compile(r"(?<![\w@#.-])[a-zß-öø-ÿ]+(?:-[a-zß-öø-ÿ]+)*(?![\w@-])")
+# A social-media handle names a person ("@larsloekke"); an e-mail address is found as EMAIL first.
+HANDLE_RE = re.compile(r"(?<![\w.])@[A-Za-z0-9_]{2,}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,12 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
 def all_names() -> frozenset[str]:
     first, last = name_lists()
     return first | last
+
+
+@lru_cache(maxsize=1)
+def name_words() -> frozenset[str]:
+    """Names that are also Danish words in lower case ("line", "mark", "august"; see make_name_words.py)."""
+    return frozenset(read_lines("name_words.da.txt"))
 
 
 class DanishWords:
@@ -183,6 +195,52 @@ def _name_entities(text: str, extra_names: frozenset[str]) -> list[Entity]:
     return found
 
 
+def _lower_case_names(text: str, extra_names: frozenset[str]) -> list[Entity]:
+    """Names typed in lower case. A listed first name (or a project's own name) is one unless it is also a
+    word (name_words.da.txt: "line", "mark", "august"); such a word is a name only when named ("hun hedder
+    line") or with a listed surname after it ("line hansen"). Listed names right after a name belong to it
+    ("sarah jean petersen"), unless they are words too ("noah frisk igen"). Recall comes first, as with
+    capitals: a writer who types without capitals writes the children's names that way too."""
+    first, last = name_lists()
+    extra = {name.lower() for name in extra_names}
+    ambiguous = name_words()
+    stop = common_words().extra
+
+    def bare(word: str, names: frozenset[str]) -> str | None:
+        """The listed name a word is, with a genitive s taken off ("emmas"), or None."""
+        for form in (word, word[:-1] if word.endswith("s") else ""):
+            if len(form) > 1 and form not in stop and all(p.title() in names or p in extra for p in form.split("-")):
+                return form
+        return None
+
+    def plain_name(word: str, names: frozenset[str]) -> bool:
+        return word not in ambiguous and bare(word, names) is not None
+
+    tokens = [(m.start(), m.end(), m.group()) for m in _LOWER_RE.finditer(text)]
+    found: list[Entity] = []
+    i = 0
+    while i < len(tokens):
+        start, end, word = tokens[i]
+        name = bare(word, first)
+        if name is None or (
+            (word in ambiguous or name in ambiguous)
+            and not NAMING_CUES.search(text[max(0, start - 25) : start])
+            and not (i + 1 < len(tokens) and text[end : tokens[i + 1][0]] == " " and plain_name(tokens[i + 1][2], last))
+        ):
+            i += 1
+            continue
+        j = i
+        while (
+            j + 1 < len(tokens)
+            and text[tokens[j][1] : tokens[j + 1][0]] == " "
+            and (plain_name(tokens[j + 1][2], last) or plain_name(tokens[j + 1][2], first))
+        ):
+            j += 1
+        found.append(Entity(start, tokens[j][1], "PERSON", text[start : tokens[j][1]]))
+        i = j + 1
+    return found
+
+
 NER_PERSON_LABELS = ("PER", "PERSON")
 
 
@@ -214,6 +272,8 @@ def find_personal_data(
     With `ner_pipeline`, that spaCy pipeline's person entities are added to the rule-based ones."""
     candidates = _regex_entities(text, institutions)
     candidates += _name_entities(text, frozenset(extra_names))
+    candidates += _lower_case_names(text, frozenset(extra_names))
+    candidates += [Entity(m.start(), m.end(), "PERSON", m.group()) for m in HANDLE_RE.finditer(text)]
     if ner_pipeline:
         candidates += _ner_entities(text, ner_pipeline)
     priority = {

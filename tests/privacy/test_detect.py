@@ -62,3 +62,16 @@ def test_a_configured_spacy_pipeline_with_person_entities_adds_its_names(tmp_pat
     assert not find_personal_data(text)
     found = find_personal_data(text, ner_pipeline=str(tmp_path / "ner"))
     assert [(e.kind, e.text) for e in found] == [("PERSON", "kvist")]
+
+
+def test_names_typed_in_lower_case_are_names_but_a_name_that_is_also_a_word_needs_naming_or_a_surname():
+    found = kinds(
+        "i dag var emma og jonas her emmas mor hentede. vi købte en line og gik en tur i august. "
+        "hans søster hedder line og mads hansen kom med. noah frisk igen"
+    )
+    assert [t for k, t in found if k == "PERSON"] == ["emma", "jonas", "emmas", "line", "mads hansen", "noah"]
+
+
+def test_a_social_media_handle_is_a_name_and_an_email_address_stays_one():
+    found = kinds("Hun skrev til @emma_2012 på Instagram, mor skriver fra emma.mor@example.dk")
+    assert ("PERSON", "@emma_2012") in found and ("EMAIL", "emma.mor@example.dk") in found

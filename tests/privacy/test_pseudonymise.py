@@ -78,3 +78,22 @@ def test_plain_files_are_copied_pseudonymised_and_the_key_is_kept_apart(tmp_path
     assert json.loads(texts["d.jsonl"]) == {"id": 1, "case_id": "K1", "text": "[NAVN-1] ringede fra [TLF-1]."}
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "Sofie" in key.read_text(encoding="utf-8")
     assert not list(out.glob("*key*"))
+
+
+def test_entries_typed_without_capitals_keep_no_childs_name():
+    """The dev corpus's writers who type in lower case write the children's names that way too; pseudonymised,
+    none of those entries keeps a listed first name (other than one that is also a word, like "line")."""
+    import re
+    from pathlib import Path
+
+    from qualpipe.privacy.detect import name_lists, name_words
+
+    corpus = Path(__file__).resolve().parents[2] / "corpora" / "dev" / "logbooks.jsonl"
+    entries = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines()]
+    lower = [t for t in entries if t == t.lower() and len(t) > 80][:200]
+    names = {n.lower() for n in name_lists()[0] if len(n) > 1} - name_words()
+    named = [t for t in lower if names & set(re.findall(r"\w+", t))]
+    assert len(named) > 100  # the corpus does write the names in lower case
+    p = Pseudonymiser()
+    kept = {w for t in named for w in re.findall(r"\w+", p.pseudonymise(t, "M01").text) if w in names}
+    assert not kept
