@@ -1,13 +1,15 @@
 """The double-labelled entries whose two labellings disagree on concerns (category and severity) and have not
 been adjudicated yet, with both labellings, for an adjudicator (who sees the guide, the entry and both).
 
-Usage: python corpora/dev/tools/adjudication_batch.py NAME  (writes batches/adjudicate-NAME.jsonl)
+Usage: python corpora/dev/tools/adjudication_batch.py [--corpus DIR] NAME  (writes batches/adjudicate-NAME.jsonl)
 """
 import json
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+from corpus_dir import corpus_dir
+
+HERE = corpus_dir()
 
 
 def read(path: Path) -> list[dict]:

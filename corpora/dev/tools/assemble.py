@@ -8,20 +8,24 @@ labels/double-*.jsonl (a second, independent annotator on about a fifth) and lab
 - agreement.json: Cohen's kappa per concern category, for "any concern", for "urgent" and per theme,
   on the double-labelled entries (before adjudication)
 
-Usage: python corpora/dev/tools/assemble.py
+Usage: python corpora/dev/tools/assemble.py [--corpus corpora/probe_en]
 """
 import json
 import re
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+from corpus_dir import corpus_dir
+
+HERE = corpus_dir()
 SPLITS = {
     # V57-V64 (2026-12-01): eight more dev writers, so that the urgent thresholds sit on more positives.
     "dev": ["V03", "V11", "V12", "V33", "V35", "V37", "V39", "V57", "V58", "V59", "V60", "V61", "V62", "V63", "V64"],
     "test": ["V04", "V09", "V15", "V34", "V36", "V38", "V40"],
     # Written and labelled like the others, not trained on: on the dev halves they did not help (datasheet).
     "reserve": ["S5", "S6", "S7", "S8"],
+    # Writers who write English sentences (corpora/probe_en/, its own folder): evaluation only.
+    "probe": ["V65", "V66", "V67"],
 }  # every other writer (V01..V32, V41..V56, S1-S4) is train; V33-V40 are dev or test
 CATEGORIES = [
     "aflysning",

@@ -2,14 +2,16 @@
 the entries drawn for double labelling (whole cases, about a fifth; standalone supplements: a fifth of
 the entries). Seeded: the same writer file always gives the same draw.
 
-Usage: python corpora/dev/tools/make_batches.py V01 [V02 ...]
+Usage: python corpora/dev/tools/make_batches.py [--corpus DIR] V01 [V02 ...]
 """
 import json
 import random
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent.parent
+from corpus_dir import corpus_dir
+
+HERE = corpus_dir()
 SEED = 20261129
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
 BRIEF = (HERE / "briefs" / "WRITER_BRIEF.md").read_text(encoding="utf-8")
+PROBE = HERE.parent / "probe_en"  # writers who write English sentences: an evaluation set of its own
 
 PERSONAS = {
     "V01": "Terse phone notes. A busy volunteer dad who types on his phone in the car after the visit. "
@@ -171,6 +172,19 @@ PERSONAS = {
     "V64": "A schoolteacher volunteer who rates the visit on scales besides a few lines of text ('Humør 7/10', "
            "'Energi: lav', 'Appetit: god'), brief assessments, sometimes a number that changes from week to "
            "week without a comment.",
+    # The English probe (V65-V67, corpora/probe_en/, evaluation only): writers who write English sentences
+    "V65": "An English volunteer who has lived in Denmark for six years and writes her entries in English, "
+           "with the Danish words she uses every day (mor, far, børnehave, SFO, madpakke, kommune, hygge), "
+           "British spelling, medium length; what the child or a parent said is quoted in the language it was "
+           "said in, Danish or English.",
+    "V66": "A bilingual mentor of 21 (Danish mother, American father) who switches between Danish and English "
+           "mid-sentence and mid-entry ('vi tog bussen ind til byen, he was in a great mood, og vi spiste "
+           "burgers'), slang in both languages, short to medium entries; quotes the teenager in the language "
+           "the teenager used, often English.",
+    "V67": "A Danish volunteer couple whose child comes from an international family and speaks English at home "
+           "and Danish at school. They write correct, medium-length Danish, but quote the child's own words in "
+           "English exactly as the child said them ('hun sagde: \"mum gets really angry when I forget\"'), "
+           "including everything the child tells about home.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -231,8 +245,16 @@ CALM = ["calm", "calm_cancel", "shy"]
 LOOKALIKE = ["rough_play", "sad_but_safe", "after_report"]  # V49-V56: whole cases of what looks like a concern
 
 
+PROBE_SERIOUS = {"V65": ["violence", "selfharm"], "V66": ["boundary", "selfharm"], "V67": ["violence", "neglect"]}
+
+
 def cases_for(writer: str, rng: random.Random) -> list[str]:
     n = int(writer[1:])
+    if writer in PROBE_SERIOUS:  # a few writers only: every serious arc among them, self-harm twice
+        arcs = PROBE_SERIOUS[writer] + rng.sample(MILD_THIRD_ROUND, 2) + rng.sample(LOOKALIKE, 2)
+        arcs += [rng.choice(CALM) for _ in range(2)]
+        rng.shuffle(arcs)
+        return arcs
     if n > 48:  # the sixth round (V49-V56, train) and the seventh (V57-V64, dev): fewer mild arcs, two of the
         # look-alike arcs instead of a calm one
         arcs = rng.sample(SERIOUS, 2) + rng.sample(MILD_THIRD_ROUND, 2) + rng.sample(LOOKALIKE, 2)
@@ -282,7 +304,15 @@ def main(only: list[str] | None = None) -> None:
             lines.append(f"{i:02d}: {start.isoformat()}; {programme}; {ARCS[arc]}")
         text = BRIEF.replace("{writer_id}", writer).replace("{persona}", "Persona: " + persona)
         text = text.replace("{cases}", "\n".join(lines))
-        (out / f"{writer}.md").write_text(text, encoding="utf-8")
+        target = out
+        if writer in PROBE_SERIOUS:
+            text = text.replace("/work/main/corpora/dev/", "/work/main/corpora/probe_en/")
+            text = text.replace("Danish volunteer logbook entries", "volunteer logbook entries from Denmark")
+            text = text.replace("- Danish throughout (your persona may mix in English words if it says so).",
+                                "- Danish and English as your persona says: some entries or sentences in English.")
+            target = PROBE / "briefs"
+            target.mkdir(parents=True, exist_ok=True)
+        (target / f"{writer}.md").write_text(text, encoding="utf-8")
         print(writer, arcs)
 
 
