@@ -132,3 +132,22 @@ def test_a_project_sets_how_far_below_the_alert_threshold_its_check_band_reaches
     assert bands(configured, below_trained_band) == []
     assert bands(configured, head.check_[category] * 1.01) == [(category, "check")]
     assert bands(configured, head.alert_[category]) == bands(flagger, head.alert_[category]) == [(category, "alert")]
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("Super nice day at the beach. Then he told me that his dad hits him with a belt when he is drunk.",
+         "vold_overgreb"),
+        ("She said her stepdad touches her at night and that it is their secret.", "vold_overgreb"),
+        ("She was really down today. She said she wants to die and has been cutting her arms.", "selvskade"),
+    ],
+)
+def test_a_disclosure_written_in_english_is_an_alert_or_in_the_check_band(flagger, text, category):
+    """A volunteer who writes English, or a child quoted in English: the guide's signs hold in any language."""
+    assert category in {f.category for f in flagger.flag_entries([text])[0] if f.band in ("alert", "check")}
+
+
+def test_a_game_won_in_english_is_no_violence(flagger):
+    flags = flagger.flag_entries(["We played Uno and she beat me three times in a row, she was so proud."])[0]
+    assert "vold_overgreb" not in {f.category for f in flags}
