@@ -70,7 +70,7 @@ def all_names() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def name_words() -> frozenset[str]:
-    """Names that are also Danish words in lower case ("line", "mark", "august"; see make_name_words.py)."""
+    """Names that are also Danish or English words in lower case ("line", "august", "said"; make_name_words.py)."""
     return frozenset(read_lines("name_words.da.txt"))
 
 

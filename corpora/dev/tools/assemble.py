@@ -25,7 +25,7 @@ SPLITS = {
     # Written and labelled like the others, not trained on: on the dev halves they did not help (datasheet).
     "reserve": ["S5", "S6", "S7", "S8"],
     # Writers who write English sentences (corpora/probe_en/, its own folder): evaluation only.
-    "probe": ["V65", "V66", "V67"],
+    "probe": ["V65", "V66", "V67", "V68", "V69", "V70", "V71"],
 }  # every other writer (V01..V32, V41..V56, S1-S4) is train; V33-V40 are dev or test
 CATEGORIES = [
     "aflysning",

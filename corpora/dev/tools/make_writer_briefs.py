@@ -6,6 +6,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 BRIEF = (HERE / "briefs" / "WRITER_BRIEF.md").read_text(encoding="utf-8")
 PROBE = HERE.parent / "probe_en"  # writers who write English sentences: an evaluation set of its own
+ENGLISH_WRITERS = ("V65", "V66", "V67", "V68", "V69", "V70", "V71")  # the brief lets them write English
+MOVED_TO_PROBE = ("V68", "V69", "V70", "V71")  # briefs as given (dev paths), kept with the probe
 
 PERSONAS = {
     "V01": "Terse phone notes. A busy volunteer dad who types on his phone in the car after the visit. "
@@ -185,6 +187,20 @@ PERSONAS = {
            "and Danish at school. They write correct, medium-length Danish, but quote the child's own words in "
            "English exactly as the child said them ('hun sagde: \"mum gets really angry when I forget\"'), "
            "including everything the child tells about home.",
+    # Written as train writers who write English sentences (V68-V71), after the English probe showed the
+    # Danish-word categories failing on English text; trained on, they cost the Danish dev and test splits, so
+    # they were moved to the probe (corpora/probe_en/README.md) before any shipped model was trained on them
+    "V68": "An American former au pair who stayed in Denmark and volunteers; types short English notes on her phone, "
+           "mostly lower case, few commas, Danish place and institution words (skolen, SFO, Netto, kommunen), "
+           "the child's words in whatever language they were said.",
+    "V69": "A Danish IT consultant who writes his entries in Danish but switches to whole English sentences when "
+           "something moves or frustrates him ('Honestly, I'm exhausted.', 'Not cool.'), medium length, dry.",
+    "V70": "A Polish-born volunteer who works in English and writes her entries in English with small grammar "
+           "slips ('he was very happy for the cake', 'we was at the zoo'), Danish words for institutions and "
+           "family (mor, far, plejefamilie, kommune), 3-6 sentences.",
+    "V71": "A Danish social work student who writes the entries in English for practice, in a tidy report style "
+           "(observations, then what the child said, then a short reflection), medium length, correct English "
+           "with a Danish word where she knows no English one.",
     "V16": "A teen mentor programme coordinator-volunteer. A man in his forties mentoring teenagers "
            "(13-16) in a mentor programme: activities (climbing, gaming, driving practice talk, job "
            "applications, football), school and friends, matter-of-fact sentences, 3-6 per entry.",
@@ -305,11 +321,13 @@ def main(only: list[str] | None = None) -> None:
         text = BRIEF.replace("{writer_id}", writer).replace("{persona}", "Persona: " + persona)
         text = text.replace("{cases}", "\n".join(lines))
         target = out
-        if writer in PROBE_SERIOUS:
-            text = text.replace("/work/main/corpora/dev/", "/work/main/corpora/probe_en/")
+        if writer in ENGLISH_WRITERS:
             text = text.replace("Danish volunteer logbook entries", "volunteer logbook entries from Denmark")
             text = text.replace("- Danish throughout (your persona may mix in English words if it says so).",
                                 "- Danish and English as your persona says: some entries or sentences in English.")
+        if writer in PROBE_SERIOUS:
+            text = text.replace("/work/main/corpora/dev/", "/work/main/corpora/probe_en/")
+        if writer in PROBE_SERIOUS or writer in MOVED_TO_PROBE:
             target = PROBE / "briefs"
             target.mkdir(parents=True, exist_ok=True)
         (target / f"{writer}.md").write_text(text, encoding="utf-8")
