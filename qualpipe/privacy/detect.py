@@ -30,14 +30,15 @@ INSTITUTION_RE = re.compile(
     r"[Ff]ritidshjem|[Ff]ritidsklub|[Kk]lub|[Kk]lubben|[Ee]fterskole|[Gg]ymnasium|SFO|[Ii]nstitution|[Bb]ørnehus|"
     r"[Bb]ørnehuset|[Dd]agtilbud)\b"
 )
+_NAMING = r"hedder|hed|kaldes|navnet"  # words that name someone: "hun hedder Sofie"
 # Words before a name: "hun hedder Sofie", "min søn Emil".
 NAME_CUES = re.compile(
-    r"\b(?:hedder|hed|kaldes|navnet|min søn|min datter|hans søn|hendes søn|hans datter|hendes datter|"
+    rf"\b(?:{_NAMING}|min søn|min datter|hans søn|hendes søn|hans datter|hendes datter|"
     r"lillebror|lillesøster|storebror|storesøster|kæreste|veninde|ven|mor|far)\s+$",
     re.IGNORECASE,
 )
-# Only these make a word that is also a name one ("hun hedder line"); "mor said" is English.
-NAMING_CUES = re.compile(r"\b(?:hedder|hed|kaldes|kaldte|navnet)\s+$", re.IGNORECASE)
+# Only naming makes a word that is also a name one ("hun hedder line"); "mor said" is English.
+NAMING_CUES = re.compile(rf"\b(?:{_NAMING}|kaldte)\s+$", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"(?:[A-ZÆØÅ]\.\s?)+(?=\s*[A-ZÆØÅ])|[A-ZÀ-ÖØ-Þ][^\W\d_]*(?:['-][^\W\d_]+)*")
 # A word in lower case, for names typed without capitals ("i dag var emma og jonas her").
 _LOWER_RE = re.compile(r"(?<![\w@#.-])[a-zß-öø-ÿ]+(?:-[a-zß-öø-ÿ]+)*(?![\w@-])")

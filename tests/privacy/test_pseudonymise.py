@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from qualpipe.cli import app
+from qualpipe.privacy.detect import name_lists, name_words
 from qualpipe.privacy.pseudonymise import Pseudonymiser
 
 TEXT = "Emma og Jonas bagte. Emmas mor ringede fra 22 33 44 55. Jonas var glad."
@@ -83,11 +86,6 @@ def test_plain_files_are_copied_pseudonymised_and_the_key_is_kept_apart(tmp_path
 def test_entries_typed_without_capitals_keep_no_childs_name():
     """The dev corpus's writers who type in lower case write the children's names that way too; pseudonymised,
     none of those entries keeps a listed first name (other than one that is also a word, like "line")."""
-    import re
-    from pathlib import Path
-
-    from qualpipe.privacy.detect import name_lists, name_words
-
     corpus = Path(__file__).resolve().parents[2] / "corpora" / "dev" / "logbooks.jsonl"
     entries = [json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines()]
     lower = [t for t in entries if t == t.lower() and len(t) > 80][:200]
