@@ -2,6 +2,7 @@
 and the weekly incremental run.
 
 Usage: .venv/bin/python bench/pipeline.py [--sizes 10000 100000] [--compare 3000] [--weekly 50000]
+       [--against DIR]   (DIR: `git worktree add DIR HEAD~1`; its weekly run takes turns with this code's)
 
 Corpus: logbook entries synthesised by recombining the sample corpora's sentences: most sentences
 join two real ones ("A, og b", so they are new text), one in ten is a real sentence as it stands (real
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -41,6 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from code_batch_speed import cpu_summary
 from sample_corpus import new_project, sample_sentences, write_jsonl
 
 from qualpipe.embed import load_embedder
@@ -85,12 +88,12 @@ class PeakRSS:
         self.peak = max(self.peak, self.current_mb())
 
 
-def run_command(command: list[str]) -> tuple[float, float]:
+def run_command(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run a command as a fresh process: its wall time and its peak RSS, read from /proc every 20 ms while it
     runs (a child's ru_maxrss would count this process's memory at the moment it was started)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
         peak = 0.0
         while process.poll() is None:
             try:
@@ -228,7 +231,8 @@ def take_turns(engines: list, texts: list[str]) -> tuple[dict[str, float], dict[
     return seconds, {name: np.concatenate(rows) for name, rows in vectors.items()}
 
 
-def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Generator, repeats: int) -> None:
+def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Generator, repeats: int,
+           against: Path | None = None) -> None:
     with new_project(workdir / "weekly") as project:
         old = write_jsonl(
             synthetic_entries(sentences, int(existing * 2.5), rng, "old")[:existing], workdir / "old.jsonl"
@@ -281,6 +285,13 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
             [qualpipe, "-p", root, "alerts", "--week", "2025-W02", "-f", "json", "-o", str(digest)],
         ],
     }
+    # --against: the one command again with another checkout's qualpipe (first on the module path), taking
+    # turns with this one, so a change is paired against the commit before on the same minutes of the machine.
+    envs: dict[str, dict[str, str] | None] = {label: None for label in ways}
+    if against is not None:
+        label = f"one command, the code in {against}"
+        ways[label] = ways["one command (alerts --ingest)"]
+        envs[label] = {**os.environ, "PYTHONPATH": str(against.resolve())}
     seconds: dict[str, list[float]] = {label: [] for label in ways}
     outcome, peak = {}, 0.0
     for _ in range(repeats):
@@ -290,7 +301,7 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
             shutil.copytree(prepared, root)
             total = 0.0
             for command in commands(str(root)):
-                took, command_peak = run_command(command)
+                took, command_peak = run_command(command, envs[label])
                 total, peak = total + took, max(peak, command_peak)
             seconds[label].append(total)
             with Project(root) as project:
@@ -315,7 +326,10 @@ def main() -> None:
     parser.add_argument("--compare", type=int, default=3000)
     parser.add_argument("--weekly", type=int, default=50_000)
     parser.add_argument("--weekly-repeats", type=int, default=3, help="runs of each way of doing the weekly run")
+    parser.add_argument("--against", type=Path, help="a checkout of another commit (git worktree add DIR REV): its "
+                        "weekly run in one command takes turns with this code's")
     args = parser.parse_args()
+    print(f"CPU: {cpu_summary()}", flush=True)
     rng = np.random.default_rng(SEED)
     workdir = Path(tempfile.mkdtemp(prefix="qualpipe-pipeline-"))
     try:
@@ -323,7 +337,7 @@ def main() -> None:
         if args.compare:
             compare_embedders(sentences, args.compare, workdir, rng)
         if args.weekly:
-            weekly(args.weekly, sentences, workdir, rng, args.weekly_repeats)
+            weekly(args.weekly, sentences, workdir, rng, args.weekly_repeats, args.against)
         for size in args.sizes:
             run_size(size, sentences, workdir, rng)
     finally:

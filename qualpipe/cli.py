@@ -660,10 +660,6 @@ def alerts(
     that fail are named at the top of the digest (and the e-mail's subject), and the exit code is 1."""
     if ctx.invoked_subcommand is not None:
         return
-    from qualpipe.flagging.render import FORMATS
-
-    if fmt not in FORMATS:
-        raise UserError(f"--format {fmt}: use one of {', '.join(sorted(FORMATS))}")
     ok = weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, parse_pairs(column, "--column"), send)
     if not ok:
         raise typer.Exit(1)  # the digest is written; what failed is named in it and above
@@ -671,14 +667,17 @@ def alerts(
 
 def weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, columns, send) -> bool:
     """Ingest (optional), flag, build and write the digest, send it (optional). False when anything failed."""
-    from qualpipe.flagging.alerts import parse_week
-
-    week = parse_week(week) if week else None
     ingested = None
-    with open_project() as project:
+    with open_project() as project:  # first: it decides whether spaCy may bring torch (qualpipe.text.torchless)
+        from qualpipe.flagging.alerts import parse_week
+        from qualpipe.flagging.render import FORMATS
+
+        week = parse_week(week) if week else None
+        if fmt not in FORMATS:
+            raise UserError(f"--format {fmt}: use one of {', '.join(sorted(FORMATS))}")
         recipients, sender = mail_parties(project.config, to, sender)
         if ingest_paths:
-            project.start_loading_embedder()  # the flagger needs it once the new entries are stored
+            project.start_loading_flagger()  # its models load while the new entries are ingested
             ingested = project.ingest(ingest_paths, "logbook", columns=columns)
             echo_ingest_report(ingested, err=True)  # standard output may be the digest itself
         digest = project.weekly_digest(week, show_identities=show_identities)

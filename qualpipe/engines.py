@@ -177,6 +177,19 @@ class Engines:
 
         return self._once(("coding", model), build)
 
+    def start_loading_flagger(self) -> None:
+        """Start loading the flagger's embedder and, when it is the shipped one, its learned head in the
+        background, for a command that ingests first (the weekly run)."""
+        self.start_loading()
+        if self.settings.detector == "learned" and self._own_concern_model() is None:
+            from qualpipe.flagging.model import start_loading_shipped_model
+
+            start_loading_shipped_model()
+
+    def _own_concern_model(self) -> Path | None:
+        own = self.settings.concern_model
+        return own if own is not None and own.is_file() else None
+
     def concern_head(self):
         """The learned detector's head (the project's own model when it exists, else the shipped one), or
         None for the lexicon detector."""
@@ -184,8 +197,7 @@ class Engines:
             return None
         from qualpipe.flagging.model import load_concern_model
 
-        own = self.settings.concern_model
-        return load_concern_model(own if own is not None and own.is_file() else None)
+        return load_concern_model(self._own_concern_model())
 
     def flagger(self):
         """The configured concern flagger on its model's embedder."""

@@ -143,9 +143,9 @@ class Project:
     def cached_embedder(self, model: str | None = None):
         return self.engines.embedder(model)
 
-    def start_loading_embedder(self, model: str | None = None) -> None:
-        """Start loading the embedder in the background, for a command that will need it after other work."""
-        self.engines.start_loading(model)
+    def start_loading_flagger(self) -> None:
+        """Start loading the concern flagger's models in the background, for a command that ingests first."""
+        self.engines.start_loading_flagger()
 
     def codebook(self):
         return self.engines.codebook()

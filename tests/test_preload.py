@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 import time
 
 import pytest
@@ -62,3 +63,24 @@ def test_the_language_detector_and_the_embedder_started_early_are_the_ones_used_
     assert load_embedder(entry) is preload._built[("embedder", entry, None)].result()
     assert language.detect_language("Vi bagte boller og gik en tur i skoven bagefter.", codes) == "da"
     assert load_embedder(entry).encode(["Vi bagte boller."]).shape == (1, 384)
+
+
+def test_the_weekly_run_starts_the_shipped_concern_model_early_and_the_flagger_uses_that_one(project):
+    from qualpipe.flagging import model
+
+    project.start_loading_flagger()
+    started = preload._built[("concern-model",)]
+    assert project.flagger().model is started.result() is model.load_concern_model(None)
+
+
+def test_a_project_with_its_own_concern_model_does_not_start_loading_the_shipped_one(project, tmp_path):
+    from qualpipe.flagging import model
+
+    own = tmp_path / "own.npz"
+    model.load_concern_model(None).save(own)
+    project.engines.settings = replace(project.engines.settings, concern_model=own)
+    with preload._lock:
+        preload._built.pop(("concern-model",), None)
+    project.start_loading_flagger()
+    assert ("concern-model",) not in preload._built
+    assert project.flagger().model is not model.load_concern_model(None)  # its own, read from its file

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from qualpipe.data import read_yaml
+from qualpipe.data import parse_yaml, read_yaml
 from qualpipe.errors import UserError
 from qualpipe.text.normalize import DANISH_LETTERS_SPELT_OUT
 
@@ -124,7 +124,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     if path.suffix.lower() == ".csv":
         return import_codebook_csv(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: not a readable YAML codebook ({type(exc).__name__}); check the file")
     return codebook_from_dict(data, str(path))

@@ -26,9 +26,15 @@ def read_text(name: str) -> str:
 
 def read_yaml(name: str):
     """A packaged YAML file, parsed (a new object on every call)."""
+    return parse_yaml(read_text(name))
+
+
+def parse_yaml(text: str):
+    """YAML text parsed as `yaml.safe_load` parses it, by libyaml's C parser where PyYAML was built with it
+    (about ten times faster: the lexicon alone took 0.24 s of every command that flags)."""
     import yaml
 
-    return yaml.safe_load(read_text(name))
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def read_lines(name: str) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from qualpipe.data import read_yaml
+from qualpipe.data import parse_yaml, read_yaml
 from qualpipe.embed.backends import BACKENDS
 from qualpipe.errors import UserError
 
@@ -79,7 +79,7 @@ def load_registry(registry_files: list[Path]) -> dict[str, ModelEntry]:
     for path in registry_files:
         if path.is_file():
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                data = parse_yaml(path.read_text(encoding="utf-8"))
             except yaml.YAMLError as exc:
                 raise UserError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the registry file")
             entries.update(_entries(data, path.parent, str(path)))

@@ -156,16 +156,23 @@ class ConcernFlagger:
         docs = list(self.nlp.pipe(texts))
         sentences = [[s for s in doc.sents if s.text.strip()] for doc in docs]
         flat = [" ".join(s.text.split()) for sents in sentences for s in sents]
-        # The lexicon and ConText run in a second thread while the sentences are embedded: ONNX Runtime
-        # computes outside the GIL, so the pattern work takes the time the embedding leaves on the cores.
+        sizes = [len(s) for s in sentences]
+        learned = self.model is not None and bool(flat)
+
+        # The lexicon, ConText and the learned head's n-gram features (they need the words only) are built
+        # in a second thread while the sentences are embedded: ONNX Runtime computes outside the GIL, so
+        # that work takes the time the embedding leaves on the cores.
+        def words():
+            return [self._lexicon_flags(doc) for doc in docs], self.model.prepare(flat, sizes) if learned else None
+
         with ThreadPoolExecutor(1, thread_name_prefix="qualpipe-lexicon") as pool:
-            lexical = pool.submit(lambda: [self._lexicon_flags(doc) for doc in docs])
+            background = pool.submit(words)
             stacked = self.embedder.encode(flat) if self.embedder is not None and flat else None
-            lexical = lexical.result()
+            lexical, prepared = background.result()
         proba = None
         if self.model is not None:
-            sizes = [len(s) for s in sentences]
-            proba = self.model.score(flat, stacked, sizes) if flat else np.zeros((0, len(self.model.categories)))
+            proba = (self.model.score(flat, stacked, sizes, prepared=prepared) if learned
+                     else np.zeros((0, len(self.model.categories))))
         return sentences, _per_entry(stacked, sentences), lexical, proba
 
     def _decide_learned(self, read, watched: Sequence[bool]) -> list[list[Flag]]:

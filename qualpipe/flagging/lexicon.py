@@ -12,9 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 
-from qualpipe.data import read_yaml
+from qualpipe.data import parse_yaml, read_yaml
 from qualpipe.errors import UserError
 
 if TYPE_CHECKING:  # spaCy loads only when a matcher is built: the CLI and reports read the facts without it
@@ -133,7 +132,7 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     """The lexicon at `path`, or the packaged one (parsed once per process)."""
     if path is None:
         return _default_lexicon()
-    return _parse(yaml.safe_load(Path(path).read_text(encoding="utf-8")), str(path))
+    return _parse(parse_yaml(Path(path).read_text(encoding="utf-8")), str(path))
 
 
 @lru_cache(maxsize=1)

@@ -22,12 +22,12 @@ over the frozen vectors, and this costs nothing at run time beyond the embedding
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from qualpipe import preload
 from qualpipe.learning.head import HASH_FEATURES, NGRAMS, LinearHead, sentence_features, unit_means  # noqa: F401
 
 
@@ -39,17 +39,25 @@ class ConcernHead(LinearHead):
     entry_: LinearHead | None = None
     blend: str = "mean"  # how the entry head joins a sentence's score: "mean", or "max" (older models)
 
-    def score(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], **kwargs) -> np.ndarray:
+    def score(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], *,
+              prepared: tuple | None = None, **kwargs) -> np.ndarray:
         """Per sentence and output: the mean of the sentence head's probability and the entry's whole-entry
         probability (with `blend` "max", that mean only where it is higher than the sentence's own).
-        `sizes`: sentences per entry, in order."""
-        proba = super().score(sentences, vectors, sizes, **kwargs)
+        `sizes`: sentences per entry, in order; `prepared`: what `prepare` built from the same sentences."""
+        sentence_ngrams, entry_ngrams = prepared if prepared is not None else (None, None)
+        proba = super().score(sentences, vectors, sizes, ngrams=sentence_ngrams, **kwargs)
         if self.entry_ is None or not len(proba):
             return proba
         texts, means = entry_view(sentences, vectors, sizes)
-        whole = self.entry_.score(texts, means, [1] * len(texts), **kwargs)
+        whole = self.entry_.score(texts, means, [1] * len(texts), ngrams=entry_ngrams, **kwargs)
         mean = (proba + np.repeat(whole, list(sizes), axis=0)) / 2
         return np.maximum(proba, mean) if self.blend == "max" else mean
+
+    def prepare(self, sentences: Sequence[str], sizes: Sequence[int]) -> tuple:
+        """Both heads' n-gram features of these sentences (entries of `sizes` sentences), for `score(...,
+        prepared=)`: they need the words only, so the flagger builds them while the sentences are embedded."""
+        entry = None if self.entry_ is None else self.entry_.text_features(entry_texts(sentences, sizes))
+        return self.text_features(sentences), entry
 
     def _extra_meta(self) -> dict:
         return {"blend": self.blend}
@@ -90,13 +98,17 @@ def entry_head_path(path: Path) -> Path:
 
 
 def entry_view(sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int]) -> tuple[list[str], np.ndarray]:
-    """Each entry as the whole-entry head reads it: its sentences joined (as the flagger split and spaced them)
-    and their mean vector."""
+    """Each entry as the whole-entry head reads it: its text (`entry_texts`) and its sentences' mean vector."""
+    return entry_texts(sentences, sizes), unit_means(vectors, sizes)
+
+
+def entry_texts(sentences: Sequence[str], sizes: Sequence[int]) -> list[str]:
+    """Each entry's sentences joined, as the flagger split and spaced them."""
     texts, at = [], 0
     for n in sizes:
         texts.append(" ".join(sentences[at:at + n]))
         at += n
-    return texts, unit_means(vectors, sizes)
+    return texts
 
 
 def shipped_model_path() -> Path:
@@ -117,6 +129,14 @@ def load_concern_model(path: Path | None = None) -> ConcernHead:
         raise UserError(f"{path}: not a usable concern model ({exc}); retrain it with 'qualpipe flag train'") from None
 
 
-@lru_cache(maxsize=1)
 def _shipped() -> ConcernHead:
-    return ConcernHead.load(shipped_model_path())
+    return _SHIPPED.get()
+
+
+def start_loading_shipped_model() -> None:
+    """Start reading the shipped concern model in the background (about 0.5 s of decompressing and widening
+    that overlaps the weekly run's ingest); `load_concern_model()` then waits for it."""
+    _SHIPPED.start()
+
+
+_SHIPPED = preload.Loader("concern-model", lambda: ConcernHead.load(shipped_model_path()))

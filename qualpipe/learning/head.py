@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -71,15 +72,14 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
+@lru_cache(maxsize=2)
 def _hashers(folded: bool = True):
-    from sklearn.feature_extraction.text import HashingVectorizer
+    from qualpipe.learning.ngrams import NgramHasher
 
     # Character n-grams within words (robust to spelling, inflection) and word uni- and bigrams, hashed: no
-    # vocabulary to store. alternate_sign off, so the counts stay counts for tf-idf. Heads saved before folding
-    # existed (no "fold" in their JSON) keep reading unfolded text.
-    return [HashingVectorizer(analyzer=kind, ngram_range=span, n_features=HASH_FEATURES, alternate_sign=False,
-                              norm=None, lowercase=True, preprocessor=fold if folded else None)
-            for kind, span in NGRAMS.items()]
+    # vocabulary to store; counts, for tf-idf. Heads saved before folding existed (no "fold" in their JSON)
+    # keep reading unfolded text. One pair per process, so each keeps its words' hashes between calls.
+    return [NgramHasher(kind, span, HASH_FEATURES, fold if folded else None) for kind, span in NGRAMS.items()]
 
 
 @dataclass
@@ -108,19 +108,38 @@ class LinearHead:
     platt_: dict[str, list[float]] = field(default_factory=dict)
     fold: bool = True  # n-grams of folded text (see `fold`)
 
-    def features(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int]):
-        """The design matrix (sparse): tf-idf of the sentences' n-grams, then their vectors in context."""
-        from scipy.sparse import csr_matrix, diags, hstack
-        from sklearn.preprocessing import normalize
+    def features(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], ngrams=None):
+        """The design matrix (sparse): tf-idf of the sentences' n-grams (`ngrams`, when they were built
+        already by `ngram_features`), then their vectors in context."""
+        from scipy.sparse import csr_matrix, hstack
+
+        ngrams = self.ngram_features(sentences) if ngrams is None else ngrams
+        dense = sentence_features(vectors, sizes) if self.context == "sentence" else np.asarray(vectors, np.float32)
+        return hstack([ngrams, csr_matrix(dense)], format="csr", dtype=np.float32)
+
+    def ngram_features(self, sentences: Sequence[str]):
+        """The part of the design matrix read from the words alone: each kind of n-gram's sublinear tf-idf,
+        L2-normalised per kind (sparse, one row per sentence). Rows are independent of each other."""
+        from scipy.sparse import diags, hstack
+
+        from qualpipe.learning.ngrams import l2_normalise_rows
 
         parts = []
         for index, hasher in enumerate(_hashers(self.fold)):
             counts = hasher.transform(sentences).astype(np.float32)
             counts.data = 1.0 + np.log(counts.data)  # sublinear tf
-            parts.append(normalize(counts @ diags(self.idf_[index * HASH_FEATURES:(index + 1) * HASH_FEATURES])))
-        dense = sentence_features(vectors, sizes) if self.context == "sentence" else np.asarray(vectors, np.float32)
-        parts.append(csr_matrix(dense))
+            idf = diags(self.idf_[index * HASH_FEATURES:(index + 1) * HASH_FEATURES])
+            parts.append(l2_normalise_rows((counts @ idf).tocsr()))
         return hstack(parts, format="csr", dtype=np.float32)
+
+    def text_features(self, sentences: Sequence[str], *, block: int = SCORE_BLOCK):
+        """`ngram_features` of many sentences, built `block` at a time (the hashing's transient memory stays
+        small), for `score(..., ngrams=)`: a caller can build them before the sentences' vectors exist."""
+        from scipy.sparse import vstack
+
+        sentences = list(sentences)
+        return vstack([self.ngram_features(sentences[at:at + block]) for at in range(0, len(sentences), block)],
+                      format="csr", dtype=np.float32)
 
     def fit_idf(self, sentences: Sequence[str]) -> "LinearHead":
         idf = []
@@ -152,13 +171,14 @@ class LinearHead:
         return self
 
     def score(self, sentences: Sequence[str], vectors: np.ndarray, sizes: Sequence[int], *,
-              block: int = SCORE_BLOCK) -> np.ndarray:
+              block: int = SCORE_BLOCK, ngrams=None) -> np.ndarray:
         """`predict_proba(features(sentences, vectors, sizes))`, built and scored `block` sentences (whole
         entries) at a time: every row is computed alone, so the result is the same, and the n-gram hashing's
-        transient memory stays small (scoring a week's 1,229 sentences at once took about 150 MB)."""
+        transient memory stays small (scoring a week's 1,229 sentences at once took about 150 MB). `ngrams`:
+        the sentences' `text_features`, when they were built already."""
         sizes = list(sizes)
         if len(sentences) <= block:
-            return self.predict_proba(self.features(sentences, vectors, sizes))
+            return self.predict_proba(self.features(sentences, vectors, sizes, ngrams))
         out, at, unit = None, 0, 0
         while unit < len(sizes):
             first, rows = unit, 0
@@ -167,7 +187,8 @@ class LinearHead:
                 unit += 1
             if rows:
                 part = self.predict_proba(
-                    self.features(sentences[at:at + rows], vectors[at:at + rows], sizes[first:unit])
+                    self.features(sentences[at:at + rows], vectors[at:at + rows], sizes[first:unit],
+                                  None if ngrams is None else ngrams[at:at + rows])
                 )
                 if out is None:
                     out = np.empty((len(sentences), part.shape[1]), part.dtype)

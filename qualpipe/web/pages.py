@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from importlib import resources
-
-import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from qualpipe.data import read_yaml
 from qualpipe.flagging import render as digest_words
 
 try:
@@ -21,7 +19,7 @@ except Exception:  # noqa: BLE001 - no time zone data: show UTC
 
 @lru_cache(maxsize=1)
 def words() -> dict:
-    return yaml.safe_load(resources.files("qualpipe.data").joinpath("web.da.yaml").read_text(encoding="utf-8"))
+    return read_yaml("web.da.yaml")
 
 
 def t(key: str, **values) -> str:

@@ -41,6 +41,10 @@ def test_scoring_in_blocks_of_entries_gives_exactly_the_one_pass_scores():
     texts, means = entry_view(sentences, vectors, sizes)
     whole = np.repeat(concern.entry_.predict_proba(concern.entry_.features(texts, means, [1] * len(texts))), sizes, 0)
     assert concern.blend == "mean" and np.allclose(one_pass, (sentence_only + whole) / 2, atol=1e-6)
+    # the n-gram features built beforehand, as the flagger builds them while it embeds: the same numbers
+    prepared = concern.prepare(sentences, sizes)
+    assert prepared[0].shape[0] == len(sentences) and prepared[1].shape[0] == len(sizes)
+    assert np.array_equal(concern.score(sentences, vectors, sizes, block=7, prepared=prepared), one_pass)
 
 
 def test_a_concern_model_saved_before_the_blend_was_recorded_is_read_as_it_was_trained(tmp_path):
