@@ -22,7 +22,7 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # HashingVectorizer's default token_patte
 _MIN_INT32 = -(2 ** 31)
 
 
-_WORD_MEMO = 50_000  # words whose n-gram hashes a hasher keeps (about 12 MB); Danish text repeats its words
+_WORD_MEMO = 20_000  # words whose n-gram hashes a hasher keeps (about 0.7 KB each); Danish text repeats its words
 
 
 class NgramHasher:

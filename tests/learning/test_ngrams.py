@@ -52,3 +52,15 @@ def test_row_normalisation_equals_scikit_learns_to_the_bit(texts):
     counts.data = 1.0 + np.log(counts.data)
     assert np.diff(counts.indptr).min() == 0  # empty texts: rows of zeros stay zero
     assert np.array_equal(l2_normalise_rows(counts.copy()).data, normalize(counts).data)
+
+
+def test_a_hasher_whose_word_memory_fills_up_starts_afresh_and_counts_the_same(texts, monkeypatch):
+    from qualpipe.learning import ngrams
+
+    monkeypatch.setattr(ngrams, "_WORD_MEMO", 50)
+    hasher = NgramHasher("char_wb", NGRAMS["char_wb"], HASH_FEATURES, fold)
+    got = hasher.transform(texts[:300])
+    assert len(hasher._words) <= 50
+    expected = HashingVectorizer(analyzer="char_wb", ngram_range=NGRAMS["char_wb"], n_features=HASH_FEATURES,
+                                 alternate_sign=False, norm=None, preprocessor=fold).transform(texts[:300])
+    assert (got != expected).nnz == 0
