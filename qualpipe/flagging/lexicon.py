@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
 from qualpipe.data import parse_yaml, read_yaml
 from qualpipe.errors import UserError
 

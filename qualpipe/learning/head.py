@@ -138,8 +138,8 @@ class LinearHead:
         from scipy.sparse import vstack
 
         sentences = list(sentences)
-        return vstack([self.ngram_features(sentences[at:at + block]) for at in range(0, len(sentences), block)],
-                      format="csr", dtype=np.float32)
+        blocks = [self.ngram_features(sentences[at:at + block]) for at in range(0, len(sentences), block)]
+        return vstack(blocks or [self.ngram_features([])], format="csr", dtype=np.float32)
 
     def fit_idf(self, sentences: Sequence[str]) -> "LinearHead":
         idf = []

@@ -20,8 +20,6 @@ import numpy as np
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # HashingVectorizer's default token_pattern
 _MIN_INT32 = -(2 ** 31)
-
-
 _WORD_MEMO = 20_000  # words whose n-gram hashes a hasher keeps (about 0.7 KB each); Danish text repeats its words
 
 
@@ -88,19 +86,15 @@ class NgramHasher:
 
 
 def _char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
-    """One word's character n-grams, the word padded with one space on both sides; a word no longer than an
-    n-gram counts once, whole (scikit-learn's loop, kept as it is: it is the fastest of the ways tried)."""
-    word = " " + word + " "
-    size, grams = len(word), []
-    append = grams.append
+    """One word's character n-grams of `low`..`high` characters, the word padded with a space on each side;
+    from the n that covers the whole padded word on, that word counts once, whole."""
+    padded = f" {word} "
+    grams = []
     for n in range(low, high + 1):
-        offset = 0
-        append(word[:n])
-        while offset + n < size:
-            offset += 1
-            append(word[offset:offset + n])
-        if offset == 0:
+        if n >= len(padded):
+            grams.append(padded)
             break
+        grams.extend([padded[at:at + n] for at in range(len(padded) - n + 1)])
     return grams
 
 
