@@ -292,6 +292,10 @@ def weekly(existing: int, sentences: list[str], workdir: Path, rng: np.random.Ge
         label = f"one command, the code in {against}"
         ways[label] = ways["one command (alerts --ingest)"]
         envs[label] = {**os.environ, "PYTHONPATH": str(against.resolve())}
+        probe = [sys.executable, "-P", "-c", "import qualpipe; print(qualpipe.__file__)"]  # -P: as a script, no cwd
+        where = subprocess.run(probe, env=envs[label], capture_output=True, text=True, check=True).stdout.strip()
+        if not where.startswith(str(against.resolve())):
+            raise SystemExit(f"--against {against}: Python still imports qualpipe from {where}")
     seconds: dict[str, list[float]] = {label: [] for label in ways}
     outcome, peak = {}, 0.0
     for _ in range(repeats):
