@@ -94,7 +94,7 @@ print(json.dumps({"torch_loaded": "torch" in sys.modules, "thinc_torch": thinc.c
 """
 
 
-def test_the_weekly_run_in_one_command_never_loads_torch(tmp_path):
+def test_the_weekly_run_in_one_command_loads_neither_torch_nor_scikit_learn(tmp_path):
     Project.init(tmp_path / "p").close()
     digest = tmp_path / "digest.json"
     done = subprocess.run([sys.executable, "-c", WEEKLY_PROBE, str(tmp_path / "p"),
