@@ -120,17 +120,13 @@ def shipped_model_path() -> Path:
 def load_concern_model(path: Path | None = None) -> ConcernHead:
     """A trained concern model: `path`, or the one shipped with qualpipe (read once per process)."""
     if path is None:
-        return _shipped()
+        return _SHIPPED.get()
     try:
         return ConcernHead.load(path)
     except (OSError, ValueError, KeyError) as exc:
         from qualpipe.errors import UserError
 
         raise UserError(f"{path}: not a usable concern model ({exc}); retrain it with 'qualpipe flag train'") from None
-
-
-def _shipped() -> ConcernHead:
-    return _SHIPPED.get()
 
 
 def start_loading_shipped_model() -> None:

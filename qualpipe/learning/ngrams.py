@@ -70,11 +70,11 @@ class NgramHasher:
 
     def _hashes(self, text: str) -> list[np.ndarray]:
         """The text's n-gram hashes (MurmurHash3 of the UTF-8 n-gram, signed), as arrays in n-gram order."""
-        text = self._preprocess(text)
         if self.analyzer == "word":
-            return [np.fromiter(map(mmh3.hash, _word_ngrams(_TOKEN.findall(text), *self.span)), np.int32)]
+            return [np.fromiter(map(mmh3.hash, self.ngrams(text)), np.int32)]
         known = []
-        for word in text.split():  # split() on any run of white space, as the analyzer's squeezing then split()
+        # split() on any run of white space, as the analyzer's squeezing then split()
+        for word in self._preprocess(text).split():
             hashes = self._words.get(word)
             if hashes is None:
                 if len(self._words) >= _WORD_MEMO:
