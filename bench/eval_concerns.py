@@ -52,7 +52,7 @@ def urgent_interval(entries, flags, rounds: int, seed: int = 0) -> tuple[float, 
                 (gold, any(x.severity == "urgent" and x.band == "alert" for x in f))
             )
     cases = list(by_case.values())
-    if not cases:
+    if not cases or rounds < 1:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     recalls = []
