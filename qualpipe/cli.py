@@ -669,6 +669,8 @@ def weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, col
     """Ingest (optional), flag, build and write the digest, send it (optional). False when anything failed."""
     ingested = None
     with open_project() as project:  # first: it decides whether spaCy may bring torch (qualpipe.text.torchless)
+        if ingest_paths or project.store.has_unflagged_entries():
+            project.start_loading_flagger()  # its models load while spaCy is imported and new entries ingested
         from qualpipe.flagging.alerts import parse_week
         from qualpipe.flagging.render import FORMATS
 
@@ -677,7 +679,6 @@ def weekly_run(week, fmt, output, to, sender, show_identities, ingest_paths, col
             raise UserError(f"--format {fmt}: use one of {', '.join(sorted(FORMATS))}")
         recipients, sender = mail_parties(project.config, to, sender)
         if ingest_paths:
-            project.start_loading_flagger()  # its models load while the new entries are ingested
             ingested = project.ingest(ingest_paths, "logbook", columns=columns)
             echo_ingest_report(ingested, err=True)  # standard output may be the digest itself
         digest = project.weekly_digest(week, show_identities=show_identities)

@@ -146,7 +146,7 @@ def run_stages(
         InterviewQuestions, codable_segments, coding_units, store_machine_codes, store_unit_scores,
     )
     from qualpipe.embed.cache import store_vectors, text_key
-    from qualpipe.flagging.alerts import pending_entries, store_flags, with_case_history
+    from qualpipe.flagging.alerts import store_flags, with_case_history
 
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
@@ -189,7 +189,7 @@ def run_stages(
                 report.coded_segments += len(chunks[index])
                 report.partitions += 1
     if "flag" in stages:
-        entries = pending_entries(store)
+        entries = store.unflagged_entries()
         # Whole cases per partition: case rules read a case's whole history when its partition is stored.
         by_case: dict = {}
         for row in entries:

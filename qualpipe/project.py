@@ -276,9 +276,7 @@ class Project:
         try:
             self.flag_new_entries()
         except Exception as exc:  # noqa: BLE001 - the digest must still go out, saying that screening failed
-            from qualpipe.flagging.alerts import pending_entries
-
-            unscreened = len(pending_entries(self.store))
+            unscreened = len(self.store.unflagged_entries())
             # Our own errors say what to do and hold no entry text; another library's message might quote
             # an entry, so only its kind is shown and logged.
             error = str(exc) if isinstance(exc, UserError) else type(exc).__name__

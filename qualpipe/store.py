@@ -308,6 +308,10 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
+_UNFLAGGED = ("FROM documents d LEFT JOIN flagged_documents f ON f.document_id = d.id "
+              "WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND f.document_id IS NULL")
+
+
 class Store:
     """Connection to the SQLite store; SQLite gives journal files the database file's mode."""
 
@@ -383,6 +387,14 @@ class Store:
             ).fetchone()
             is not None
         )
+
+    def unflagged_entries(self) -> list[sqlite3.Row]:
+        """Current logbook entries not flagged yet, by case and date."""
+        return self.query(f"SELECT d.id, d.case_id, d.date, d.text, d.ingested_at {_UNFLAGGED} "
+                          "ORDER BY d.case_id, d.date, d.id")
+
+    def has_unflagged_entries(self) -> bool:
+        return bool(self.query(f"SELECT 1 {_UNFLAGGED} LIMIT 1"))
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()

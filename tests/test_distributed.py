@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from qualpipe.cli import app
 from qualpipe.distributed import LocalExecutor, flag_partition
 from qualpipe.embed.cache import store_vectors
-from qualpipe.flagging.alerts import pending_entries, store_flags, with_case_history
+from qualpipe.flagging.alerts import store_flags, with_case_history
 from qualpipe.project import Project
 
 
@@ -93,7 +93,7 @@ def test_dask_run_matches_the_single_process_run_and_a_rerun_changes_nothing(cod
 
 def test_a_retried_partition_writes_nothing_twice(coded_corpus, tmp_path):
     project = _copy(coded_corpus, tmp_path / "p")
-    entries = pending_entries(project.store)[:40]
+    entries = project.store.unflagged_entries()[:40]
     flags = flag_partition(project.engines.worker_spec(), *with_case_history(project.store, entries))
     first = store_flags(project.store, entries, flags)
     second = store_flags(project.store, entries, flags)

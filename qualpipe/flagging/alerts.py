@@ -54,22 +54,12 @@ class FlagReport:
     raised: int = 0
 
 
-def pending_entries(store) -> list:
-    """Current logbook entries not flagged yet, by case and date."""
-    return store.query(
-        "SELECT d.id, d.case_id, d.date, d.text, d.ingested_at FROM documents d "
-        "LEFT JOIN flagged_documents f ON f.document_id = d.id "
-        "WHERE d.kind = 'logbook' AND d.superseded_at IS NULL AND f.document_id IS NULL "
-        "ORDER BY d.case_id, d.date, d.id"
-    )
-
-
 def flag_new_entries(store, build_flagger) -> FlagReport:
     """Flag the logbook entries not flagged before; re-apply case rules to the cases they belong to.
 
     `build_flagger()` is called only when there are entries to flag: a digest with nothing new to
     flag does not load the models."""
-    new = pending_entries(store)
+    new = store.unflagged_entries()
     if not new:
         return FlagReport()
     return store_flags(store, new, build_flagger().flag_case_entries(*with_case_history(store, new)))

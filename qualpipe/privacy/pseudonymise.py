@@ -128,13 +128,12 @@ class Pseudonymiser:
     def write_key(self, path: Path) -> None:
         """The re-identification key, per scope: pseudonym -> original (and the lookup that keeps later
         runs consistent). Readable by its owner only, in a folder of its owner only; written whole or not at all."""
+        # json.dumps without indent runs the C encoder (json.dump and indent run Python's, 0.3 s for 50k documents)
+        content = json.dumps(
+            {"originals": self.originals, "labels": self.key, "documents": self.documents}, ensure_ascii=False
+        )
         with private_file(path, "w") as handle:
-            json.dump(
-                {"originals": self.originals, "labels": self.key, "documents": self.documents},
-                handle,
-                ensure_ascii=False,
-                indent=1,
-            )
+            handle.write(content)
 
     def save_key(self, path: Path) -> None:
         """Write the key, keeping the scopes another process added to the file since this one read it."""
